@@ -1,0 +1,19 @@
+/** The registry: the only place modules are listed. Module names in YAML match file names. */
+import type { ModuleDefinition } from '../runner/types.js';
+import { assert } from './assert.js';
+import { certs } from './certs.js';
+import { command } from './command.js';
+import { debug } from './debug.js';
+import { etcdHealth } from './etcd-health.js';
+import { file } from './file.js';
+import { kubeadmPhase } from './kubeadm-phase.js';
+import { setFact } from './set_fact.js';
+import { systemd } from './systemd.js';
+
+const all: ModuleDefinition[] = [assert, certs, command, debug, etcdHealth, file, kubeadmPhase, setFact, systemd];
+
+export const modules: ReadonlyMap<string, ModuleDefinition> = new Map(all.map((m) => [m.name, m]));
+
+export function getModule(name: string): ModuleDefinition | undefined {
+  return modules.get(name);
+}

@@ -1,0 +1,77 @@
+/**
+ * The one interface every transport implements (local, ssh, fake).
+ *
+ * `exec` never throws because a command failed: a non-zero exit is data. It throws only when
+ * the transport itself fails (UnreachableError), the execa/zx `reject: false` idea.
+ */
+
+/** Options for one command. */
+export interface ExecOptions {
+  /** Bytes written to the command's standard input, then closed. */
+  stdin?: Uint8Array | string;
+  /** Run as root (`sudo -n` over SSH; ignored by the local connection when already root). */
+  sudo?: boolean;
+  /** Working directory, applied as `cd DIR && ...` (never `;`). */
+  cwd?: string;
+  /** Extra environment variables for this command only. */
+  env?: Record<string, string>;
+  /** Give up after this long: the result has exitCode 124 and timedOut true. */
+  timeoutMs?: number;
+}
+
+/** What a finished command returned; bytes are exact, never trimmed. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  durationMs: number;
+  timedOut?: boolean;
+}
+
+/** Attributes of a file written by `put`. */
+export interface PutOptions {
+  /** Octal string such as "0644"; applied before the file is renamed into place. */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  sudo?: boolean;
+}
+
+/** A live connection to one host. */
+export interface Connection {
+  /** The inventory name of the host this connection reaches. */
+  readonly host: string;
+  /**
+   * Run a command. A string is a shell script run by `sh -c`-like semantics; an array is an argv
+   * that the connection quotes (use arrays whenever the words come from user data).
+   */
+  exec(command: string | readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Write `content` to `dest` atomically (temp file in the same directory, then rename). */
+  put(dest: string, content: Uint8Array, options?: PutOptions): Promise<void>;
+  /** Read a whole file. Throws CommandError when it cannot be read. */
+  get(path: string, options?: { sudo?: boolean }): Promise<Buffer>;
+  /** Close the transport; later calls throw. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** How to reach a host: what the inventory's `ansible_*` variables resolve to. */
+export interface ConnectionSpec {
+  /** Inventory host name. */
+  name: string;
+  /** `local` runs commands on the controller; `ssh` over ssh2. */
+  kind: 'local' | 'ssh';
+  /** Address to connect to (ansible_host, default: name). */
+  address: string;
+  port: number;
+  user?: string;
+  privateKeyFile?: string;
+  password?: string;
+  /** known_hosts file to check host keys against (default ~/.ssh/known_hosts). */
+  knownHostsFile?: string;
+  hostKeyPolicy: 'strict' | 'accept-new' | 'off';
+  /** Pinned host key fingerprints ("SHA256:..."): when present, one must match. */
+  hostKeyFingerprints?: string[];
+  connectTimeoutMs: number;
+  /** Password for sudo when it asks for one (`--ask-become-pass`). */
+  becomePassword?: string;
+}

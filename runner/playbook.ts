@@ -1,0 +1,87 @@
+/**
+ * The playbook as the engine sees it after loading and validation (runner/load/playbook.ts
+ * builds it). Every node keeps where it came from, so runtime errors can say file:line:col.
+ */
+import type { SourceLocation } from './errors.js';
+
+/** Ansible's task keywords that the executor (not the module) implements. */
+export interface TaskKeywords {
+  /** CEL expressions, all must hold. */
+  when?: string[];
+  loop?: unknown;
+  loop_control?: { loop_var?: string; index_var?: string; label?: string; pause?: number };
+  register?: string;
+  notify?: string[];
+  changed_when?: string[] | boolean;
+  failed_when?: string[] | boolean;
+  ignore_errors?: boolean;
+  retries?: number;
+  until?: string;
+  /** Seconds between retries. */
+  delay?: number;
+  run_once?: boolean;
+  delegate_to?: string;
+  tags?: string[];
+  check_mode?: boolean;
+  no_log?: boolean;
+  /** Seconds. */
+  timeout?: number;
+  become?: boolean;
+  vars?: Record<string, unknown>;
+  any_errors_fatal?: boolean;
+}
+
+interface NodeBase {
+  name?: string;
+  keywords: TaskKeywords;
+  location: SourceLocation;
+  /** JSON pointer of the node in its file, e.g. /0/tasks/2 */
+  pointer: string;
+}
+
+/** One module invocation. */
+export interface TaskNode extends NodeBase {
+  kind: 'task';
+  /** Module name as written (`file`, `etcd-health`, `meta`...). */
+  module: string;
+  /** Arguments as written; templates are rendered per host at run time. */
+  args: unknown;
+  /** Handlers only: topics this handler also answers to. */
+  listen?: string[];
+}
+
+/** block / rescue / always: try, catch, finally per host. */
+export interface BlockNode extends NodeBase {
+  kind: 'block';
+  block: TaskItem[];
+  rescue: TaskItem[];
+  always: TaskItem[];
+}
+
+export type TaskItem = TaskNode | BlockNode;
+
+export interface Play {
+  name?: string;
+  /** Host pattern (`all`, `etcd`, `a:&b`, ...). */
+  hosts: string;
+  vars: Record<string, unknown>;
+  gather_facts: boolean;
+  become: boolean;
+  /** Batch sizes: a number, a percentage string, or a list of them (Ansible's serial). */
+  serial?: Array<number | string>;
+  any_errors_fatal: boolean;
+  max_fail_percentage?: number;
+  tasks: TaskItem[];
+  handlers: TaskNode[];
+  tags?: string[];
+  location: SourceLocation;
+  pointer: string;
+}
+
+export interface Playbook {
+  /** Absolute path of the playbook file. */
+  file: string;
+  /** Its directory: relative paths in tasks resolve here. */
+  dir: string;
+  plays: Play[];
+}

@@ -1,0 +1,178 @@
+/**
+ * The core vocabulary of quorum: modules, their plans and changes, facts, task outcomes.
+ *
+ * A module is gather -> plan -> apply (architecture.md, decision 5):
+ *   gather(ctx, params)  only reads (facts), over the host's connection;
+ *   plan(params, facts)  is pure and returns the changes that would close the gap;
+ *   one generic applier (runner/apply.ts) runs the changes.
+ * Check mode is gather + plan, never apply, so modules never branch on check mode.
+ */
+import type { Connection } from './connection/types.js';
+import type { Secret } from './secret.js';
+
+/** Bytes for a `put`, possibly produced lazily (a thunk is only called at apply time). */
+export type PutContent = Uint8Array | Secret | (() => Promise<Uint8Array | Secret>);
+
+/** One step that changes a host. Every change says in words what it does (`describe`). */
+export type Change =
+  | {
+      kind: 'exec';
+      /** argv (quoted by the connection) or a shell script. */
+      command: readonly string[] | string;
+      describe: string;
+      stdin?: string | Uint8Array | Secret;
+      cwd?: string;
+      env?: Record<string, string>;
+      /** Exit codes that count as success (default [0]). */
+      okExitCodes?: number[];
+    }
+  | {
+      kind: 'put';
+      dest: string;
+      content: PutContent;
+      describe: string;
+      mode?: string;
+      owner?: string;
+      group?: string;
+    }
+  | {
+      kind: 'call';
+      describe: string;
+      /** Escape hatch for steps that are neither a command nor a file (rare). */
+      run(ctx: ModuleContext): Promise<Record<string, unknown> | void>;
+    };
+
+/** A before/after pair shown by `--diff`. Secret diffs show only that something changed. */
+export interface Diff {
+  /** What the diff is about: a path, "attributes of /etc/x", "unit etcd.service". */
+  label: string;
+  before: string;
+  after: string;
+  /** Content is secret: the reporter prints "(secret content changed)" instead. */
+  secret?: boolean;
+}
+
+/** What a module's plan says about one (task, host). */
+export interface Plan {
+  changes: Change[];
+  /** Required when `changes` is empty: why nothing needs doing (shown with -v). */
+  noop?: string;
+  diffs?: Diff[];
+  /** Data registered with `register:` (merged with `changed`, `failed`, `msg`...). */
+  result?: Record<string, unknown>;
+  /** The module decided the task fails (e.g. assert, etcd-health): the message says why. */
+  failed?: string;
+  /** Free-text message for the report (debug's msg, a warning). */
+  msg?: string;
+  /**
+   * Check mode only: the plan cannot tell what applying would do (command without
+   * creates/removes). The executor reports the task as skipped ("cannot predict").
+   */
+  unpredictable?: string;
+}
+
+/** Context a module sees; the same for gather and for `call` changes. */
+export interface ModuleContext {
+  /** The host this task runs on (after delegate_to, the host the connection reaches). */
+  host: string;
+  /** The inventory host the task is for (differs from `host` with delegate_to). */
+  inventoryHost: string;
+  conn: Connection;
+  /** Run commands as root. */
+  become: boolean;
+  /** Host facts cache: fact parsers run once per host and run, cleared after a change. */
+  facts: FactCache;
+  /** All variables visible to the task (for modules that need them, e.g. etcd-health defaults). */
+  vars: Readonly<Record<string, unknown>>;
+  /** True in --check: only for read-only modules that must not be fooled (never to skip work). */
+  checkMode: boolean;
+  /** Directory of the playbook: relative controller paths (src, template, dir) resolve here. */
+  playbookDir: string;
+  /** Render a handlebars template with the task's variables (strict, no escaping). */
+  render(template: string, sourceName?: string): string;
+  /** Abort signal of the run (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+/** A fact: a shell command and a pure parser of its output. */
+export interface Fact<T, A = void> {
+  /** Unique name; the cache key is name + JSON of args. */
+  name: string;
+  command(args: A): string;
+  parse(output: { stdout: string; stderr: string; exitCode: number }, args: A): T;
+  /** Run as root. */
+  sudo?: boolean;
+}
+
+export interface FactCache {
+  get<T, A>(fact: Fact<T, A>, args: A): Promise<T>;
+  /** Forget every cached fact of this host (called after any change on it). */
+  clear(): void;
+}
+
+/** Module capabilities, declared, not guessed. */
+export interface ModuleFlags {
+  /** Never changes anything: runs in check mode too (etcd-health, assert, debug). */
+  readOnly?: boolean;
+  /** The module cannot predict its effect: in check mode it is skipped, as in Ansible. */
+  checkMode?: 'supported' | 'unsupported';
+  /** Not idempotent by nature; the reason is shown in the report (pyinfra's notice). */
+  notIdempotent?: string;
+  /** Runs on the controller regardless of the host (set_fact, debug, assert). */
+  controllerOnly?: boolean;
+}
+
+/** Documentation that is not in the schema: examples and registered return values. */
+export interface ModuleDocs {
+  /** YAML of one or more example tasks; a test validates each against the schema. */
+  examples: string;
+  /** Keys of the registered result, with a one-line description each. */
+  returns?: Record<string, string>;
+  /** Anything a user must know (what was not tested for real, platform notes). */
+  notes?: string[];
+}
+
+/**
+ * A module definition. `P` is the validated parameter type (derived from `schema`), `F` what
+ * gather returns. Registered in modules/index.ts, the only list of modules.
+ */
+export interface ModuleDefinition<P = any, F = any> {
+  name: string;
+  /** One line, shown by `quorum doc`. */
+  summary: string;
+  /** JSON Schema (draft 2020-12 subset ajv supports) for the parameters; `description` on every property. */
+  schema: Record<string, unknown>;
+  /** Parameter names whose values are secret: masked in output, diffs and registered results. */
+  secretParams?: string[];
+  flags?: ModuleFlags;
+  docs: ModuleDocs;
+  /** Read the current state. Must not change anything. */
+  gather(ctx: ModuleContext, params: P): Promise<F>;
+  /** Compare wanted with current; pure. */
+  plan(params: P, facts: F, ctx: PlanContext): Plan;
+}
+
+/** What `plan` may know beyond params and facts (pure data, no I/O). */
+export interface PlanContext {
+  host: string;
+  inventoryHost: string;
+  checkMode: boolean;
+}
+
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+/** The outcome of one task on one host: a value, never an exception. */
+export interface TaskResult {
+  status: TaskStatus;
+  /** What the changes said they do (planned in check mode, applied otherwise). */
+  changes: string[];
+  diffs: Diff[];
+  /** Registered data: module result plus changed/failed/skipped/msg/rc/stdout... */
+  result: Record<string, unknown>;
+  msg?: string;
+  /** Failure ignored by ignore_errors. */
+  ignored?: boolean;
+  /** Failure handled by a rescue section. */
+  rescued?: boolean;
+  durationMs: number;
+}

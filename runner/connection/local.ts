@@ -1,0 +1,103 @@
+/**
+ * The controller itself as a host (`ansible_connection: local`, `delegate_to: localhost`).
+ * Commands run through /bin/sh; `sudo` is honoured with `sudo -n` only when we are not root.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rename, writeFile, chmod, chown, rm } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js';
+import { buildScript } from './quote.js';
+import { CommandError } from '../errors.js';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+export class LocalConnection implements Connection {
+  readonly host: string;
+  constructor(host = 'localhost') {
+    this.host = host;
+  }
+
+  exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const script = buildScript(command, options);
+    const argv = options.sudo && !isRoot ? ['sudo', '-n', 'sh', '-c', script] : ['sh', '-c', script];
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let timedOut = false;
+      const timer = options.timeoutMs
+        ? setTimeout(() => {
+            timedOut = true;
+            // Kill the whole process group: a grandchild holding the pipes would keep us waiting.
+            try {
+              process.kill(-child.pid!, 'SIGKILL');
+            } catch {
+              child.kill('SIGKILL');
+            }
+          }, options.timeoutMs)
+        : undefined;
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({
+          exitCode: timedOut ? 124 : code ?? (signal ? 128 : 1),
+          stdout: Buffer.concat(out),
+          stderr: Buffer.concat(err),
+          durationMs: performance.now() - started,
+          ...(timedOut ? { timedOut } : {}),
+        });
+      });
+      child.stdin.on('error', () => {}); // the command may exit without reading its input
+      child.stdin.end(options.stdin ?? '');
+    });
+  }
+
+  async put(dest: string, content: Uint8Array, options: PutOptions = {}): Promise<void> {
+    if (options.sudo && !isRoot) return this.putWithSudo(dest, content, options);
+    const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(4).toString('hex')}`);
+    try {
+      // Mode and owner are set before the rename so the file never exists with wrong attributes.
+      await writeFile(tmp, content, { mode: 0o600 });
+      if (options.mode) await chmod(tmp, parseInt(options.mode, 8));
+      if (options.owner || options.group) await chown(tmp, lookupId('-u', options.owner), lookupId('-g', options.group));
+      await rename(tmp, dest);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  private async putWithSudo(dest: string, content: Uint8Array, options: PutOptions): Promise<void> {
+    const tmp = `${dest}.quorum-${randomBytes(4).toString('hex')}`;
+    const steps = [`cat > ${tmp}`];
+    if (options.mode) steps.push(`chmod ${options.mode} ${tmp}`);
+    if (options.owner || options.group) steps.push(`chown ${options.owner ?? ''}${options.group ? ':' + options.group : ''} ${tmp}`);
+    steps.push(`mv -f ${tmp} ${dest}`);
+    const r = await this.exec(`umask 077 && ${steps.join(' && ')} || { rm -f ${tmp}; exit 1; }`, { sudo: true, stdin: content });
+    if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString());
+  }
+
+  async get(path: string, options: { sudo?: boolean } = {}): Promise<Buffer> {
+    if (!options.sudo || isRoot) return readFile(path);
+    const r = await this.exec(['cat', '--', path], { sudo: true });
+    if (r.exitCode !== 0) throw new CommandError(`cat ${path}`, r.exitCode, r.stderr.toString());
+    return r.stdout;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Resolve a user or group name to its id (-1 keeps the current one, as chown(2) does). */
+function lookupId(flag: '-u' | '-g', name: string | undefined): number {
+  if (name === undefined) return -1;
+  if (/^\d+$/.test(name)) return Number(name);
+  const db = flag === '-u' ? 'passwd' : 'group';
+  const line = execFileSync('getent', [db, name], { encoding: 'utf8' });
+  return Number(line.split(':')[2]);
+}
+

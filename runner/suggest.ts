@@ -1,0 +1,47 @@
+/**
+ * "Did you mean ...?" for unknown keywords, modules and variables. Damerau-Levenshtein (optimal
+ * string alignment) because the typical typo is a transposition ('wehn' for 'when').
+ */
+
+/** Edit distance counting insertions, deletions, substitutions and adjacent transpositions. */
+export function measureEditDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      }
+    }
+  }
+  return d[rows - 1]![cols - 1]!;
+}
+
+/**
+ * The closest candidate to `word`, or undefined when nothing is close enough. Short words allow
+ * fewer edits, otherwise every 3-letter word would "mean" every other one.
+ */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const limit = word.length <= 3 ? 1 : word.length <= 6 ? 2 : 3;
+  const lower = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    if (candidate === word) continue;
+    const distance = measureEditDistance(lower, candidate.toLowerCase());
+    if (distance <= limit && distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** " (did you mean 'x'?)" or "" — ready to append to a message. */
+export function formatSuggestion(word: string, candidates: Iterable<string>): string {
+  const match = didYouMean(word, candidates);
+  return match === undefined ? '' : ` (did you mean '${match}'?)`;
+}

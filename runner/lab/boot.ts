@@ -1,0 +1,57 @@
+/**
+ * Booting and stopping one host: systemd-nspawn in the background on the shared root
+ * filesystem, in the host's network namespace, logging to `.lab/NAME.log`.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LAB_USER, ROOTFS_DIR, type LabPaths } from './paths.js';
+import { isHostProcess } from './state.js';
+
+/**
+ * Start host `name` detached and return its nspawn pid. `--register=no` because there is no
+ * systemd on the controller to register with; `--volatile=overlay` gives each host a private
+ * tmpfs layer over the shared read-only image; the lab key and /etc/hosts are bind-mounted
+ * read-only so the cached image never holds per-lab data.
+ */
+export function bootHost(name: string, paths: LabPaths): number {
+  const argv = [
+    '-D', ROOTFS_DIR,
+    '-M', name,
+    '--boot',
+    '--volatile=overlay',
+    `--network-namespace-path=/run/netns/${name}`,
+    '--register=no',
+    '--keep-unit',
+    `--bind-ro=${paths.publicKey}:/home/${LAB_USER}/.ssh/authorized_keys`,
+    `--bind-ro=${paths.hosts}:/etc/hosts`,
+    // Never a tty (CI has no stdin): the container's console output goes to the log.
+    '--console=read-only',
+  ];
+  const log = openSync(paths.log(name), 'a');
+  try {
+    const child = spawn('systemd-nspawn', argv, { detached: true, stdio: ['ignore', log, log] });
+    if (child.pid === undefined) throw new Error(`lab: could not start systemd-nspawn for ${name}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+/**
+ * Stop a host: SIGTERM makes nspawn ask the container's systemd to power off cleanly; after
+ * `graceMs` SIGKILL. Only signals `pid` if it still is this host's nspawn (pids get reused).
+ */
+export async function stopHost(name: string, pid: number, graceMs = 15_000): Promise<void> {
+  if (!(await isHostProcess(pid, name))) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!(await isHostProcess(pid, name))) return;
+    await sleep(200);
+  }
+  if (await isHostProcess(pid, name)) process.kill(pid, 'SIGKILL');
+  // Let the kernel tear down the container's namespaces before the caller removes the netns.
+  for (let i = 0; i < 25 && (await isHostProcess(pid, name)); i++) await sleep(200);
+}

@@ -1,0 +1,179 @@
+/**
+ * `lab up`, `lab down`, `lab status`: bring a set of real hosts (systemd-nspawn containers with
+ * sshd, systemd and etcd) up on this machine, reconcile it to the wanted size, tear it down.
+ */
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { ensureLabKey, writeAccessFiles, type HostEntry } from './access.js';
+import { bootHost, stopHost } from './boot.js';
+import { createBridge, createHostNetwork, listLabNamespaces, removeBridge, removeHostNetwork } from './network.js';
+import { BRIDGE, BRIDGE_ADDRESS, ETCD_GROUP_SIZE, LAB_USER, MAX_HOSTS, ROOTFS_DIR, hostAddress, hostName, labPaths, type LabPaths } from './paths.js';
+import { ensureRootfs } from './rootfs.js';
+import { assertRoot, assertTools } from './run.js';
+import { findStrayHostProcesses } from './stray.js';
+import { isHostProcess, readLabState, writeLabState, type LabHostState, type LabState } from './state.js';
+import { bootDeadlineMs, waitForHosts } from './wait.js';
+
+/** Options of `labUp`. */
+export interface LabUpOptions {
+  /** Number of hosts (default 3): infra0..infra(N-1). */
+  hosts?: number;
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+  /** Project root whose `.lab/` holds the lab (default: this checkout). */
+  projectRoot?: string;
+}
+
+/** One host as `labStatus` reports it. */
+export interface LabHostStatus extends LabHostState {
+  /** The nspawn process is alive. */
+  running: boolean;
+  /** Port 22 accepts connections. */
+  sshPort: boolean;
+}
+
+/** What `labStatus` reports. */
+export interface LabStatus {
+  up: boolean;
+  state?: LabState;
+  hosts: LabHostStatus[];
+}
+
+const logToStderr = (line: string) => process.stderr.write(`lab: ${line}\n`);
+
+/**
+ * Make the lab exactly `hosts` hosts big and every host answer SSH. Idempotent: hosts already
+ * running are kept, missing or dead ones are booted, extra ones are stopped. On failure every
+ * host this call booted is stopped again and the error names the silent hosts.
+ */
+export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
+  const count = opts.hosts ?? 3;
+  const log = opts.log ?? logToStderr;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) throw new Error(`lab: --hosts must be an integer from 1 to ${MAX_HOSTS}, got ${count}`);
+  assertRoot();
+  assertTools();
+  const paths = labPaths(opts.projectRoot);
+  await mkdir(paths.dir, { recursive: true });
+  const previous = await readLabState(paths);
+  const wanted: HostEntry[] = Array.from({ length: count }, (_, i) => ({ name: hostName(i), address: hostAddress(i) }));
+  const alive = new Map<string, LabHostState>();
+  for (const h of previous?.hosts ?? []) if (await isHostProcess(h.pid, h.name)) alive.set(h.name, h);
+  const extra = [...alive.values()].filter((h) => !wanted.some((w) => w.name === h.name));
+  const toBoot = wanted.filter((w) => !alive.has(w.name));
+  if (previous) log(`lab exists with ${alive.size} running host(s); ${toBoot.length === 0 && extra.length === 0 ? 'reusing it' : `adjusting to ${count}`}`);
+  await stopHosts(extra, log);
+
+  const started = Date.now();
+  if (await ensureRootfs(log)) log(`root filesystem built in ${((Date.now() - started) / 1000).toFixed(1)} s at ${ROOTFS_DIR}`);
+  await ensureLabKey(paths);
+  await writeAccessFiles(paths, wanted);
+  await createBridge();
+
+  const state = makeState(paths, wanted, alive);
+  const bootStarted = Date.now();
+  try {
+    for (const h of toBoot) await createHostNetwork(h.name, h.address);
+    for (const h of toBoot) {
+      const pid = bootHost(h.name, paths);
+      state.hosts.find((s) => s.name === h.name)!.pid = pid;
+    }
+    // Written before waiting so that `lab down` finds the hosts even if this process dies now.
+    await writeLabState(paths, state);
+    if (toBoot.length > 0) log(`booting ${toBoot.map((h) => h.name).join(', ')}`);
+    await waitForHosts(wanted, paths, Date.now() + bootDeadlineMs(toBoot.length));
+  } catch (err) {
+    log('start-up failed; removing the lab');
+    await labDown({ log, projectRoot: opts.projectRoot });
+    throw err;
+  }
+  log(`${count} host(s) answer SSH (${((Date.now() - bootStarted) / 1000).toFixed(1)} s); inventory: ${paths.inventory}`);
+  return state;
+}
+
+/** The state for `wanted`, keeping the pids of hosts already running. */
+function makeState(paths: LabPaths, wanted: HostEntry[], alive: Map<string, LabHostState>): LabState {
+  return {
+    version: 1,
+    createdAt: new Date().toISOString(),
+    rootfs: ROOTFS_DIR,
+    bridge: BRIDGE,
+    bridgeAddress: BRIDGE_ADDRESS,
+    inventory: paths.inventory,
+    keyFile: paths.key,
+    knownHostsFile: paths.knownHosts,
+    user: LAB_USER,
+    hosts: wanted.map((h, i) => ({
+      name: h.name,
+      address: h.address,
+      pid: alive.get(h.name)?.pid ?? 0,
+      group: i < ETCD_GROUP_SIZE ? 'etcd' : 'spare',
+      log: paths.log(h.name),
+    })),
+  };
+}
+
+/** Stop hosts in parallel and remove their networks. */
+async function stopHosts(hosts: { name: string; pid: number }[], log: (line: string) => void): Promise<void> {
+  if (hosts.length === 0) return;
+  log(`stopping ${hosts.map((h) => h.name).join(', ')}`);
+  await Promise.all(hosts.map((h) => stopHost(h.name, h.pid)));
+  for (const h of hosts) await removeHostNetwork(h.name);
+}
+
+/**
+ * Remove everything `labUp` made: host processes, namespaces, veths, the bridge and the
+ * `.lab/` files. The cached root filesystem stays. Also cleans up after a lost state file.
+ */
+export async function labDown(opts: { log?: (line: string) => void; projectRoot?: string } = {}): Promise<void> {
+  const log = opts.log ?? logToStderr;
+  assertRoot();
+  const paths = labPaths(opts.projectRoot);
+  const state = await readLabState(paths).catch(() => undefined);
+  const hosts = new Map<string, number>((state?.hosts ?? []).map((h) => [h.name, h.pid]));
+  for (const stray of await findStrayHostProcesses(ROOTFS_DIR)) hosts.set(stray.name, stray.pid);
+  await stopHosts([...hosts].map(([name, pid]) => ({ name, pid })), log);
+  for (const ns of await listLabNamespaces()) await removeHostNetwork(ns);
+  await removeBridge();
+  await removeLabFiles(paths);
+  log('lab removed');
+}
+
+/** Delete the files the lab wrote; the directory goes too when nothing else is in it. */
+async function removeLabFiles(paths: LabPaths): Promise<void> {
+  const ours = new Set([paths.state, `${paths.state}.tmp`, paths.inventory, paths.key, paths.publicKey, paths.knownHosts, paths.hosts]);
+  let entries: string[] = [];
+  try {
+    entries = await readdir(paths.dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const full = `${paths.dir}/${e}`;
+    if (ours.has(full) || /^infra\d+\.log$/.test(e)) await rm(full, { force: true });
+  }
+  await rmdir(paths.dir).catch(() => {});
+}
+
+/** What is running now, host by host. Needs no root (reads the state and probes port 22). */
+export async function labStatus(opts: { projectRoot?: string } = {}): Promise<LabStatus> {
+  const state = await readLabState(labPaths(opts.projectRoot));
+  if (!state) return { up: false, hosts: [] };
+  const hosts = await Promise.all(
+    state.hosts.map(async (h) => ({ ...h, running: await isHostProcess(h.pid, h.name), sshPort: await isPortOpen(h.address, 22) })),
+  );
+  return { up: hosts.length > 0 && hosts.every((h) => h.running && h.sshPort), state, hosts };
+}
+
+/** Whether a TCP connection to address:port succeeds within two seconds. */
+function isPortOpen(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: 2000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}

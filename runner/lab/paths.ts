@@ -1,0 +1,79 @@
+/**
+ * Where the lab lives: the project's `.lab/` directory (per checkout, gitignored) and the
+ * machine-wide root filesystem cache (shared by every checkout, survives `lab down`).
+ */
+import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Bridge on the controller that every host's veth joins. */
+export const BRIDGE = 'qlab0';
+/** Private range for the lab, only on the bridge: hosts get no default route, nothing is routed out. */
+export const SUBNET_PREFIX = '10.213.0';
+export const BRIDGE_ADDRESS = `${SUBNET_PREFIX}.1`;
+export const PREFIX_LENGTH = 24;
+/** Host i gets .(FIRST_HOST_OCTET + i); keeps .1-.9 for the controller side. */
+const FIRST_HOST_OCTET = 10;
+/** The most hosts the /24 can hold after the reserved low addresses. */
+export const MAX_HOSTS = 254 - FIRST_HOST_OCTET;
+/** Hosts in the `etcd` group; the others go to `spare`. */
+export const ETCD_GROUP_SIZE = 3;
+export const LAB_USER = 'ubuntu';
+
+/** Root filesystem cache, outside the repository so clones and `lab down` keep it. */
+export const CACHE_DIR = process.env.QUORUM_LAB_CACHE ?? '/var/cache/quorum';
+export const ROOTFS_DIR = join(CACHE_DIR, 'rootfs-bookworm');
+
+/** The project root: the nearest ancestor of this file holding package.json (works from dist/ too). */
+export function findProjectRoot(start = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'runner'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find the quorum project root above ${start}`);
+    dir = parent;
+  }
+}
+
+/** Every file the lab writes, by purpose. */
+export interface LabPaths {
+  dir: string;
+  state: string;
+  inventory: string;
+  key: string;
+  publicKey: string;
+  knownHosts: string;
+  /** /etc/hosts given to every host (bind-mounted read-only). */
+  hosts: string;
+  log(name: string): string;
+}
+
+/** Paths under `<project>/.lab/`. */
+export function labPaths(projectRoot = findProjectRoot()): LabPaths {
+  const dir = join(projectRoot, '.lab');
+  return {
+    dir,
+    state: join(dir, 'state.json'),
+    inventory: join(dir, 'inventory.yaml'),
+    key: join(dir, 'id_ed25519'),
+    publicKey: join(dir, 'id_ed25519.pub'),
+    knownHosts: join(dir, 'known_hosts'),
+    hosts: join(dir, 'hosts'),
+    log: (name) => join(dir, `${name}.log`),
+  };
+}
+
+/** Machine name of host i: infra0, infra1, ... (the Kubernetes doc's names). */
+export function hostName(index: number): string {
+  return `infra${index}`;
+}
+
+/** IPv4 address of host i on the lab bridge. */
+export function hostAddress(index: number): string {
+  return `${SUBNET_PREFIX}.${FIRST_HOST_OCTET + index}`;
+}
+
+/** Name of the controller end of host i's veth pair (interface names are at most 15 bytes). */
+export function vethName(name: string): string {
+  return `qv-${name}`.slice(0, 15);
+}

@@ -1,0 +1,62 @@
+/**
+ * The lab's state file (`.lab/state.json`): what `lab up` made, so `lab down` and the tests
+ * know the hosts, their addresses and the pids to stop.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { LabPaths } from './paths.js';
+
+/** One booted host. */
+export interface LabHostState {
+  name: string;
+  address: string;
+  /** pid of the host's systemd-nspawn process. */
+  pid: number;
+  /** Inventory group: `etcd` (the first three) or `spare`. */
+  group: 'etcd' | 'spare';
+  log: string;
+}
+
+/** Everything one `lab up` made. */
+export interface LabState {
+  version: 1;
+  createdAt: string;
+  rootfs: string;
+  bridge: string;
+  bridgeAddress: string;
+  inventory: string;
+  keyFile: string;
+  knownHostsFile: string;
+  user: string;
+  hosts: LabHostState[];
+}
+
+/** The state, or undefined when no lab was brought up from this checkout. */
+export async function readLabState(paths: LabPaths): Promise<LabState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(paths.state, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const state = JSON.parse(text) as LabState;
+  if (state.version !== 1 || !Array.isArray(state.hosts)) throw new Error(`lab: ${paths.state} is not a lab state file this version understands; run \`lab down\``);
+  return state;
+}
+
+/** Write the state atomically so a reader never sees half a file. */
+export async function writeLabState(paths: LabPaths, state: LabState): Promise<void> {
+  const tmp = `${paths.state}.tmp`;
+  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
+  await rename(tmp, paths.state);
+}
+
+/** Whether pid is a live systemd-nspawn process for machine `name` (guards against pid reuse). */
+export async function isHostProcess(pid: number, name: string): Promise<boolean> {
+  try {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return argv[0]?.endsWith('systemd-nspawn') === true && argv.includes(name);
+  } catch {
+    return false;
+  }
+}

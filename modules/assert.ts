@@ -1,16 +1,84 @@
-// Placeholder until the module lands: it refuses to run, so nothing can mistake it for done.
+/**
+ * assert: fail the task unless every CEL expression holds. Read-only and controller-only, so
+ * it runs in check mode too. The expressions are evaluated in gather (which sees the task's
+ * variables); plan, which is pure, turns the outcome into `failed` naming the first false one.
+ *
+ * ```yaml
+ * - assert:
+ *     that: ['size(groups.etcd) == 3', 'facts.os.id == "debian"']
+ *     fail_msg: the etcd group needs exactly three hosts
+ * ```
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+import { evaluate } from '@marcbachmann/cel-js';
+import { assertSchema } from '../schemas/modules/assert.js';
 import type { ModuleDefinition } from '../runner/types.js';
-import { ModuleError } from '../runner/errors.js';
 
-export const assert: ModuleDefinition = {
+type AssertParams = FromSchema<typeof assertSchema>;
+
+/** The outcome of one expression: its value when it evaluated, else the error text. */
+export interface AssertionOutcome {
+  expr: string;
+  value?: unknown;
+  error?: string;
+}
+
+/** What gather returns: one outcome per expression, in order. */
+export interface AssertFacts {
+  outcomes: AssertionOutcome[];
+}
+
+export const assert: ModuleDefinition<AssertParams, AssertFacts> = {
   name: 'assert',
-  summary: 'not implemented yet',
-  schema: { type: 'object' },
-  docs: { examples: '' },
-  async gather() {
-    throw new ModuleError('module assert is not implemented yet');
+  summary: 'Fail unless every CEL expression holds.',
+  schema: assertSchema,
+  flags: { readOnly: true, controllerOnly: true },
+  docs: {
+    examples: [
+      '- assert: { that: "size(groups.etcd) == 3" }',
+      '- assert:',
+      '    that: ["facts.os.id == \\"debian\\"", "inventory_hostname in groups.etcd"]',
+      '    fail_msg: this play runs only on the Debian etcd hosts',
+      '    success_msg: hosts look right',
+      '',
+    ].join('\n'),
+    returns: {
+      assertion: 'The first expression that did not hold (on failure).',
+      evaluated_to: 'What that expression evaluated to (false, or a non-boolean value); absent when it could not be evaluated.',
+      msg: 'fail_msg or success_msg (or the default message).',
+    },
+    notes: ['An expression that cannot be evaluated (unknown variable, syntax error) fails the task with the evaluator\'s message.'],
   },
-  plan() {
-    return { changes: [], failed: 'module assert is not implemented yet' };
+  async gather(ctx, params) {
+    const exprs = typeof params.that === 'string' ? [params.that] : [...params.that];
+    return { outcomes: exprs.map((expr) => evaluateAssertion(expr, ctx.vars)) };
+  },
+  plan(params, facts) {
+    const bad = facts.outcomes.find((o) => o.error !== undefined || o.value !== true);
+    if (bad === undefined) {
+      const msg = params.success_msg ?? 'All assertions passed';
+      return { changes: [], noop: 'assert changes nothing', msg, result: { msg } };
+    }
+    const why = bad.error !== undefined ? `could not be evaluated: ${bad.error}` : describeValue(bad.value);
+    const detail = `${bad.expr} ${why}`;
+    const failed = params.fail_msg !== undefined ? `${params.fail_msg} (${detail})` : `assertion failed: ${detail}`;
+    const result: Record<string, unknown> = { assertion: bad.expr, msg: failed };
+    if (bad.error === undefined) result.evaluated_to = bad.value;
+    return { changes: [], failed, result };
   },
 };
+
+// runner/expr.ts (evaluateBool) is being written concurrently; until it lands this is the one
+// place that calls the CEL library for assert. Errors are data: the plan reports them.
+function evaluateAssertion(expr: string, vars: Readonly<Record<string, unknown>>): AssertionOutcome {
+  try {
+    return { expr, value: evaluate(expr, vars as Record<string, unknown>) };
+  } catch (err) {
+    return { expr, error: (err as Error).message.split('\n')[0] ?? String(err) };
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === false) return 'evaluated to false';
+  return `evaluated to ${typeof value === 'bigint' ? `${value}` : JSON.stringify(value)}, not a boolean`;
+}

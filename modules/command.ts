@@ -1,16 +1,103 @@
-// Placeholder until the module lands: it refuses to run, so nothing can mistake it for done.
-import type { ModuleDefinition } from '../runner/types.js';
-import { ModuleError } from '../runner/errors.js';
+/**
+ * command: run a program (argv, no shell) or a command line (cmd, run by sh) on the host.
+ * It always changes, unless `creates` (a path that exists means done) or `removes` (a path
+ * that is gone means done) says otherwise; then the check-mode prediction is exact. Without
+ * them, check mode cannot predict the effect: the plan says so with `unpredictable`.
+ *
+ * ```yaml
+ * - command: kubeadm init phase certs etcd-ca
+ * - command: { argv: [etcdctl, member, list], env: { ETCDCTL_API: "3" } }
+ * - command: { cmd: "tar xzf /tmp/etcd.tgz", chdir: /opt, creates: /opt/etcd }
+ * ```
+ */
+import { posix } from 'node:path';
+import type { FromSchema } from 'json-schema-to-ts';
+import { commandSchema } from '../schemas/modules/command.js';
+import type { Change, FactCache, ModuleDefinition, Plan } from '../runner/types.js';
+import { pathState } from '../runner/facts/path-state.js';
+import { quoteArgv } from '../runner/connection/quote.js';
 
-export const command: ModuleDefinition = {
+type CommandParams = FromSchema<typeof commandSchema>;
+type CommandObject = Exclude<CommandParams, string>;
+
+/** What gather found about the creates/removes paths (only those given). */
+export interface CommandFacts {
+  createsExists?: boolean;
+  removesExists?: boolean;
+}
+
+export const command: ModuleDefinition<CommandParams, CommandFacts> = {
   name: 'command',
-  summary: 'not implemented yet',
-  schema: { type: 'object' },
-  docs: { examples: '' },
-  async gather() {
-    throw new ModuleError('module command is not implemented yet');
+  summary: 'Run a command (argv without a shell, or a command line run by sh); creates/removes make it idempotent.',
+  schema: commandSchema,
+  flags: { notIdempotent: 'a command runs every time unless creates or removes says its work is done' },
+  docs: {
+    examples: [
+      '- command: kubeadm init phase certs etcd-ca',
+      '- command: { argv: [etcdctl, member, list], env: { ETCDCTL_API: "3" } }',
+      '- command: { cmd: "tar xzf /tmp/etcd.tgz", chdir: /opt, creates: /opt/etcd }',
+      '- command: { argv: [rm, -f, /var/run/seeded], removes: /var/run/seeded }',
+      '- command: { argv: [sh, -c, "cat > /tmp/in"], stdin: "hello\\n" }',
+      '',
+    ].join('\n'),
+    returns: {
+      cmd: 'The command as run: the argv list, or the command line.',
+      rc: 'Exit code.',
+      stdout: 'Standard output, exact (not trimmed).',
+      stderr: 'Standard error, exact.',
+      stdout_lines: 'stdout split into lines (without the final empty line).',
+      stderr_lines: 'stderr split into lines.',
+    },
+    notes: [
+      'A non-zero exit fails the task (use failed_when / ignore_errors to accept it).',
+      'Without creates/removes the task is skipped in check mode: its effect cannot be predicted.',
+      'creates/removes are plain paths (no globs); a relative one is resolved against chdir.',
+    ],
   },
-  plan() {
-    return { changes: [], failed: 'module command is not implemented yet' };
+  async gather(ctx, params) {
+    const p = normalizeParams(params);
+    const facts: CommandFacts = {};
+    if (p.creates !== undefined) facts.createsExists = await pathExists(ctx.facts, resolveGuard(p, p.creates));
+    if (p.removes !== undefined) facts.removesExists = await pathExists(ctx.facts, resolveGuard(p, p.removes));
+    return facts;
+  },
+  plan(params, facts) {
+    const p = normalizeParams(params);
+    const result = { cmd: p.argv ?? p.cmd };
+    if (p.creates !== undefined && facts.createsExists) {
+      return { changes: [], noop: `${resolveGuard(p, p.creates)} exists`, result };
+    }
+    if (p.removes !== undefined && !facts.removesExists) {
+      return { changes: [], noop: `${resolveGuard(p, p.removes)} does not exist`, result };
+    }
+    const plan: Plan = { changes: [buildExecChange(p)], result };
+    if (p.creates === undefined && p.removes === undefined) plan.unpredictable = 'a command without creates or removes';
+    return plan;
   },
 };
+
+/** The string shorthand is a `cmd`. */
+function normalizeParams(params: CommandParams): CommandObject {
+  return typeof params === 'string' ? { cmd: params } : params;
+}
+
+function buildExecChange(p: CommandObject): Change {
+  const command = p.argv ?? p.cmd ?? '';
+  return {
+    kind: 'exec',
+    command,
+    describe: `run ${typeof command === 'string' ? command : quoteArgv(command)}${p.chdir ? ` in ${p.chdir}` : ''}`,
+    ...(p.stdin !== undefined ? { stdin: p.stdin } : {}),
+    ...(p.chdir !== undefined ? { cwd: p.chdir } : {}),
+    ...(p.env !== undefined ? { env: { ...p.env } } : {}),
+  };
+}
+
+/** Ansible resolves a relative creates/removes against chdir; so do we. */
+function resolveGuard(p: CommandObject, path: string): string {
+  return p.chdir !== undefined ? posix.resolve(p.chdir, path) : path;
+}
+
+async function pathExists(facts: FactCache, path: string): Promise<boolean> {
+  return (await facts.get(pathState, { path })).type !== 'absent';
+}

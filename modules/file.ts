@@ -1,16 +1,264 @@
-// Placeholder until the module lands: it refuses to run, so nothing can mistake it for done.
-import type { ModuleDefinition } from '../runner/types.js';
+/**
+ * file: a file (content, controller src or handlebars template), a directory, a symbolic link,
+ * an empty file (touch) or nothing (absent), with mode/owner/group. Ansible's file + copy +
+ * template in one module. Content is compared by sha256, so an unchanged file is a noop.
+ *
+ * ```yaml
+ * - file: { path: /etc/etcd/etcd.env, template: templates/etcd.env.hbs, mode: "0644" }
+ * - file: { path: /var/lib/etcd, state: directory, mode: "0700", owner: etcd }
+ * ```
+ *
+ * Choices (documented in `docs.notes`): a missing parent directory is an error, as with
+ * Ansible's copy (create it first with `state: directory`); quorum never writes through a
+ * symbolic link; `touch` leaves an existing file's times alone, so it stays idempotent.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { FromSchema } from 'json-schema-to-ts';
+import { fileSchema } from '../schemas/modules/file.js';
+import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
+import { pathState, type PathState } from '../runner/facts/path-state.js';
+import { buildAttributeDiff, buildContentDiff, decodeDiffText, type FileAttributes } from '../runner/diff.js';
 import { ModuleError } from '../runner/errors.js';
 
-export const file: ModuleDefinition = {
+type FileParams = FromSchema<typeof fileSchema>;
+type FileState = NonNullable<FileParams['state']>;
+
+/** What gather returns: the path's state, the wanted content and, for the diff, the old one. */
+export interface FileFacts {
+  current: PathState;
+  /** Wanted content (state file with content, src or template). */
+  content?: string | Uint8Array;
+  /** Current content as text, read only when it differs, is small, is text and is not secret. */
+  before?: string;
+}
+
+// Larger files are compared by hash only: a diff of megabytes helps nobody.
+const MAX_DIFF_BYTES = 256 * 1024;
+
+export const file: ModuleDefinition<FileParams, FileFacts> = {
   name: 'file',
-  summary: 'not implemented yet',
-  schema: { type: 'object' },
-  docs: { examples: '' },
-  async gather() {
-    throw new ModuleError('module file is not implemented yet');
+  summary: 'Manage a file (content, src, template), directory, symbolic link or absence, with mode and owner.',
+  schema: fileSchema,
+  flags: { checkMode: 'supported' },
+  docs: {
+    examples: [
+      '- file: { path: /etc/etcd/etcd.env, content: "ETCD_NAME=infra0\\n", mode: "0644" }',
+      '- file: { path: /etc/kubernetes/kubeadmcfg.yaml, template: templates/kubeadmcfg.yaml.hbs }',
+      '- file: { path: /usr/local/bin/tool, src: files/tool, mode: "0755", owner: root, group: root }',
+      '- file: { path: /var/lib/etcd, state: directory, mode: "0700" }',
+      '- file: { path: /etc/etcd/current, state: link, target: /etc/etcd/v3 }',
+      '- file: { path: /tmp/old, state: absent }',
+      '- file: { path: /var/run/ready, state: touch }',
+      '- file: { path: /etc/kubernetes/pki/etcd/ca.key, src: pki/ca.key, mode: "0600", secret: true }',
+      '',
+    ].join('\n'),
+    returns: { path: 'The managed path.', state: 'The state that was enforced (file, directory, link, touch, absent).' },
+    notes: [
+      'state defaults to link when target is given, else file; state file without content/src/template only manages attributes of an existing file.',
+      'A missing parent directory fails the task (as Ansible copy does): create it first with state: directory.',
+      'A symbolic link is never written through; replacing a file or directory by a link (or the reverse) fails: remove it first with state: absent.',
+      'touch creates an empty file when missing and otherwise only manages attributes (times are not updated, unlike Ansible).',
+      'Existing files keep their mode and owner unless mode/owner/group are given; new files get 0644, new directories 0755 (umask).',
+      'mode is an octal string; symbolic modes (u+x) are not supported.',
+    ],
   },
-  plan() {
-    return { changes: [], failed: 'module file is not implemented yet' };
+  async gather(ctx, params) {
+    const content = resolveState(params) === 'file' ? await loadWantedContent(ctx, params) : undefined;
+    const current = await ctx.facts.get(pathState, { path: params.path });
+    const facts: FileFacts = { current };
+    if (content === undefined) return facts;
+    facts.content = content;
+    const differs = current.type === 'file' && current.sha256 !== hashContent(content);
+    if (differs && !params.secret && (current.size ?? 0) <= MAX_DIFF_BYTES) {
+      const before = decodeDiffText(await ctx.conn.get(params.path, { sudo: ctx.become }));
+      if (before !== undefined) facts.before = before;
+    }
+    return facts;
+  },
+  plan(params, facts) {
+    const state = resolveState(params);
+    const plan = planState(state, params, facts);
+    return { ...plan, result: { path: params.path, state } };
   },
 };
+
+function resolveState(params: FileParams): FileState {
+  return params.state ?? (params.target !== undefined ? 'link' : 'file');
+}
+
+/** The bytes the file must hold: content, a controller file, or a rendered template. */
+async function loadWantedContent(ctx: ModuleContext, params: FileParams): Promise<string | Uint8Array | undefined> {
+  if (params.content !== undefined) return params.content;
+  const source = params.src ?? params.template;
+  if (source === undefined) return undefined;
+  const local = resolve(ctx.playbookDir, source);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(local);
+  } catch (err) {
+    const what = params.src !== undefined ? 'src' : 'template';
+    throw new ModuleError(`${what} ${local} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${what} is relative to the playbook directory ${ctx.playbookDir}`, { cause: err });
+  }
+  return params.template !== undefined ? ctx.render(bytes.toString('utf8'), local) : bytes;
+}
+
+function planState(state: FileState, params: FileParams, facts: FileFacts): Plan {
+  switch (state) {
+    case 'absent':
+      return planAbsent(params.path, facts.current);
+    case 'directory':
+      return planDirectory(params, facts.current);
+    case 'link':
+      return planLink(params, facts.current);
+    case 'touch':
+      return planFile(params, facts.current, facts.current.type === 'absent' ? '' : undefined, undefined);
+    case 'file':
+      return planFile(params, facts.current, facts.content, facts.before);
+  }
+}
+
+function planAbsent(path: string, current: PathState): Plan {
+  if (current.type === 'absent') return { changes: [], noop: `${path} is already absent` };
+  if (path === '/') return { changes: [], failed: 'refusing to remove /' };
+  return {
+    changes: [{ kind: 'exec', command: ['rm', '-rf', '--', path], describe: `remove ${describeType(current.type)} ${path}` }],
+    diffs: [{ label: path, before: `${describeType(current.type)}\n`, after: 'absent\n' }],
+  };
+}
+
+function planDirectory(params: FileParams, current: PathState): Plan {
+  const { path } = params;
+  if (current.type === 'directory') return planAttributes(params, current, 'directory exists');
+  if (current.type !== 'absent') return refuseReplace(path, current, 'a directory');
+  // mkdir -p like Ansible's state: directory; new directories get the umask's mode unless asked.
+  const changes: Change[] = [{ kind: 'exec', command: ['mkdir', '-p', '--', path], describe: `create directory ${path}` }];
+  changes.push(...attributeChanges(path, {}, wantedAttributes(params), false));
+  return { changes, diffs: [{ label: path, before: 'absent\n', after: 'directory\n' }] };
+}
+
+function planLink(params: FileParams, current: PathState): Plan {
+  const { path } = params;
+  const target = params.target ?? '';
+  if (params.mode !== undefined) return { changes: [], failed: `mode does not apply to the symbolic link ${path}: remove mode, or set it on the target` };
+  if (current.type === 'link' && current.target === target) return planAttributes(params, current, `link points to ${target}`);
+  if (current.type !== 'absent' && current.type !== 'link') return refuseReplace(path, current, 'a symbolic link');
+  const changes: Change[] = [...requireParent(path, current)];
+  changes.push({ kind: 'exec', command: ['ln', '-sfn', '--', target, path], describe: `link ${path} -> ${target}` });
+  changes.push(...attributeChanges(path, {}, { owner: params.owner, group: params.group }, true));
+  const before = current.type === 'link' ? `link to ${current.target}\n` : 'absent\n';
+  return { changes, diffs: [{ label: path, before, after: `link to ${target}\n` }] };
+}
+
+/** state file and touch: `content` undefined means "attributes only". */
+function planFile(params: FileParams, current: PathState, content: string | Uint8Array | undefined, before: string | undefined): Plan {
+  const { path } = params;
+  if (current.type !== 'absent' && current.type !== 'file') {
+    if (params.state === 'touch' && current.type === 'directory') return planAttributes(params, current, 'directory exists');
+    return refuseReplace(path, current, 'a file');
+  }
+  if (content === undefined) {
+    if (current.type === 'absent') {
+      return { changes: [], failed: `${path} does not exist: give content, src or template to create it, or use state: touch` };
+    }
+    return planAttributes(params, current, 'file exists');
+  }
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  if (current.type === 'file' && current.sha256 === hashContent(bytes)) {
+    return planAttributes(params, current, 'content');
+  }
+  const want = wantedAttributes(params);
+  const put: Change = {
+    kind: 'put',
+    dest: path,
+    content: bytes,
+    describe: current.type === 'absent' ? `create ${path} (${bytes.length} bytes)` : `update ${path} (${bytes.length} bytes)`,
+    // put replaces the inode: carry the current attributes over unless others are wanted.
+    mode: want.mode ?? current.mode ?? '0644',
+    ...optional('owner', want.owner ?? current.owner),
+    ...optional('group', want.group ?? current.group),
+  };
+  const diffs: Diff[] = [buildContentDiff(path, current.type === 'absent' ? undefined : before ?? placeholder(current), decodeDiffText(bytes) ?? placeholder({ sha256: hashContent(bytes) }), params.secret === true)];
+  const attrDiff = current.type === 'file' ? buildAttributeDiff(path, currentAttributes(current, want), want) : undefined;
+  if (attrDiff) diffs.push(attrDiff);
+  return { changes: [...requireParent(path, current), put], diffs };
+}
+
+/** Attributes only: chmod/chown changes, or a noop saying what already matched. */
+function planAttributes(params: FileParams, current: PathState, matched: string): Plan {
+  const isLink = current.type === 'link';
+  const want = isLink ? { owner: params.owner, group: params.group } : wantedAttributes(params);
+  const have = currentAttributes(current, want);
+  const changes = attributeChanges(params.path, have, want, isLink);
+  if (changes.length === 0) return { changes: [], noop: `${params.path}: ${joinWords([matched, ...attributeNames(want)])} already as wanted` };
+  const diff = buildAttributeDiff(params.path, have, want);
+  return { changes, ...(diff ? { diffs: [diff] } : {}) };
+}
+
+/** chmod and chown changes for the attributes that differ (`have` is empty for new paths). */
+function attributeChanges(path: string, have: FileAttributes, want: FileAttributes, isLink: boolean): Change[] {
+  const changes: Change[] = [];
+  if (want.mode !== undefined && want.mode !== have.mode) {
+    changes.push({ kind: 'exec', command: ['chmod', want.mode, '--', path], describe: `chmod ${want.mode} ${path}` });
+  }
+  const owner = want.owner !== undefined && want.owner !== have.owner ? want.owner : undefined;
+  const group = want.group !== undefined && want.group !== have.group ? want.group : undefined;
+  if (owner !== undefined || group !== undefined) {
+    const spec = `${owner ?? ''}${group !== undefined ? `:${group}` : ''}`;
+    // -h: change the link itself, never what it points to.
+    const argv = isLink ? ['chown', '-h', spec, '--', path] : ['chown', spec, '--', path];
+    changes.push({ kind: 'exec', command: argv, describe: `chown ${spec} ${path}` });
+  }
+  return changes;
+}
+
+function wantedAttributes(params: FileParams): FileAttributes {
+  return { mode: params.mode?.padStart(4, '0'), owner: params.owner, group: params.group };
+}
+
+/** The current attributes, with owner/group as ids when the wanted ones are numeric ids. */
+function currentAttributes(current: PathState, want: FileAttributes): FileAttributes {
+  const numeric = (v: string | undefined) => v !== undefined && /^\d+$/.test(v);
+  return {
+    mode: current.mode,
+    owner: numeric(want.owner) && current.uid !== undefined ? String(current.uid) : current.owner,
+    group: numeric(want.group) && current.gid !== undefined ? String(current.gid) : current.group,
+  };
+}
+
+/** A guard that fails with a clear message when the parent directory is missing at apply. */
+function requireParent(path: string, current: PathState): Change[] {
+  if (current.parentExists) return [];
+  const dir = dirname(path);
+  const script = 'test -d "$1" || { echo "parent directory $1 does not exist: create it first (file with state: directory)" >&2; exit 1; }';
+  return [{ kind: 'exec', command: ['sh', '-c', script, 'sh', dir], describe: `require parent directory ${dir}` }];
+}
+
+function refuseReplace(path: string, current: PathState, wanted: string): Plan {
+  return { changes: [], failed: `${path} is ${describeType(current.type)}, not ${wanted}: remove it first with state: absent` };
+}
+
+function describeType(type: PathState['type']): string {
+  return { absent: 'absent', file: 'a file', directory: 'a directory', link: 'a symbolic link', other: 'a special file' }[type];
+}
+
+function hashContent(content: string | Uint8Array): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+function placeholder(state: { sha256?: string }): string {
+  return `(binary or large content, sha256 ${state.sha256 ?? 'unknown'})\n`;
+}
+
+function attributeNames(want: FileAttributes): string[] {
+  return (['mode', 'owner', 'group'] as const).filter((k) => want[k] !== undefined).map((k) => `${k} ${want[k]}`);
+}
+
+function joinWords(words: string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}

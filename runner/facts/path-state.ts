@@ -1,0 +1,110 @@
+/**
+ * path-state: everything the `file` module needs to know about one path, in one round trip:
+ * type, mode, owner/group (names and ids), size, sha256 of a regular file, target of a link,
+ * and whether the parent directory exists. The path itself is inspected (`stat` without -L),
+ * so a symbolic link is reported as a link, never as what it points to.
+ */
+import type { Fact } from '../types.js';
+import { quote } from '../connection/quote.js';
+import { ModuleError } from '../errors.js';
+
+/** What a path is on the host. Only `path`, `type` and `parentExists` are set when absent. */
+export interface PathState {
+  path: string;
+  type: 'absent' | 'file' | 'directory' | 'link' | 'other';
+  /** Permission bits as 4 octal digits ("0644"). */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  /** Hex sha256 of the content (regular files only). */
+  sha256?: string;
+  /** What a symbolic link points to, as stored in the link (not resolved). */
+  target?: string;
+  /** The directory that would hold the path exists (a write there can succeed). */
+  parentExists: boolean;
+}
+
+/** Arguments of {@link pathState}. */
+export interface PathStateArgs {
+  path: string;
+}
+
+/** The fact: one shell script printing `key=value` lines, parsed by {@link parsePathState}. */
+export const pathState: Fact<PathState, PathStateArgs> = {
+  name: 'path-state',
+  command({ path }) {
+    return buildPathStateScript(path);
+  },
+  parse(output, { path }) {
+    if (output.exitCode !== 0) {
+      throw new ModuleError(`cannot inspect ${path} (exit ${output.exitCode}): ${output.stderr.trim() || 'no error output'}`);
+    }
+    return parsePathState(output.stdout, path);
+  },
+};
+
+/** The script behind {@link pathState}; exported so fact fixtures can show what runs. */
+export function buildPathStateScript(path: string): string {
+  const p = quote(path);
+  // LC_ALL=C: %F prints localised words ("fichier régulier") otherwise.
+  // sha256sum reads stdin so that odd file names are not escaped in its output.
+  return [
+    `p=${p}`,
+    `d=$(dirname -- "$p")`,
+    `if [ -d "$d" ]; then echo parent=yes; else echo parent=no; fi`,
+    `if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo type=absent; exit 0; fi`,
+    `LC_ALL=C stat --printf 'type=%F\\nmode=%a\\nowner=%U\\ngroup=%G\\nuid=%u\\ngid=%g\\nsize=%s\\n' -- "$p" || exit 3`,
+    `if [ -L "$p" ]; then t=$(readlink -- "$p") || exit 3; printf 'target=%s\\n' "$t";`,
+    `elif [ -f "$p" ]; then h=$(sha256sum < "$p") || exit 3; printf 'sha256=%s\\n' "\${h%% *}"; fi`,
+  ].join('\n');
+}
+
+/** Parse the `key=value` output of {@link buildPathStateScript} (pure). */
+export function parsePathState(stdout: string, path: string): PathState {
+  const fields = parseKeyValues(stdout);
+  const rawType = fields.get('type');
+  if (rawType === undefined || !fields.has('parent')) {
+    throw new ModuleError(`unexpected path-state output for ${path}: ${JSON.stringify(stdout.slice(0, 200))}`);
+  }
+  const state: PathState = { path, type: mapType(rawType), parentExists: fields.get('parent') === 'yes' };
+  if (state.type === 'absent') return state;
+  state.mode = (fields.get('mode') ?? '').padStart(4, '0');
+  state.owner = fields.get('owner');
+  state.group = fields.get('group');
+  state.uid = Number(fields.get('uid'));
+  state.gid = Number(fields.get('gid'));
+  state.size = Number(fields.get('size'));
+  const sha = fields.get('sha256');
+  if (sha !== undefined) state.sha256 = sha;
+  const target = fields.get('target');
+  if (target !== undefined) state.target = target;
+  return state;
+}
+
+function parseKeyValues(stdout: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return fields;
+}
+
+function mapType(kind: string): PathState['type'] {
+  switch (kind) {
+    case 'absent':
+      return 'absent';
+    case 'regular file':
+    case 'regular empty file':
+      return 'file';
+    case 'directory':
+      return 'directory';
+    case 'symbolic link':
+      return 'link';
+    default:
+      return 'other';
+  }
+}

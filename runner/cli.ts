@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * The `quorum` command line: argument parsing only. Heavy modules are imported inside the
+ * actions so that `quorum --version` and `--help` start fast.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+
+const pkg = JSON.parse(readFileSync(new URL(await packageJsonUrl(), import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('quorum')
+  .description('Agentless playbook runner: Ansible-style inventories and playbooks, validated up front, run over SSH in parallel.')
+  .version(pkg.version, '-V, --version')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('Run a playbook against the hosts of an inventory.')
+  .argument('<playbook>', 'playbook file (YAML)')
+  .option('-i, --inventory <file>', 'inventory file (Ansible YAML format); default: localhost only')
+  .option('-C, --check', 'dry run: gather and plan, change nothing', false)
+  .option('-D, --diff', 'show what changes (file content, attributes, certificates)', false)
+  .option('-l, --limit <pattern>', 'only hosts matching this pattern (groups, globs, a:b, a:&b, a:!b)')
+  .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)', splitList)
+  .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated)', splitList)
+  .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @file (repeatable; highest precedence)', collect, [] as string[])
+  .option('-f, --forks <n>', 'hosts worked on in parallel', toInt, 50)
+  .option('-v, --verbose', 'more output (repeat for more)', increase, 0)
+  .addOption(new Option('-o, --output <kind>', 'output format').choices(['auto', 'plain', 'json', 'listr']).default('auto'))
+  .addOption(new Option('--host-key-policy <policy>', 'check SSH host keys against known_hosts').choices(['strict', 'accept-new', 'off']).default('strict'))
+  .option('-T, --timeout <seconds>', 'SSH connect timeout', toInt, 10)
+  .option('-K, --ask-become-pass', 'ask for the sudo password once, before the run', false)
+  .option('--detailed-exitcode', 'with --check: exit 10 when changes are pending (0 when none)', false)
+  .option('--syntax-check', 'load and validate everything, touch no host, and exit', false)
+  .option('--list-hosts', 'list the hosts of each play and exit', false)
+  .option('--list-tasks', 'list the tasks of each play and exit', false)
+  .option('--list-tags', 'list the tags of each play and exit', false)
+  .option('--no-color', 'no ANSI colours')
+  .action(async (playbook: string, opts: RunCliOptions) => {
+    const { runCommand } = await import('./cli-run.js');
+    process.exitCode = await runCommand(playbook, opts);
+  });
+
+const { registerLabCommand } = await import('./lab/command.js');
+registerLabCommand(program);
+
+await program.parseAsync(process.argv);
+
+export interface RunCliOptions {
+  inventory?: string;
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  extraVars: string[];
+  forks: number;
+  verbose: number;
+  output: 'auto' | 'plain' | 'json' | 'listr';
+  hostKeyPolicy: 'strict' | 'accept-new' | 'off';
+  timeout: number;
+  askBecomePass: boolean;
+  detailedExitcode: boolean;
+  syntaxCheck: boolean;
+  listHosts: boolean;
+  listTasks: boolean;
+  listTags: boolean;
+  color: boolean;
+}
+
+function splitList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+function toInt(value: string): number {
+  const n = Number.parseInt(value, 10);
+  if (!Number.isFinite(n) || n < 1) throw new Error(`expected a positive whole number, got '${value}'`);
+  return n;
+}
+function increase(_: string, previous: number): number {
+  return previous + 1;
+}
+/** dist/runner/cli.js and runner/cli.ts sit at different depths below package.json. */
+async function packageJsonUrl(): Promise<string> {
+  return import.meta.url.includes('/dist/') ? '../../package.json' : '../package.json';
+}

@@ -1,0 +1,93 @@
+/**
+ * Connections are opened lazily, once per host for the whole run, and shared by every task
+ * (and every delegated task) that needs that host. A host that cannot be reached stays
+ * unreachable for the rest of the run.
+ */
+import { dirname } from 'node:path';
+import type { Connection } from './connection/types.js';
+import type { FactCache } from './types.js';
+import type { HostState, RunState } from './run-state.js';
+import { LocalConnection } from './connection/local.js';
+import { openConnection } from './connection/connect.js';
+import { connectionSpec } from './inventory/connection-spec.js';
+import { createFactCache } from './facts/cache.js';
+import { UnreachableError } from './errors.js';
+
+export interface Target {
+  name: string;
+  conn: Connection;
+  facts: FactCache;
+}
+
+const pending = new WeakMap<HostState, Promise<Connection>>();
+const controllers = new WeakMap<RunState, Target>();
+
+/** The controller itself, for controller-only modules and `delegate_to: localhost`. */
+export function controllerTarget(state: RunState): Target {
+  let target = controllers.get(state);
+  if (!target) {
+    const conn = new LocalConnection('localhost');
+    target = { name: 'localhost', conn, facts: createFactCache(conn, { sudo: false }) };
+    controllers.set(state, target);
+  }
+  return target;
+}
+
+/** Where a task for `host` runs: the host, a delegate, or the controller. */
+export async function resolveTarget(state: RunState, host: HostState, delegateTo: string | undefined, controllerOnly: boolean): Promise<Target> {
+  if (controllerOnly) return controllerTarget(state);
+  if (delegateTo === undefined || delegateTo === host.name) return connectHost(state, host);
+  const delegate = state.hosts.get(delegateTo);
+  if (delegate) return connectHost(state, delegate);
+  if (delegateTo === 'localhost' || delegateTo === '127.0.0.1') return controllerTarget(state);
+  throw new Error(`delegate_to: no host named '${delegateTo}' in the inventory`);
+}
+
+export async function connectHost(state: RunState, host: HostState): Promise<Target> {
+  if (host.unreachable) throw new UnreachableError(host.name, 'unreachable earlier in this run');
+  if (!host.conn) {
+    let opening = pending.get(host);
+    if (!opening) {
+      opening = open(state, host);
+      pending.set(host, opening);
+    }
+    try {
+      host.conn = await opening;
+    } catch (err) {
+      host.unreachable = true;
+      throw err instanceof UnreachableError ? err : new UnreachableError(host.name, (err as Error).message, { cause: err });
+    }
+    host.facts = createFactCache(host.conn, { sudo: becomeByDefault(state, host) });
+  }
+  return { name: host.name, conn: host.conn, facts: host.facts! };
+}
+
+async function open(state: RunState, host: HostState): Promise<Connection> {
+  const inventoryHost = state.inventory.hosts.get(host.name);
+  if (!inventoryHost) throw new UnreachableError(host.name, 'not in the inventory');
+  const spec = connectionSpec(inventoryHost, {
+    hostKeyPolicy: state.options.hostKeyPolicy,
+    connectTimeoutMs: state.options.connectTimeoutMs,
+    inventoryDir: state.inventory.file ? dirname(state.inventory.file) : process.cwd(),
+    ...(state.options.becomePassword !== undefined ? { becomePassword: state.options.becomePassword } : {}),
+  });
+  const started = performance.now();
+  try {
+    const conn = await openConnection(spec);
+    state.options.reporter.emit({ kind: 'host:connect', host: host.name, ok: true, durationMs: performance.now() - started });
+    return conn;
+  } catch (err) {
+    state.options.reporter.emit({ kind: 'host:connect', host: host.name, ok: false, durationMs: performance.now() - started, error: (err as Error).message });
+    throw err;
+  }
+}
+
+function becomeByDefault(state: RunState, host: HostState): boolean {
+  return Boolean(state.inventory.hosts.get(host.name)?.vars['ansible_become']);
+}
+
+/** Close every connection opened during the run. */
+export async function closeAll(state: RunState): Promise<void> {
+  const conns = [...state.hosts.values()].map((h) => h.conn).filter((c): c is Connection => c !== undefined);
+  await Promise.allSettled(conns.map((c) => c.close()));
+}

@@ -1,0 +1,89 @@
+/**
+ * A run, start to end: load and validate everything (no host is touched while any error
+ * stands), then the plays in order with the linear strategy, then the recap and exit code.
+ */
+import { resolve } from 'node:path';
+import type { RunOptions, RunState } from './run-state.js';
+import type { HostRecap } from './report/events.js';
+import type { Inventory } from './inventory/types.js';
+import type { Playbook } from './playbook.js';
+import { createHostState, emptyRecap } from './run-state.js';
+import { loadInventory, implicitLocalInventory } from './inventory/load.js';
+import { selectHosts } from './inventory/patterns.js';
+import { loadPlaybook } from './load/playbook.js';
+import { staticCheck } from './load/static-check.js';
+import { runPlay } from './strategy/linear.js';
+import { closeAll } from './connect-host.js';
+import { ConfigError } from './errors.js';
+import { exitCodeOf } from './exit-codes.js';
+
+export interface RunSummary {
+  exitCode: number;
+  recap: Record<string, HostRecap>;
+  changesPending: boolean;
+  interrupted: boolean;
+  durationMs: number;
+}
+
+/** Everything a run needs, loaded and checked; throws ConfigError listing every problem. */
+export interface PreparedRun {
+  inventory: Inventory;
+  playbook: Playbook;
+  /** Hosts of each play, in play order. */
+  playHosts: string[][];
+}
+
+export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'extraVars' | 'limit'>): PreparedRun {
+  const inventory = options.inventoryFile ? loadInventory(resolve(options.inventoryFile)) : implicitLocalInventory();
+  const playbook = loadPlaybook(resolve(options.playbookFile), { extraVars: options.extraVars });
+  const known = new Set<string>(Object.keys(options.extraVars));
+  for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);
+  const problems = staticCheck(playbook, known);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit));
+  return { inventory, playbook, playHosts };
+}
+
+export async function runPlaybook(options: RunOptions, prepared: PreparedRun = prepareRun(options)): Promise<RunSummary> {
+  const started = performance.now();
+  const { inventory, playbook, playHosts } = prepared;
+  const state: RunState = {
+    options,
+    inventory,
+    playbook,
+    hosts: new Map([...inventory.hosts.keys()].map((name) => [name, createHostState(name)])),
+    interrupted: false,
+    anyChange: false,
+    recap: new Map(),
+  };
+  const onAbort = () => {
+    state.interrupted = true;
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const { reporter } = options;
+  const allHosts = [...new Set(playHosts.flat())];
+  for (const h of allHosts) state.recap.set(h, emptyRecap());
+  reporter.emit({ kind: 'run:start', playbook: playbook.file, check: options.check, diff: options.diff, hosts: allHosts });
+  try {
+    for (const [i, play] of playbook.plays.entries()) {
+      if (state.interrupted) break;
+      const hosts = playHosts[i]!;
+      reporter.emit({ kind: 'play:start', play: play.name ?? play.hosts, hosts });
+      if (hosts.length === 0) {
+        reporter.emit({ kind: 'warning', message: `play '${play.name ?? play.hosts}': no hosts matched '${play.hosts}'` });
+        continue;
+      }
+      await runPlay(state, play, hosts);
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await closeAll(state);
+  }
+  const recap = Object.fromEntries(state.recap);
+  const changesPending = options.check && state.anyChange;
+  const exitCode = exitCodeOf({ recap, interrupted: state.interrupted, changesPending, detailed: options.detailedExitCode ?? false });
+  const durationMs = performance.now() - started;
+  reporter.emit({ kind: 'run:end', recap, durationMs, exitCode, changesPending, interrupted: state.interrupted });
+  await reporter.close?.();
+  return { exitCode, recap, changesPending, interrupted: state.interrupted, durationMs };
+}

@@ -1,0 +1,207 @@
+/**
+ * One task on one host: the task keywords (when, loop, register, changed_when, failed_when,
+ * retries/until/delay, ignore_errors, delegate_to, become, check_mode, no_log, timeout,
+ * notify). Modules never see these; they only get their rendered arguments.
+ */
+import type { TaskResult } from './types.js';
+import type { TaskNode, TaskKeywords } from './playbook.js';
+import type { HostState, RunState } from './run-state.js';
+import type { RunEvent } from './report/events.js';
+import type { Play } from './playbook.js';
+import { buildTaskVars, type SharedVars } from './vars.js';
+import { renderValue } from './template.js';
+import { evaluateBool } from './expr.js';
+import { getModule } from '../modules/index.js';
+import { invokeModule } from './run-module.js';
+import { resolveTarget } from './connect-host.js';
+import { UnreachableError, formatLocation } from './errors.js';
+import { applyResultConditions, censor, aggregateLoop, skippedResult, failedResult, itemLabel } from './task-result.js';
+
+/** Keywords a block passes down to the tasks inside it. */
+export interface Inherited {
+  when: string[];
+  varsScopes: Array<Record<string, unknown> | undefined>;
+  keywords: TaskKeywords;
+}
+
+export const ROOT_SCOPE: Inherited = { when: [], varsScopes: [], keywords: {} };
+
+export interface TaskRun {
+  state: RunState;
+  play: Play;
+  shared: SharedVars;
+  task: TaskNode;
+  host: HostState;
+  inherited: Inherited;
+  emit(event: RunEvent): void;
+}
+
+/** Run the task on the host, emit its events, update the host's variables; never throws. */
+export async function executeTask(run: TaskRun): Promise<TaskResult> {
+  const { task, host, state } = run;
+  const kw: TaskKeywords = { ...run.inherited.keywords, ...task.keywords };
+  const baseVars = buildTaskVars(state, run.play, run.shared, host, [...run.inherited.varsScopes, task.keywords.vars]);
+  const when = [...run.inherited.when, ...(task.keywords.when ?? [])];
+  const started = performance.now();
+
+  let items: unknown[] | undefined;
+  if (kw.loop !== undefined) {
+    try {
+      const rendered = renderValue(kw.loop, baseVars, task.location);
+      if (!Array.isArray(rendered)) throw new Error(`loop must be a list, got ${typeof rendered}`);
+      items = rendered;
+    } catch (err) {
+      return finish(run, kw, failedResult(`${formatLocation(task.location)}  ${(err as Error).message}`, started), undefined);
+    }
+  }
+
+  if (items === undefined) {
+    const result = await runOnce(run, kw, baseVars, when);
+    return finish(run, kw, result, undefined);
+  }
+  const perItem: TaskResult[] = [];
+  const loopVar = kw.loop_control?.loop_var ?? 'item';
+  for (const [index, item] of items.entries()) {
+    if (state.interrupted) break;
+    const vars = withLoopVars(baseVars, loopVar, item, kw.loop_control?.index_var, index);
+    const result = await runOnce(run, kw, vars, when);
+    perItem.push(result);
+    emitResult(run, kw, result, itemLabel(kw.loop_control?.label, vars, item));
+    if (kw.loop_control?.pause) await sleep(kw.loop_control.pause * 1000, state.options.signal);
+  }
+  return finish(run, kw, aggregateLoop(perItem, started), perItem);
+}
+
+/** One attempt series (retries/until) for one loop item. */
+async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unknown>, when: string[]): Promise<TaskResult> {
+  const { task, state, host } = run;
+  const started = performance.now();
+  try {
+    for (const condition of when) {
+      if (!evaluateBool(condition, vars, task.location)) return skippedResult(`condition is false: ${condition}`, started);
+    }
+  } catch (err) {
+    return failedResult((err as Error).message, started);
+  }
+  const module = getModule(task.module);
+  if (!module) return failedResult(`${formatLocation(task.location)}  unknown module '${task.module}'`, started);
+
+  const check = kw.check_mode ?? state.options.check;
+  const become = kw.become ?? run.play.become ?? Boolean(state.inventory.hosts.get(host.name)?.vars['ansible_become']);
+  const retries = kw.until !== undefined ? kw.retries ?? 3 : kw.retries ?? 0;
+  const delayMs = (kw.delay ?? 5) * 1000;
+
+  let result: TaskResult = failedResult('not run', started);
+  for (let attempt = 1; ; attempt++) {
+    let args: unknown;
+    try {
+      args = renderValue(task.args ?? {}, vars, task.location);
+    } catch (err) {
+      return failedResult((err as Error).message, started);
+    }
+    try {
+      const target = await resolveTarget(state, host, kw.delegate_to ? String(renderValue(kw.delegate_to, vars, task.location)) : undefined, module.flags?.controllerOnly ?? false);
+      const invocation = invokeModule({
+        task, module, args, vars, become, check,
+        inventoryHost: host.name,
+        targetHost: target.name,
+        conn: target.conn,
+        facts: target.facts,
+        playbookDir: state.playbook.dir,
+        ...(state.options.signal ? { signal: state.options.signal } : {}),
+      });
+      result = kw.timeout ? await withTimeout(invocation, kw.timeout, started) : await invocation;
+    } catch (err) {
+      if (err instanceof UnreachableError) return { ...failedResult(err.message, started), status: 'unreachable' };
+      throw err;
+    }
+    result = applyResultConditions(result, kw, vars, task.location);
+    if (retries === 0 || result.status === 'unreachable') break;
+    const registered = { ...result.result, attempts: attempt };
+    result = { ...result, result: registered };
+    const done = kw.until !== undefined ? untilHolds(kw.until, vars, kw.register, registered, task) : result.status !== 'failed';
+    if (done) break;
+    if (attempt > retries) {
+      if (kw.until !== undefined) result = { ...result, status: 'failed', msg: `still not true after ${attempt} attempts: ${kw.until}`, result: { ...registered, failed: true } };
+      break;
+    }
+    if (state.options.verbosity > 0) run.emit({ kind: 'warning', host: host.name, message: `${task.name ?? task.module}: retrying (${attempt}/${retries})` });
+    await sleep(delayMs, state.options.signal);
+    if (state.interrupted) break;
+  }
+  return result;
+}
+
+function untilHolds(expr: string, vars: Record<string, unknown>, register: string | undefined, result: Record<string, unknown>, task: TaskNode): boolean {
+  const scope = { ...descriptors(vars), result, ...(register ? { [register]: result } : {}) };
+  try {
+    return evaluateBool(expr, scope, task.location);
+  } catch {
+    return false;
+  }
+}
+
+/** After the task: ignore_errors, register, set_fact, notify, and the final event. */
+function finish(run: TaskRun, kw: TaskKeywords, result: TaskResult, perItem: TaskResult[] | undefined): TaskResult {
+  const { host, state } = run;
+  if (result.status === 'failed' && kw.ignore_errors) result = { ...result, ignored: true };
+  if (kw.register) host.runtimeVars[kw.register] = result.result;
+  if (result.status !== 'failed' && result.status !== 'unreachable' && run.task.module === 'set_fact') {
+    const facts = (perItem ?? [result]).map((r) => r.result['facts'] as Record<string, unknown> | undefined);
+    for (const f of facts) if (f) Object.assign(host.runtimeVars, f);
+  }
+  if (result.status === 'changed') {
+    state.anyChange = true;
+    for (const name of kw.notify ?? []) host.notified.add(name);
+  }
+  if (!perItem) emitResult(run, kw, result, undefined);
+  return result;
+}
+
+function emitResult(run: TaskRun, kw: TaskKeywords, result: TaskResult, item: string | undefined): void {
+  const shown = kw.no_log ? censor(result) : result;
+  run.emit({
+    kind: 'task:host',
+    task: run.task.name ?? run.task.module,
+    host: run.host.name,
+    status: result.status,
+    ...(item !== undefined ? { item } : {}),
+    changes: shown.changes,
+    diffs: shown.diffs,
+    ...(shown.msg !== undefined ? { msg: shown.msg } : {}),
+    result: shown.result,
+    ...(result.ignored ? { ignored: true } : {}),
+    durationMs: result.durationMs,
+  });
+}
+
+function withLoopVars(base: Record<string, unknown>, loopVar: string, item: unknown, indexVar: string | undefined, index: number): Record<string, unknown> {
+  const vars = descriptors(base);
+  Object.defineProperty(vars, loopVar, { value: item, enumerable: true, configurable: true, writable: true });
+  if (indexVar) Object.defineProperty(vars, indexVar, { value: index, enumerable: true, configurable: true, writable: true });
+  return vars;
+}
+
+/** A copy that keeps lazily rendered variables lazy (a spread would render them all now). */
+function descriptors(vars: Record<string, unknown>): Record<string, unknown> {
+  return Object.defineProperties({}, Object.getOwnPropertyDescriptors(vars));
+}
+
+async function withTimeout(p: Promise<TaskResult>, seconds: number, started: number): Promise<TaskResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<TaskResult>((resolve) => {
+    timer = setTimeout(() => resolve(failedResult(`timed out after ${seconds} s`, started)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}

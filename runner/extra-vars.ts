@@ -1,0 +1,67 @@
+/**
+ * `-e` values as Ansible takes them: `key=value key2=value2` (values are strings), a JSON or
+ * YAML mapping (`{"a": [1, 2]}`), or `@file.yaml`. Later -e options override earlier ones.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ConfigError } from './errors.js';
+
+export function parseExtraVars(values: readonly string[]): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const raw of values) Object.assign(vars, parseOne(raw.trim()));
+  return vars;
+}
+
+function parseOne(text: string): Record<string, unknown> {
+  if (text.startsWith('@')) return mappingFrom(readFileOrFail(text.slice(1)), text.slice(1));
+  if (text.startsWith('{')) return mappingFrom(text, '-e');
+  const vars: Record<string, unknown> = {};
+  for (const pair of splitWords(text)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) fail(`-e ${JSON.stringify(text)}: expected key=value, a JSON/YAML mapping, or @file`);
+    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return vars;
+}
+
+/** Split on spaces outside quotes, removing the quotes: a="x y" b=z. */
+function splitWords(text: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let quote: string | undefined;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else current += ch;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (/\s/.test(ch)) {
+      if (current) words.push(current);
+      current = '';
+    } else current += ch;
+  }
+  if (current) words.push(current);
+  return words;
+}
+
+function mappingFrom(text: string, source: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (err) {
+    fail(`-e ${source}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`-e ${source}: must be a mapping of variable names to values`);
+  return value as Record<string, unknown>;
+}
+
+function readFileOrFail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    fail(`-e @${path}: cannot read the file: ${(err as Error).message}`);
+  }
+}
+
+function fail(message: string): never {
+  throw new ConfigError([{ pointer: '', message }]);
+}

@@ -1,0 +1,124 @@
+/**
+ * One module invocation on one host: validate the rendered arguments, gather, plan, and (not
+ * in check mode) apply. Returns the outcome as a value; only a lost connection throws.
+ */
+import type { ModuleContext, ModuleDefinition, Plan, TaskResult } from './types.js';
+import type { Connection } from './connection/types.js';
+import type { FactCache } from './types.js';
+import type { TaskNode } from './playbook.js';
+import { applyPlan, type ApplyOutcome } from './apply.js';
+import { validateModuleArgs } from './module-args.js';
+import { renderString } from './template.js';
+import { RunnerError, UnreachableError, formatLocation } from './errors.js';
+
+export interface Invocation {
+  task: TaskNode;
+  module: ModuleDefinition;
+  /** Arguments after template rendering. */
+  args: unknown;
+  vars: Record<string, unknown>;
+  /** Inventory host the task is for. */
+  inventoryHost: string;
+  /** Host the connection reaches (differs with delegate_to). */
+  targetHost: string;
+  conn: Connection;
+  facts: FactCache;
+  become: boolean;
+  check: boolean;
+  playbookDir: string;
+  signal?: AbortSignal;
+}
+
+export async function invokeModule(inv: Invocation): Promise<TaskResult> {
+  const started = performance.now();
+  const done = (partial: Omit<TaskResult, 'durationMs'>): TaskResult => ({ ...partial, durationMs: performance.now() - started });
+
+  const invalid = validateModuleArgs(inv.module, inv.args);
+  if (invalid) {
+    const msg = `${formatLocation(inv.task.location)}  invalid arguments for ${inv.module.name} after templating: ${invalid}`;
+    return done({ status: 'failed', changes: [], diffs: [], result: { failed: true, msg }, msg });
+  }
+  if (inv.check && inv.module.flags?.checkMode === 'unsupported') {
+    const msg = `${inv.module.name} cannot predict its effect: skipped in check mode`;
+    return done({ status: 'skipped', changes: [], diffs: [], result: { skipped: true, msg }, msg });
+  }
+
+  const ctx: ModuleContext = {
+    host: inv.targetHost,
+    inventoryHost: inv.inventoryHost,
+    conn: inv.conn,
+    become: inv.become,
+    facts: inv.facts,
+    vars: inv.vars,
+    checkMode: inv.check,
+    playbookDir: inv.playbookDir,
+    render: (template, sourceName) => String(renderString(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined)),
+    ...(inv.signal ? { signal: inv.signal } : {}),
+  };
+
+  let plan: Plan;
+  try {
+    const facts = await inv.module.gather(ctx, inv.args);
+    plan = inv.module.plan(inv.args, facts, { host: inv.targetHost, inventoryHost: inv.inventoryHost, checkMode: inv.check });
+  } catch (err) {
+    if (err instanceof UnreachableError) throw err;
+    return done(failedFrom(err));
+  }
+
+  const changes = plan.changes.map((c) => c.describe);
+  const diffs = plan.diffs ?? [];
+  const base: Record<string, unknown> = { ...(plan.result ?? {}), ...(plan.msg !== undefined ? { msg: plan.msg } : {}) };
+
+  if (plan.failed !== undefined) {
+    return done({ status: 'failed', changes: [], diffs, result: { ...base, failed: true, msg: plan.failed }, msg: plan.failed });
+  }
+  if (inv.check && plan.unpredictable !== undefined && !inv.module.flags?.readOnly) {
+    const msg = `cannot predict in check mode (${plan.unpredictable}): skipped`;
+    return done({ status: 'skipped', changes, diffs, result: { ...base, skipped: true, msg }, msg });
+  }
+  if (plan.changes.length === 0) {
+    return done({ status: 'ok', changes: [], diffs: [], result: { ...base, changed: false }, ...(plan.noop ? { msg: plan.msg ?? plan.noop } : plan.msg ? { msg: plan.msg } : {}) });
+  }
+  if (inv.check) {
+    return done({ status: 'changed', changes, diffs, result: { ...base, changed: true }, ...(plan.msg ? { msg: plan.msg } : {}) });
+  }
+
+  let outcome: ApplyOutcome;
+  try {
+    outcome = await applyPlan(ctx, plan);
+  } catch (err) {
+    if (err instanceof UnreachableError) throw err;
+    return done({ ...failedFrom(err), changes });
+  }
+  const result: Record<string, unknown> = { ...base, ...outcome.data, ...execFields(outcome), changed: outcome.applied.length > 0 };
+  if (outcome.failure) {
+    const msg = `${outcome.failure.change}: ${outcome.failure.message}`;
+    return done({ status: 'failed', changes: outcome.applied, diffs, result: { ...result, failed: true, msg }, msg });
+  }
+  return done({ status: 'changed', changes: outcome.applied, diffs, result, ...(plan.msg ? { msg: plan.msg } : {}) });
+}
+
+/** Ansible's registered fields for command-like modules. */
+function execFields(outcome: ApplyOutcome): Record<string, unknown> {
+  const r = outcome.failure?.exec ?? outcome.lastExec;
+  if (!r) return {};
+  const stdout = r.stdout.toString('utf8');
+  const stderr = r.stderr.toString('utf8');
+  return {
+    rc: r.exitCode,
+    stdout,
+    stderr,
+    stdout_lines: splitLines(stdout),
+    stderr_lines: splitLines(stderr),
+  };
+}
+
+function splitLines(text: string): string[] {
+  if (text === '') return [];
+  return text.replace(/\n$/, '').split('\n');
+}
+
+function failedFrom(err: unknown): Omit<TaskResult, 'durationMs'> {
+  const msg = err instanceof RunnerError || err instanceof Error ? err.message : String(err);
+  return { status: 'failed', changes: [], diffs: [], result: { failed: true, msg }, msg };
+}

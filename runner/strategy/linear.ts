@@ -1,0 +1,182 @@
+/**
+ * The linear strategy (Ansible's default): task N runs on every live host of the batch, in
+ * parallel up to `forks`, before task N+1 starts. A host that fails leaves the play; the
+ * others go on, unless any_errors_fatal or max_fail_percentage say the play must stop.
+ * Blocks are try/rescue/always per host; handlers run at the end of each batch and at
+ * `meta: flush_handlers`.
+ */
+import pLimit from 'p-limit';
+import type { BlockNode, Play, TaskItem, TaskNode } from '../playbook.js';
+import type { HostState, RunState } from '../run-state.js';
+import type { TaskResult } from '../types.js';
+import { emptyRecap } from '../run-state.js';
+import { executeTask, ROOT_SCOPE, type Inherited } from '../executor.js';
+import { buildSharedVars } from '../vars.js';
+import { formatLocation } from '../errors.js';
+import { selectedByTags } from './tags.js';
+import { gatherFactsTask } from './gather.js';
+import { batchesOf } from './serial.js';
+
+interface PlayRun {
+  state: RunState;
+  play: Play;
+  /** Hosts of the current batch. */
+  batch: HostState[];
+  /** Set when a failure policy ends the play for every host. */
+  aborted: boolean;
+}
+
+export async function runPlay(state: RunState, play: Play, hostNames: string[]): Promise<void> {
+  const hosts = hostNames.map((h) => state.hosts.get(h)!).filter((h) => !h.failed && !h.unreachable);
+  for (const batch of batchesOf(hosts, play.serial)) {
+    const run: PlayRun = { state, play, batch, aborted: false };
+    if (play.gather_facts) await gatherFactsTask(state, play, batch, (h, r) => record(state, h, r));
+    await runItems(run, play.tasks, ROOT_SCOPE);
+    if (!state.interrupted) await flushHandlers(run);
+    if (run.aborted || state.interrupted) break;
+  }
+}
+
+async function runItems(run: PlayRun, items: TaskItem[], inherited: Inherited): Promise<void> {
+  for (const item of items) {
+    if (run.aborted || run.state.interrupted) return;
+    if (live(run.batch).length === 0) return;
+    if (item.kind === 'block') await runBlock(run, item, inherited);
+    else if (item.module === 'meta') await flushHandlers(run);
+    else if (selectedByTags(run.state.options, [...(inherited.keywords.tags ?? []), ...(item.keywords.tags ?? []), ...(run.play.tags ?? [])])) {
+      await runTask(run, item, live(run.batch), inherited, false);
+    }
+  }
+}
+
+async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): Promise<void> {
+  const { when, vars, tags, ...rest } = block.keywords;
+  const scope: Inherited = {
+    when: [...inherited.when, ...(when ?? [])],
+    varsScopes: [...inherited.varsScopes, vars],
+    keywords: { ...inherited.keywords, ...rest, tags: [...(inherited.keywords.tags ?? []), ...(tags ?? [])] },
+  };
+  const entered = live(run.batch);
+  const saved = run.batch;
+  run.batch = entered;
+  try {
+    await runItems(run, block.block, scope);
+    const failed = entered.filter((h) => h.failed && !h.unreachable);
+    if (block.rescue.length > 0 && failed.length > 0 && !run.aborted) {
+      for (const h of failed) h.failed = false;
+      run.batch = failed;
+      await runItems(run, block.rescue, scope);
+      for (const h of failed) if (!h.failed && !h.unreachable) recapOf(run.state, h.name).rescued++;
+    }
+    if (block.always.length > 0 && !run.state.interrupted) {
+      const stillFailed = new Set(entered.filter((h) => h.failed));
+      const reachable = entered.filter((h) => !h.unreachable);
+      for (const h of reachable) h.failed = false;
+      run.batch = reachable;
+      await runItems(run, block.always, scope);
+      for (const h of stillFailed) h.failed = true;
+    }
+  } finally {
+    run.batch = saved;
+  }
+}
+
+async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherited: Inherited, handler: boolean): Promise<void> {
+  const { state, play } = run;
+  const name = task.name ?? task.module;
+  const started = performance.now();
+  const emit = state.options.reporter.emit.bind(state.options.reporter);
+  emit({ kind: 'task:start', play: play.name ?? play.hosts, task: name, location: formatLocation(task.location), hosts: hosts.map((h) => h.name), ...(handler ? { handler } : {}) });
+  const shared = buildSharedVars(state, play, run.batch.map((h) => h.name));
+  const runOn = (host: HostState) => executeTask({ state, play, shared, task, host, inherited, emit });
+
+  const runOnce = task.keywords.run_once ?? inherited.keywords.run_once;
+  if (runOnce && hosts.length > 0) {
+    const first = hosts[0]!;
+    const result = await runOn(first);
+    record(state, first, result);
+    // Ansible copies a run_once result to every host of the batch.
+    const register = task.keywords.register;
+    for (const other of hosts.slice(1)) if (register) other.runtimeVars[register] = result.result;
+    if (result.status === 'failed' && !result.ignored) for (const h of hosts) h.failed = true;
+  } else {
+    const limit = pLimit(Math.max(1, state.options.forks));
+    const results = await Promise.all(hosts.map((h) => limit(() => runOn(h))));
+    hosts.forEach((h, i) => record(state, h, results[i]!));
+  }
+  applyFailurePolicy(run, task, inherited);
+  emit({ kind: 'task:end', task: name, durationMs: performance.now() - started });
+}
+
+/** Count the result in the recap and take failed/unreachable hosts out of the play. */
+function record(state: RunState, host: HostState, result: TaskResult): void {
+  const recap = recapOf(state, host.name);
+  switch (result.status) {
+    case 'ok':
+      recap.ok++;
+      break;
+    case 'changed':
+      recap.ok++;
+      recap.changed++;
+      break;
+    case 'skipped':
+      recap.skipped++;
+      break;
+    case 'unreachable':
+      recap.unreachable++;
+      host.unreachable = true;
+      break;
+    case 'failed':
+      if (result.ignored) {
+        recap.ignored++;
+        recap.ok++;
+      } else {
+        recap.failed++;
+        host.failed = true;
+      }
+      break;
+  }
+}
+
+function applyFailurePolicy(run: PlayRun, task: TaskNode, inherited: Inherited): void {
+  const failed = run.batch.filter((h) => h.failed || h.unreachable).length;
+  if (failed === 0) return;
+  const fatal = task.keywords.any_errors_fatal ?? inherited.keywords.any_errors_fatal ?? run.play.any_errors_fatal;
+  if (fatal) {
+    run.aborted = true;
+    run.state.options.reporter.emit({ kind: 'warning', message: 'any_errors_fatal: a host failed, the play stops for every host' });
+    return;
+  }
+  const pct = run.play.max_fail_percentage;
+  if (pct !== undefined && (failed / run.batch.length) * 100 > pct) {
+    run.aborted = true;
+    run.state.options.reporter.emit({ kind: 'warning', message: `max_fail_percentage ${pct}% exceeded (${failed}/${run.batch.length} hosts failed): the play stops` });
+  }
+}
+
+/** Run notified handlers, in the order they are defined, on the hosts that notified them. */
+async function flushHandlers(run: PlayRun): Promise<void> {
+  for (const handler of run.play.handlers) {
+    const topics = [handler.name, ...(handler.listen ?? [])].filter((t): t is string => t !== undefined);
+    const hosts = live(run.batch).filter((h) => topics.some((t) => h.notified.has(t)));
+    if (hosts.length === 0) continue;
+    for (const h of hosts) for (const t of topics) h.notified.delete(t);
+    await runTask(run, handler, hosts, ROOT_SCOPE, true);
+    if (run.aborted || run.state.interrupted) return;
+  }
+}
+
+function live(hosts: HostState[]): HostState[] {
+  return hosts.filter((h) => !h.failed && !h.unreachable);
+}
+
+function recapOf(state: RunState, host: string) {
+  let recap = state.recap.get(host);
+  if (!recap) {
+    recap = emptyRecap();
+    state.recap.set(host, recap);
+  }
+  return recap;
+}
+
+export { record as recordResult };

@@ -1,0 +1,106 @@
+/**
+ * Variables a task sees, and their precedence (lowest first), as in Ansible:
+ *
+ *   1. inventory: group vars (all < parent < child) < host vars
+ *   2. play vars, then vars_files (merged into play vars by the loader)
+ *   3. block vars (outer to inner), then task vars
+ *   4. registered results and set_fact values of this host
+ *   5. extra vars (-e)
+ *
+ * plus the magic variables (inventory_hostname, groups, group_names, hostvars, facts,
+ * play_hosts, check_mode, diff_mode, playbook_dir), which cannot be overridden.
+ *
+ * A variable whose value is a template is rendered when it is first read (as Ansible's lazy
+ * templating does), so `a: "{{ b }}-x"` works whatever order the vars are defined in.
+ */
+import type { RunState, HostState } from './run-state.js';
+import type { Play } from './playbook.js';
+import { renderValue } from './template.js';
+
+/** Everything but the host-specific layers: built once per task. */
+export interface SharedVars {
+  groups: Record<string, string[]>;
+  hostvars: Record<string, Record<string, unknown>>;
+  playHosts: string[];
+}
+
+export function buildSharedVars(state: RunState, play: Play, playHosts: string[]): SharedVars {
+  const groups: Record<string, string[]> = {};
+  for (const [name, group] of state.inventory.groups) groups[name] = [...group.hosts];
+  const hostvars: Record<string, Record<string, unknown>> = {};
+  for (const [name, host] of state.inventory.hosts) {
+    const runtime = state.hosts.get(name);
+    hostvars[name] = lazilyRendered({
+      ...host.vars,
+      ...play.vars,
+      ...(runtime?.runtimeVars ?? {}),
+      ...state.options.extraVars,
+      inventory_hostname: name,
+      ...(runtime?.hostFacts ? { facts: runtime.hostFacts } : {}),
+    });
+  }
+  return { groups, hostvars, playHosts };
+}
+
+export function buildTaskVars(
+  state: RunState,
+  play: Play,
+  shared: SharedVars,
+  host: HostState,
+  scopes: ReadonlyArray<Record<string, unknown> | undefined>,
+): Record<string, unknown> {
+  const inventoryHost = state.inventory.hosts.get(host.name);
+  const merged: Record<string, unknown> = {
+    ...(inventoryHost?.vars ?? {}),
+    ...play.vars,
+  };
+  for (const scope of scopes) Object.assign(merged, scope ?? {});
+  Object.assign(merged, host.runtimeVars, state.options.extraVars);
+  Object.assign(merged, {
+    inventory_hostname: host.name,
+    inventory_hostname_short: host.name.split('.')[0],
+    group_names: (inventoryHost?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped'),
+    groups: shared.groups,
+    hostvars: shared.hostvars,
+    play_hosts: shared.playHosts,
+    ansible_play_hosts: shared.playHosts,
+    facts: host.hostFacts ?? {},
+    check_mode: state.options.check,
+    ansible_check_mode: state.options.check,
+    diff_mode: state.options.diff,
+    playbook_dir: state.playbook.dir,
+  });
+  return lazilyRendered(merged);
+}
+
+/** Replace template-valued entries by getters that render (once) against the same object. */
+export function lazilyRendered(vars: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(vars)) {
+    if (!containsTemplate(value)) continue;
+    let cached: { value: unknown } | undefined;
+    let rendering = false;
+    Object.defineProperty(vars, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (cached) return cached.value;
+        if (rendering) throw new Error(`variable '${key}' refers to itself`);
+        rendering = true;
+        try {
+          cached = { value: renderValue(value, vars) };
+        } finally {
+          rendering = false;
+        }
+        return cached.value;
+      },
+    });
+  }
+  return vars;
+}
+
+function containsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(containsTemplate);
+  if (value && typeof value === 'object' && !(value instanceof Uint8Array)) return Object.values(value).some(containsTemplate);
+  return false;
+}

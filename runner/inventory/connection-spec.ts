@@ -1,0 +1,82 @@
+/**
+ * How to reach a host, from its merged inventory variables (ansible_host, ansible_port,
+ * ansible_user, ansible_ssh_private_key_file, ansible_connection, ansible_password,
+ * quorum_known_hosts, quorum_host_key_fingerprints).
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ConnectionSpec } from '../connection/types.js';
+import { ConfigError } from '../errors.js';
+import type { InventoryHost } from './types.js';
+
+/** Run-wide settings that the inventory does not carry. */
+export interface ConnectionDefaults {
+  hostKeyPolicy: ConnectionSpec['hostKeyPolicy'];
+  connectTimeoutMs: number;
+  /** From --ask-become-pass; wins over ansible_become_password. */
+  becomePassword?: string;
+  /** Directory of the inventory file: relative key and known_hosts paths resolve here. */
+  inventoryDir: string;
+}
+
+/** Names Ansible connects to locally when ansible_connection is not set (implicit localhost). */
+const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+/**
+ * Build the ConnectionSpec of one inventory host.
+ * @throws ConfigError when a connection variable has the wrong type (e.g. set with -e)
+ */
+export function connectionSpec(host: InventoryHost, defaults: ConnectionDefaults): ConnectionSpec {
+  const v = host.vars;
+  const where = host.location;
+  const fail = (key: string, want: string): never => {
+    throw new ConfigError([
+      { ...(where ? { location: where } : {}), pointer: '', message: `host '${host.name}': ${key} must be ${want}, got ${JSON.stringify(v[key])}` },
+    ]);
+  };
+  const text = (key: string): string | undefined => {
+    const value = v[key];
+    if (value === undefined || value === null) return undefined;
+    return typeof value === 'string' && value !== '' ? value : fail(key, 'a non-empty string');
+  };
+  const address = text('ansible_host') ?? host.name;
+  const kind = readKind(v.ansible_connection, host.name, fail);
+  const port = v.ansible_port ?? 22;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) fail('ansible_port', 'an integer from 1 to 65535');
+  const fingerprints = v.quorum_host_key_fingerprints;
+  if (fingerprints !== undefined && !(Array.isArray(fingerprints) && fingerprints.every((f) => typeof f === 'string'))) {
+    fail('quorum_host_key_fingerprints', 'a list of "SHA256:..." strings');
+  }
+  const user = text('ansible_user');
+  const keyFile = text('ansible_ssh_private_key_file');
+  const knownHosts = text('quorum_known_hosts');
+  const password = text('ansible_password');
+  const becomePassword = defaults.becomePassword ?? text('ansible_become_password');
+  return {
+    name: host.name,
+    kind,
+    address,
+    port: port as number,
+    hostKeyPolicy: defaults.hostKeyPolicy,
+    connectTimeoutMs: defaults.connectTimeoutMs,
+    ...(user ? { user } : {}),
+    ...(keyFile ? { privateKeyFile: resolveControllerPath(keyFile, defaults.inventoryDir) } : {}),
+    ...(knownHosts ? { knownHostsFile: resolveControllerPath(knownHosts, defaults.inventoryDir) } : {}),
+    ...(password ? { password } : {}),
+    ...(fingerprints ? { hostKeyFingerprints: [...(fingerprints as string[])] } : {}),
+    ...(becomePassword ? { becomePassword } : {}),
+  };
+}
+
+function readKind(value: unknown, name: string, fail: (key: string, want: string) => never): ConnectionSpec['kind'] {
+  if (value === undefined || value === null) return LOCAL_NAMES.has(name) ? 'local' : 'ssh';
+  if (value === 'local' || value === 'ssh') return value;
+  return fail('ansible_connection', '"local" or "ssh"');
+}
+
+/** `~` and `~/x` are the controller user's home; relative paths belong to the inventory's directory. */
+export function resolveControllerPath(path: string, baseDir: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return isAbsolute(path) ? path : resolve(baseDir, path);
+}

@@ -1,0 +1,98 @@
+/**
+ * Template helpers, named after the Jinja filters Ansible users know, called in handlebars'
+ * prefix form: `{{ join groups.etcd "," }}`, `{{ default etcd_port 2379 }}`,
+ * `{{ indent (to_yaml config) 4 }}`. handlebars' own `if`, `unless`, `each`, `with` and
+ * `lookup` are there too.
+ *
+ * The one way to build etcd's `initial-cluster` from the inventory:
+ * ```handlebars
+ * {{#each groups.etcd}}{{this}}=https://{{get ../hostvars this "ansible_host"}}:2380{{#unless @last}},{{/unless}}{{/each}}
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type Handlebars from 'handlebars';
+import { stringify } from 'yaml';
+
+type HelperOptions = Handlebars.HelperOptions;
+
+/** Register every helper on a handlebars instance (runner/template.ts owns the only one). */
+export function registerTemplateHelpers(hb: typeof Handlebars): void {
+  for (const [name, helper] of Object.entries(HELPERS)) hb.registerHelper(name, helper);
+}
+
+/** Names of the helpers, for "did you mean" and the docs. */
+export function listTemplateHelpers(): string[] {
+  return [...Object.keys(HELPERS), 'if', 'unless', 'each', 'with', 'lookup'];
+}
+
+/** handlebars passes its options object last; helpers with optional arguments drop it. */
+function dropOptions(args: unknown[]): unknown[] {
+  const last = args[args.length - 1];
+  return last && typeof last === 'object' && 'hash' in (last as object) && 'data' in (last as object) ? args.slice(0, -1) : args;
+}
+
+function requireString(helper: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new Error(`${helper}: expected a string, got ${describeType(value)}`);
+}
+
+function describeType(value: unknown): string {
+  return value === undefined ? 'an undefined value' : value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+}
+
+const HELPERS: Record<string, (...args: any[]) => unknown> = {
+  /** join LIST [SEP]: the items joined by SEP (default ","). */
+  join(...raw: unknown[]) {
+    const [list, sep = ','] = dropOptions(raw);
+    if (!Array.isArray(list)) throw new Error(`join: expected a list, got ${describeType(list)}`);
+    return list.map(String).join(requireString('join', sep));
+  },
+  /** default VALUE FALLBACK: FALLBACK when VALUE is undefined or null (strict mode lets a missing last path segment through to helpers). */
+  default(value: unknown, fallback: unknown) {
+    return value === undefined || value === null ? fallback : value;
+  },
+  /** get OBJECT KEY...: OBJECT[KEY][KEY2]...; a missing key is an error, as in strict templates. */
+  get(...raw: unknown[]) {
+    const [root, ...keys] = dropOptions(raw);
+    let value: unknown = root;
+    for (const key of keys) {
+      const k = String(key);
+      if (value === null || typeof value !== 'object' || !(k in value)) throw new Error(`get: no key '${k}' (keys: ${value && typeof value === 'object' ? Object.keys(value).join(', ') : describeType(value)})`);
+      value = (value as Record<string, unknown>)[k];
+    }
+    return value;
+  },
+  b64encode: (value: unknown) => Buffer.from(requireString('b64encode', value), 'utf8').toString('base64'),
+  b64decode: (value: unknown) => Buffer.from(requireString('b64decode', value), 'base64').toString('utf8'),
+  /** to_yaml VALUE: YAML without the final newline, to embed in a line. */
+  to_yaml: (value: unknown) => stringify(value).replace(/\n$/, ''),
+  to_json: (value: unknown) => JSON.stringify(value),
+  /** indent TEXT N: indent every line but the first by N spaces (Jinja's indent). */
+  indent(text: unknown, n: unknown) {
+    const width = typeof n === 'number' ? n : 4;
+    const pad = ' '.repeat(width);
+    return requireString('indent', text)
+      .split('\n')
+      .map((line, i) => (i === 0 || line === '' ? line : pad + line))
+      .join('\n');
+  },
+  /** lookup_file PATH: a controller file's text; relative to the playbook's directory. */
+  lookup_file(path: unknown, options: HelperOptions) {
+    const p = requireString('lookup_file', path);
+    const base = (options.data?.root as Record<string, unknown> | undefined)?.playbook_dir;
+    const full = isAbsolute(p) ? p : resolve(typeof base === 'string' ? base : process.cwd(), p);
+    try {
+      return readFileSync(full, 'utf8');
+    } catch (err) {
+      throw new Error(`lookup_file: cannot read ${full}: ${(err as Error).message}`, { cause: err });
+    }
+  },
+  upper: (value: unknown) => requireString('upper', value).toUpperCase(),
+  lower: (value: unknown) => requireString('lower', value).toLowerCase(),
+  /** replace TEXT OLD NEW: every occurrence of OLD (a plain string, not a regex). */
+  replace: (text: unknown, from: unknown, to: unknown) => requireString('replace', text).split(requireString('replace', from)).join(requireString('replace', to)),
+  eq: (a: unknown, b: unknown) => a === b,
+  ne: (a: unknown, b: unknown) => a !== b,
+};

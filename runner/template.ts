@@ -1,0 +1,174 @@
+/**
+ * Templates: one handlebars instance, compiled with `strict` (an undefined variable is an error,
+ * never an empty string) and `noEscape` (handlebars HTML-escapes by default, which would corrupt
+ * config files). Ansible users write `{{ var }}`, `{{ a.b }}`, `{{ groups.etcd }}`,
+ * `{{ hostvars.infra0.ansible_host }}`: all are handlebars paths. Index a list with
+ * `{{ groups.etcd.[0] }}` and reach names with dots with `{{ hostvars.[10.0.0.6] }}`.
+ *
+ * A value that is exactly one `{{ path }}` keeps its type (a list stays a list), as in Ansible.
+ */
+import Handlebars from 'handlebars';
+import { TemplateError, type SourceLocation } from './errors.js';
+import { isSecret } from './secret.js';
+import { formatSuggestion } from './suggest.js';
+import { listTemplateHelpers, registerTemplateHelpers } from './template-helpers.js';
+
+type Compiled = Handlebars.TemplateDelegate;
+
+const hb = Handlebars.create();
+registerTemplateHelpers(hb);
+
+/** Compiled templates by source text; bounded so a long run cannot grow it without end. */
+const cache = new Map<string, Compiled>();
+const CACHE_LIMIT = 5000;
+
+/** `{{ path }}` and nothing else: handlebars path segments, dotted, `[literal]` allowed. */
+const SINGLE_PATH = /^\s*\{\{\s*((?:[^\s{}[\]().]+|\[[^\]]*\])(?:[./](?:[^\s{}[\]().]+|\[[^\]]*\]))*)\s*\}\}\s*$/;
+/** Names handlebars treats as literals or keywords, not variables. */
+const NOT_PATHS = new Set(['true', 'false', 'null', 'undefined', 'this', 'else']);
+
+/**
+ * Render one string. A string that is exactly `{{ path }}` returns the raw value (list, number,
+ * object, Secret); any other string renders to a string.
+ * @param where where the string was written, for errors (`file:line:col  undefined variable ...`)
+ * @throws TemplateError on an undefined variable, unknown helper or bad syntax
+ */
+export function renderString(text: string, vars: Readonly<Record<string, unknown>>, where?: SourceLocation): unknown {
+  if (!text.includes('{{')) return text;
+  const single = SINGLE_PATH.exec(text);
+  if (single && !NOT_PATHS.has(single[1]!) && !/^\d/.test(single[1]!)) return lookupPath(single[1]!, vars, text, where);
+  return renderText(text, vars, where);
+}
+
+/**
+ * Render a template to text (a `template:` file, a message). Errors point into the template:
+ * `where` is where its first character is (`{file, line: 1, col: 1}` for a file).
+ */
+export function renderText(text: string, vars: Readonly<Record<string, unknown>>, where?: SourceLocation): string {
+  if (!text.includes('{{')) return text;
+  const template = compileCached(text, where);
+  try {
+    return template(vars);
+  } catch (err) {
+    throw describeRenderError(err, text, vars, where);
+  }
+}
+
+/**
+ * Deep-render a value: strings are rendered (keeping the type of a lone `{{ path }}`), arrays
+ * and plain objects are walked, keys are left alone, everything else is returned as is.
+ */
+export function renderValue(value: unknown, vars: Readonly<Record<string, unknown>>, where?: SourceLocation): unknown {
+  if (typeof value === 'string') return renderString(value, vars, where);
+  if (Array.isArray(value)) return value.map((item) => renderValue(item, vars, where));
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = renderValue(item, vars, where);
+    return out;
+  }
+  return value;
+}
+
+/** The syntax error of a template, or undefined when it compiles (for the static check). */
+export function checkTemplate(text: string): string | undefined {
+  if (!text.includes('{{')) return undefined;
+  try {
+    compileCached(text, undefined);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function compileCached(text: string, where: SourceLocation | undefined): Compiled {
+  let template = cache.get(text);
+  if (template) return template;
+  try {
+    // Handlebars compiles lazily; precompiling now turns syntax errors into errors here.
+    const ast = hb.parse(text);
+    template = hb.compile(ast, { strict: true, noEscape: true });
+  } catch (err) {
+    const first = (err as Error).message.split('\n').slice(0, 4).join(' | ');
+    throw new TemplateError(`template syntax error: ${first}`, where, { cause: err });
+  }
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(text, template);
+  return template;
+}
+
+/** Resolve a handlebars path (`a.b`, `a/b`, `a.[0]`, `a.[x.y]`) the way a strict template would. */
+function lookupPath(path: string, vars: Readonly<Record<string, unknown>>, text: string, where?: SourceLocation): unknown {
+  const missing = findMissing(path, vars);
+  if (missing !== undefined) throw new TemplateError(`undefined variable '${path}' in ${JSON.stringify(text.trim())}${missing}`, where);
+  let value: unknown = vars;
+  for (const segment of splitPath(path)) value = (value as Record<string, unknown>)[segment];
+  return value;
+}
+
+function splitPath(path: string): string[] {
+  return (path.match(/\[[^\]]*\]|[^./[\]]+/g) ?? []).map((s) => (s.startsWith('[') ? s.slice(1, -1) : s)).filter((s) => s !== 'this');
+}
+
+/** Why `path` does not resolve ("" when it is missing at the top), with a "did you mean"; undefined when it resolves. */
+function findMissing(path: string, vars: Readonly<Record<string, unknown>>, extra: string[] = []): string | undefined {
+  let value: unknown = vars;
+  const segments = splitPath(path);
+  for (const [i, segment] of segments.entries()) {
+    if (value === null || typeof value !== 'object' || isSecret(value)) return ` ('${segments.slice(0, i).join('.')}' is ${value === null ? 'null' : `not a mapping`})`;
+    if (!(segment in value)) {
+      const where = i > 0 ? ` ('${segment}' is not a key of '${segments.slice(0, i).join('.')}')` : '';
+      return `${where}${formatSuggestion(segment, [...Object.keys(value), ...(i === 0 ? extra : [])])}`;
+    }
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return undefined;
+}
+
+/** Turn handlebars' `"x" not defined in [object Object] - 2:5` into our message and location. */
+function describeRenderError(err: unknown, text: string, vars: Readonly<Record<string, unknown>>, where: SourceLocation | undefined): Error {
+  if (err instanceof TemplateError) return err;
+  const e = err as Error & { lineNumber?: number; column?: number };
+  const missing = /^"([^"]+)" not defined in/.exec(e.message ?? '');
+  const at = locateInTemplate(where, e.lineNumber, e.column);
+  const hasPos = e.lineNumber !== undefined && e.column !== undefined;
+  const snippet = hasPos ? mustacheAt(text, e.lineNumber!, e.column!) : undefined;
+  const inWhat = snippet ? ` in ${JSON.stringify(snippet)}` : '';
+  if (missing) {
+    // handlebars names only the missing segment; the path starts at the reported column.
+    const token = hasPos ? /^[^\s{}()]+/.exec((text.split('\n')[e.lineNumber! - 1] ?? '').slice(e.column!))?.[0] : undefined;
+    const path = token && token.split(/[./]/).includes(missing[1]!) ? token : missing[1]!;
+    const isCall = snippet !== undefined && new RegExp(`\\{\\{[~#]?\\s*${escapeRegExp(path)}\\s+[^\\s}]`).test(snippet);
+    const detail = findMissing(path, vars, isCall ? listTemplateHelpers() : []) ?? '';
+    const what = isCall ? `unknown helper or undefined variable '${path}'` : `undefined variable '${path}'`;
+    return new TemplateError(`${what}${inWhat}${detail}`, at, { cause: err });
+  }
+  // Strict mode does not check helper arguments deeper than one level: `default a.b "x"`
+  // with `a` undefined ends up here as a TypeError.
+  const deep = /Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec(e.message ?? '');
+  if (deep) return new TemplateError(`undefined variable: the parent of '${deep[1]}' is not defined (in ${JSON.stringify(text.trim().slice(0, 120))})`, where, { cause: err });
+  return new TemplateError(`cannot render template: ${e.message}`, at, { cause: err });
+}
+
+function locateInTemplate(where: SourceLocation | undefined, line: number | undefined, column: number | undefined): SourceLocation | undefined {
+  if (!where || line === undefined || column === undefined) return where;
+  // handlebars columns are 0-based; the first line of the template starts at where.col.
+  return line === 1 ? { file: where.file, line: where.line, col: where.col + column } : { file: where.file, line: where.line + line - 1, col: column + 1 };
+}
+
+/** The `{{ ... }}` around a position, to quote it in the message. */
+function mustacheAt(text: string, line: number, column: number): string | undefined {
+  const lineText = text.split('\n')[line - 1] ?? '';
+  const open = lineText.lastIndexOf('{{', column);
+  const close = lineText.indexOf('}}', column);
+  return open >= 0 && close >= 0 ? lineText.slice(open, close + 2) : undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

@@ -1,0 +1,61 @@
+/**
+ * `--output json`: one JSON object per event per line (NDJSON) for CI and other programs.
+ * Each line is the event itself plus `ts` (ISO 8601), e.g.
+ * `{"ts":"2026-11-26T10:00:00.000Z","kind":"task:host","task":"...","host":"infra0",...}`.
+ *
+ * Output never holds a secret (Secret masks itself, and the replacer masks it again in case a
+ * subclass or copy lost toJSON), Buffers come out as UTF-8 text rather than byte arrays, and
+ * an event that cannot be serialised (a cycle) becomes an error line instead of crashing the run.
+ */
+import type { Reporter, RunEvent } from './events.js';
+import { isSecret, SECRET_MASK } from '../secret.js';
+
+export interface JsonReporterOptions {
+  /** Clock for `ts`; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+/** Create the NDJSON reporter writing to `out`. */
+export function createJsonReporter(out: NodeJS.WritableStream, opts: JsonReporterOptions = {}): Reporter {
+  const now = opts.now ?? (() => new Date());
+  return {
+    emit(event) {
+      out.write(`${serializeEvent(event, now())}\n`);
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        out.write('', () => resolve());
+      });
+    },
+  };
+}
+
+/** One event as one line of JSON (no newline), `ts` first. */
+export function serializeEvent(event: RunEvent, at: Date): string {
+  const ts = at.toISOString();
+  try {
+    return JSON.stringify({ ts, ...event }, replaceForJson);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return JSON.stringify({ ts, kind: event.kind, error: `event could not be serialised: ${message}` });
+  }
+}
+
+/**
+ * JSON.stringify replacer for report output. It looks at the holder's raw value, because by the
+ * time the replacer sees `value`, Buffer.toJSON has already turned bytes into `{type, data}`.
+ */
+export function replaceForJson(this: unknown, key: string, value: unknown): unknown {
+  const raw = key === '' ? value : (this as Record<string, unknown>)[key];
+  if (isSecret(raw)) return SECRET_MASK;
+  if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  if (typeof raw === 'bigint') return raw.toString();
+  if (raw instanceof Error) return { name: raw.name, message: raw.message };
+  if (isSecretDiff(raw)) return { ...raw, before: SECRET_MASK, after: SECRET_MASK };
+  return value;
+}
+
+/** A Diff flagged secret: its before/after must not reach the output even if the engine left them in. */
+function isSecretDiff(value: unknown): value is { before: unknown; after: unknown; secret: true } {
+  return typeof value === 'object' && value !== null && (value as { secret?: unknown }).secret === true && 'before' in value && 'after' in value;
+}

@@ -1,0 +1,298 @@
+/**
+ * The framing protocol of a persistent remote shell (architecture.md decision 9).
+ *
+ * One long-lived `sh` reads commands on its stdin. Each command runs in a subshell
+ * `( eval 'SCRIPT' )` so that `exit`, `cd`, `set -e` or a syntax error cannot end or change the
+ * shell, with its stdin either /dev/null or a base64 here-document (the shell's own stdin is the
+ * protocol and must never be read by a command). After it, the shell prints a random
+ * per-session marker on stdout (followed by `seq:status`) and on stderr (followed by `seq`).
+ * Output is cut at the marker wherever it appears, so bytes are exact: no trailing newline is
+ * added or removed, binary output passes untouched. The marker is 128 random bits, so output
+ * cannot contain it by accident, including output that imitates the marker's shape.
+ */
+import { randomBytes } from 'node:crypto';
+import { quote } from './quote.js';
+
+/** One command's completed output, as cut from the two streams. */
+export interface Frame {
+  seq: number;
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** A fresh random marker for one session. Only [A-Za-z0-9_], so it is safe in a printf format. */
+export function createMarker(): string {
+  return `_QF${randomBytes(16).toString('hex')}_`;
+}
+
+/**
+ * The text to write to the shell for one command.
+ * @param script the command as a shell script (already with cwd/env applied)
+ * @param stdin bytes for the command's stdin, or undefined for /dev/null
+ */
+export function encodeCommand(marker: string, seq: number, script: string, stdin?: Uint8Array): string {
+  const trailer = `; printf '${marker}${seq}:%d\\n' "$?"; printf '${marker}${seq}\\n' >&2\n`;
+  const body = `( eval ${quote(script)} )`;
+  if (stdin === undefined) return `${body} </dev/null${trailer}`;
+  // The delimiter contains '_', which base64 never produces, so no data line can end the document.
+  const eof = `${marker}IN`;
+  const data = Buffer.from(stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
+  return `base64 -d 2>/dev/null <<'${eof}' | ${body}${trailer}${data}${eof}\n`;
+}
+
+/** One record cut from a stream: the bytes before a marker and the text after it up to "\n". */
+interface Record_ {
+  body: Buffer;
+  trailer: string;
+}
+
+/**
+ * Cuts one byte stream at a marker. Chunks may split anywhere, even inside the marker; scanning
+ * only looks at new bytes plus a short carried-over window, so large outputs stay linear.
+ */
+export class MarkerSplitter {
+  readonly #marker: Buffer;
+  #body: Buffer[] = [];
+  #window: Buffer = Buffer.alloc(0);
+  readonly records: Record_[] = [];
+
+  constructor(marker: string) {
+    this.#marker = Buffer.from(marker, 'latin1');
+  }
+
+  /** Feed the next chunk of the stream. */
+  push(chunk: Buffer): void {
+    let win = this.#window.length > 0 ? Buffer.concat([this.#window, chunk]) : chunk;
+    for (;;) {
+      const at = win.indexOf(this.#marker);
+      if (at < 0) {
+        // Keep a tail that could be the start of a marker split across chunks.
+        const keep = Math.min(win.length, this.#marker.length - 1);
+        if (win.length > keep) this.#body.push(win.subarray(0, win.length - keep));
+        this.#window = win.subarray(win.length - keep);
+        return;
+      }
+      const nl = win.indexOf(0x0a, at + this.#marker.length);
+      if (nl < 0) {
+        if (at > 0) this.#body.push(win.subarray(0, at));
+        this.#window = win.subarray(at);
+        return;
+      }
+      this.#body.push(win.subarray(0, at));
+      this.records.push({ body: Buffer.concat(this.#body), trailer: win.subarray(at + this.#marker.length, nl).toString('latin1') });
+      this.#body = [];
+      win = win.subarray(nl + 1);
+    }
+  }
+
+  /** Bytes received since the last record (what a timed-out command printed so far). */
+  partial(): Buffer {
+    return Buffer.concat([...this.#body, this.#window]);
+  }
+}
+
+/** Pairs the stdout and stderr records of each command into frames. */
+export class FrameParser {
+  readonly #out: MarkerSplitter;
+  readonly #err: MarkerSplitter;
+
+  constructor(marker: string) {
+    this.#out = new MarkerSplitter(marker);
+    this.#err = new MarkerSplitter(marker);
+  }
+
+  pushStdout(chunk: Buffer): void {
+    this.#out.push(chunk);
+  }
+
+  pushStderr(chunk: Buffer): void {
+    this.#err.push(chunk);
+  }
+
+  /**
+   * The next complete frame (both streams have reached its marker), else undefined.
+   * Throws when the trailers are not what this protocol writes: the session is out of sync.
+   */
+  takeFrame(): Frame | undefined {
+    if (this.#out.records.length === 0 || this.#err.records.length === 0) return undefined;
+    const out = this.#out.records.shift()!;
+    const err = this.#err.records.shift()!;
+    const m = /^(\d+):(\d+)$/.exec(out.trailer);
+    if (!m || err.trailer !== m[1]) {
+      throw new Error(`shell framing out of sync (stdout trailer ${JSON.stringify(out.trailer)}, stderr trailer ${JSON.stringify(err.trailer)})`);
+    }
+    return { seq: Number(m[1]), exitCode: Number(m[2]), stdout: out.body, stderr: err.body };
+  }
+
+  /** Output received so far for the command in progress. */
+  partial(): { stdout: Buffer; stderr: Buffer } {
+    return { stdout: this.#out.partial(), stderr: this.#err.partial() };
+  }
+}
+
+/** The pipes of a running shell: an ssh2 exec channel or, in tests, a local child process. */
+export interface ShellPipes {
+  write(data: string | Uint8Array): void;
+  onStdout(listener: (chunk: Buffer) => void): void;
+  onStderr(listener: (chunk: Buffer) => void): void;
+  /** Called once when the shell is gone, with its exit code when known. */
+  onClose(listener: (exitCode: number | undefined) => void): void;
+  /** Tear the shell down (close the channel, kill the process). */
+  destroy(): void;
+}
+
+/** The shell ended while a command was running or starting: carries what it printed. */
+export class ShellClosedError extends Error {
+  constructor(
+    readonly exitCode: number | undefined,
+    readonly stdout: Buffer,
+    readonly stderr: Buffer,
+  ) {
+    super(`the remote shell ended${exitCode === undefined ? '' : ` (exit ${exitCode})`}${stderr.length ? `: ${stderr.toString('utf8').trim().slice(-500)}` : ''}`);
+  }
+}
+ShellClosedError.prototype.name = 'ShellClosedError';
+
+/** How a shell is started when sudo may ask for a password (`sudo -S -p PROMPT sh -c 'printf READY >&2; exec sh'`). */
+export interface PasswordStart {
+  prompt: string;
+  ready: string;
+  /** Sent once, only after the prompt is seen, so it can never reach the shell as a command. */
+  password: Uint8Array;
+}
+
+/** One command's outcome on a session. */
+export interface RunResult extends Frame {
+  timedOut?: boolean;
+}
+
+/**
+ * A persistent shell running one framed command at a time. The caller serializes commands (a
+ * queue per session); a session that timed out or closed is dead and must be replaced.
+ */
+export class ShellSession {
+  readonly #pipes: ShellPipes;
+  readonly #parser: FrameParser;
+  readonly #marker = createMarker();
+  #seq = 0;
+  #pending?: { resolve(r: RunResult): void; reject(e: Error): void };
+  #dead = false;
+  /** Process group of the remote shell, to kill a timed-out command's processes. */
+  pgid?: number;
+
+  private constructor(pipes: ShellPipes) {
+    this.#pipes = pipes;
+    this.#parser = new FrameParser(this.#marker);
+  }
+
+  /** Wire up a started shell and wait until it answers (after sudo's password, if any). */
+  static async start(pipes: ShellPipes, password?: PasswordStart): Promise<ShellSession> {
+    const session = new ShellSession(pipes);
+    const ready = session.#wire(password);
+    await ready;
+    // `$$` in the subshell is the shell's pid; field 5 of /proc/PID/stat is its process group.
+    const hello = await session.run('read -r l </proc/$$/stat && set -- $l && printf %s "$5"');
+    const pgid = Number(hello.stdout.toString('latin1'));
+    if (hello.exitCode === 0 && Number.isInteger(pgid) && pgid > 1) session.pgid = pgid;
+    return session;
+  }
+
+  #wire(password?: PasswordStart): Promise<void> {
+    let starting = password !== undefined;
+    let preamble = '';
+    let prompts = 0;
+    const gate = new Promise<void>((resolve, reject) => {
+      if (!starting) resolve();
+      this.#pipes.onStdout((chunk) => this.#feed(() => this.#parser.pushStdout(chunk)));
+      this.#pipes.onStderr((chunk) => {
+        if (!starting || !password) return this.#feed(() => this.#parser.pushStderr(chunk));
+        preamble += chunk.toString('latin1');
+        const readyAt = preamble.indexOf(password.ready);
+        if (readyAt >= 0) {
+          starting = false;
+          resolve();
+          const rest = preamble.slice(readyAt + password.ready.length);
+          if (rest) this.#feed(() => this.#parser.pushStderr(Buffer.from(rest, 'latin1')));
+          return;
+        }
+        const seen = preamble.split(password.prompt).length - 1;
+        if (seen > prompts && seen === 1) this.#pipes.write(Buffer.concat([password.password, Buffer.from('\n')]));
+        if (seen > 1) {
+          this.destroy();
+          reject(new ShellClosedError(1, Buffer.alloc(0), Buffer.from('sudo rejected the become password')));
+        }
+        prompts = seen;
+      });
+      this.#pipes.onClose((code) => {
+        this.#dead = true;
+        const partial = this.#parser.partial();
+        const err = new ShellClosedError(code, partial.stdout, partial.stderr);
+        if (starting) reject(err);
+        this.#pending?.reject(err);
+        this.#pending = undefined;
+      });
+    });
+    return gate;
+  }
+
+  #feed(push: () => void): void {
+    try {
+      push();
+      const frame = this.#parser.takeFrame();
+      if (frame && this.#pending) {
+        const pending = this.#pending;
+        this.#pending = undefined;
+        pending.resolve(frame);
+      }
+    } catch (err) {
+      this.#pending?.reject(err as Error);
+      this.#pending = undefined;
+      this.destroy();
+    }
+  }
+
+  /** False once the shell ended, timed out or was destroyed. */
+  get alive(): boolean {
+    return !this.#dead;
+  }
+
+  /**
+   * Run one command. Resolves with its frame; on timeout destroys the session and resolves
+   * with exit code 124 and what was printed so far. Rejects with ShellClosedError if the shell ends.
+   */
+  run(script: string, options: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Promise<RunResult> {
+    if (this.#dead) return Promise.reject(new ShellClosedError(undefined, Buffer.alloc(0), Buffer.alloc(0)));
+    if (this.#pending) return Promise.reject(new Error('ShellSession.run called while a command is running: serialize commands per session'));
+    const seq = ++this.#seq;
+    const stdin = typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin;
+    return new Promise<RunResult>((resolve, reject) => {
+      const timer = options.timeoutMs
+        ? setTimeout(() => {
+            const partial = this.#parser.partial();
+            this.#pending = undefined;
+            this.destroy();
+            resolve({ seq, exitCode: 124, stdout: partial.stdout, stderr: partial.stderr, timedOut: true });
+          }, options.timeoutMs)
+        : undefined;
+      this.#pending = {
+        resolve: (frame) => {
+          clearTimeout(timer);
+          if (frame.seq !== seq) return reject(new Error(`shell framing out of sync (expected ${seq}, got ${frame.seq})`));
+          resolve(frame);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.#pipes.write(encodeCommand(this.#marker, seq, script, stdin));
+    });
+  }
+
+  /** End the shell now; a running command's promise settles through onClose. */
+  destroy(): void {
+    this.#dead = true;
+    this.#pipes.destroy();
+  }
+}

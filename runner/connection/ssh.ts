@@ -1,0 +1,242 @@
+/**
+ * SSH connection over ssh2: one Client per host for the whole run and, on it, one persistent
+ * framed shell (`sh`) plus one lazily opened root shell (`sudo -n sh`, or `sudo -S` fed the become
+ * password once). A new exec channel per command costs ~50 ms here; a framed command on a live
+ * shell costs well under 1 ms (architecture.md decision 9). Commands on one shell are
+ * serialized by a queue. A dropped connection makes pending and later calls throw UnreachableError.
+ */
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
+import type { Connection, ConnectionSpec, ExecOptions, ExecResult, PutOptions } from './types.js';
+import { buildScript, quote } from './quote.js';
+import { ShellClosedError, ShellSession, type PasswordStart, type ShellPipes } from './shell-session.js';
+import { CommandError, UnreachableError } from '../errors.js';
+
+/** Files above this size go over SFTP instead of a base64 here-document through the shell. */
+export const SFTP_THRESHOLD = 64 * 1024;
+
+/** One shell and the queue of commands waiting for it. */
+interface Lane {
+  root: boolean;
+  session?: Promise<ShellSession>;
+  tail: Promise<unknown>;
+}
+
+/** A live ssh2 connection to one host, implementing Connection with persistent shells. */
+export class SshConnection implements Connection {
+  readonly host: string;
+  readonly #spec: ConnectionSpec;
+  readonly #client: Client;
+  readonly #user: Lane = { root: false, tail: Promise.resolve() };
+  readonly #root: Lane = { root: true, tail: Promise.resolve() };
+  #sftp?: Promise<SFTPWrapper>;
+  /** Set once the transport is gone: the reason every later call throws. */
+  #lost?: UnreachableError;
+
+  constructor(spec: ConnectionSpec, client: Client) {
+    this.host = spec.name;
+    this.#spec = spec;
+    this.#client = client;
+    client.on('error', (err) => this.#markLost(`connection error: ${err.message}`, err));
+    client.on('close', () => this.#markLost('connection closed by the host or the network'));
+  }
+
+  #markLost(message: string, cause?: unknown): void {
+    this.#lost ??= new UnreachableError(this.host, message, { cause });
+  }
+
+  async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const script = buildScript(command, options);
+    const lane = options.sudo && this.#spec.user !== 'root' ? this.#root : this.#user;
+    const run = lane.tail.then(() => this.#runOnLane(lane, script, options));
+    lane.tail = run.catch(() => {});
+    return run;
+  }
+
+  async #runOnLane(lane: Lane, script: string, options: ExecOptions): Promise<ExecResult> {
+    const started = performance.now();
+    const elapsed = () => performance.now() - started;
+    if (this.#lost) throw this.#lost;
+    let session: ShellSession;
+    try {
+      session = await (lane.session ??= this.#startShell(lane.root));
+    } catch (err) {
+      lane.session = undefined;
+      // sudo refusing to start a shell is the command's failure, as with `sudo -n sh -c` locally.
+      if (err instanceof ShellClosedError && !this.#lost) return { exitCode: err.exitCode ?? 1, stdout: err.stdout, stderr: err.stderr, durationMs: elapsed() };
+      throw this.#lost ?? err;
+    }
+    try {
+      const r = await session.run(script, { ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+      if (r.timedOut) {
+        lane.session = undefined;
+        await this.#killGroup(session, lane.root);
+        return { exitCode: 124, stdout: r.stdout, stderr: r.stderr, durationMs: elapsed(), timedOut: true };
+      }
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: elapsed() };
+    } catch (err) {
+      lane.session = undefined;
+      if (this.#lost) throw this.#lost;
+      // The shell itself ended (a command killed it) while the connection lives: report it as the exit.
+      if (err instanceof ShellClosedError) return { exitCode: err.exitCode ?? 255, stdout: err.stdout, stderr: err.stderr, durationMs: elapsed() };
+      throw err;
+    }
+  }
+
+  async #startShell(root: boolean): Promise<ShellSession> {
+    const password = root ? this.#spec.becomePassword : undefined;
+    if (!password) return ShellSession.start(await this.#openChannel(root ? 'sudo -n sh' : 'sh'));
+    const tag = randomBytes(8).toString('hex');
+    const start: PasswordStart = { prompt: `[quorum-sudo-${tag}]`, ready: `[quorum-ready-${tag}]`, password: Buffer.from(password) };
+    const command = `sudo -S -p ${quote(start.prompt)} sh -c ${quote(`printf %s ${quote(start.ready)} >&2; exec sh`)}`;
+    return ShellSession.start(await this.#openChannel(command), start);
+  }
+
+  #openChannel(command: string): Promise<ShellPipes> {
+    return new Promise((resolve, reject) => {
+      this.#client.exec(command, (err, channel) => {
+        if (err) return reject(this.#lost ?? new UnreachableError(this.host, `cannot open a channel: ${err.message}`, { cause: err }));
+        resolve(pipesOf(channel));
+      });
+    });
+  }
+
+  /** Kill what a timed-out command left running: the shell's whole process group, via a fresh channel. */
+  async #killGroup(session: ShellSession, root: boolean): Promise<void> {
+    if (!session.pgid || this.#lost) return;
+    const kill = `kill -KILL -- -${session.pgid} 2>/dev/null`;
+    const password = this.#spec.becomePassword;
+    const command = !root ? kill : password ? `sudo -S -p '' ${kill}` : `sudo -n ${kill}`;
+    await this.execOnNewChannel(command, root && password ? `${password}\n` : undefined).catch(() => {});
+  }
+
+  /**
+   * Run one command on its own exec channel (~50 ms): for killing a stuck shell and for the
+   * benchmark that compares it with the persistent shell. Not for normal use.
+   */
+  execOnNewChannel(command: string, stdin?: string): Promise<ExecResult> {
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      if (this.#lost) return reject(this.#lost);
+      this.#client.exec(command, (err, channel) => {
+        if (err) return reject(this.#lost ?? new UnreachableError(this.host, `cannot open a channel: ${err.message}`, { cause: err }));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let code = 255;
+        channel.on('data', (b: Buffer) => out.push(b));
+        channel.stderr.on('data', (b: Buffer) => errOut.push(b));
+        channel.on('exit', (c: number | null) => (code = c ?? 255));
+        channel.on('close', () => {
+          if (this.#lost) return reject(this.#lost);
+          resolve({ exitCode: code, stdout: Buffer.concat(out), stderr: Buffer.concat(errOut), durationMs: performance.now() - started });
+        });
+        channel.end(stdin ?? '');
+      });
+    });
+  }
+
+  async put(dest: string, content: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const dir = posix.dirname(dest);
+    const tmp = posix.join(dir, `.${posix.basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
+    const sudo = Boolean(options.sudo);
+    let r: ExecResult;
+    if (content.length <= SFTP_THRESHOLD) {
+      r = await this.exec(buildPutScript('-', tmp, dest, options), { sudo, stdin: content });
+    } else {
+      // SFTP runs as the login user: as root, upload beside nothing we own, then copy in as root.
+      const upload = sudo ? `/tmp/.quorum-upload-${randomBytes(6).toString('hex')}` : tmp;
+      await this.#sftpWrite(upload, content);
+      r = await this.exec(buildPutScript(sudo ? upload : undefined, tmp, dest, options), { sudo });
+    }
+    if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString('utf8'));
+  }
+
+  async #sftpWrite(path: string, content: Uint8Array): Promise<void> {
+    const sftp = await (this.#sftp ??= new Promise<SFTPWrapper>((resolve, reject) => {
+      this.#client.sftp((err, s) => (err ? reject(this.#lost ?? new UnreachableError(this.host, `cannot start SFTP: ${err.message}`, { cause: err })) : resolve(s)));
+    }).catch((err) => {
+      this.#sftp = undefined;
+      throw err;
+    }));
+    await new Promise<void>((resolve, reject) => {
+      sftp.writeFile(path, Buffer.from(content), { mode: 0o600 }, (err) => {
+        if (!err) return resolve();
+        reject(this.#lost ?? new CommandError(`sftp write ${path}`, 1, err.message, { cause: err }));
+      });
+    });
+  }
+
+  async get(path: string, options: { sudo?: boolean } = {}): Promise<Buffer> {
+    // base64 keeps the file's bytes from ever resembling the framing marker.
+    const r = await this.exec(['base64', '--', path], { sudo: Boolean(options.sudo) });
+    if (r.exitCode !== 0) throw new CommandError(`read ${path}`, r.exitCode, r.stderr.toString('utf8'));
+    return Buffer.from(r.stdout.toString('latin1'), 'base64');
+  }
+
+  async close(): Promise<void> {
+    if (this.#lost?.message.endsWith('connection closed by quorum')) return;
+    this.#lost = new UnreachableError(this.host, 'connection closed by quorum');
+    for (const lane of [this.#user, this.#root]) {
+      lane.session?.then((s) => s.destroy(), () => {});
+      lane.session = undefined;
+    }
+    this.#client.end();
+  }
+}
+
+/**
+ * The put script: write (from stdin `-`, a file path, or nothing when the temp file is already
+ * there), set mode and owner, then rename over dest. The temp file is removed on any failure.
+ */
+export function buildPutScript(source: string | undefined, tmp: string, dest: string, options: PutOptions): string {
+  if (options.mode !== undefined && !/^[0-7]{3,4}$/.test(options.mode)) throw new Error(`put ${dest}: mode must be an octal string such as "0644", got ${JSON.stringify(options.mode)}`);
+  const steps: string[] = [];
+  if (source === '-') steps.push(`cat > ${quote(tmp)}`);
+  else if (source !== undefined) steps.push(`cat -- ${quote(source)} > ${quote(tmp)}`);
+  if (options.mode) steps.push(`chmod ${options.mode} ${quote(tmp)}`);
+  if (options.owner || options.group) steps.push(`chown -- ${quote(`${options.owner ?? ''}${options.group ? `:${options.group}` : ''}`)} ${quote(tmp)}`);
+  steps.push(`mv -f -- ${quote(tmp)} ${quote(dest)}`);
+  const cleanup = source !== undefined && source !== '-' ? `rm -f -- ${quote(source)}; ` : '';
+  const body = steps.length > 0 ? steps.join(' && ') : 'true';
+  return `umask 077; if ${body}; then ${cleanup}exit 0; else s=$?; ${cleanup}rm -f -- ${quote(tmp)}; exit $s; fi`;
+}
+
+/** Adapt an ssh2 channel to what ShellSession needs. */
+function pipesOf(channel: ClientChannel): ShellPipes {
+  let exitCode: number | undefined;
+  channel.on('exit', (code: number | null) => (exitCode = code ?? undefined));
+  channel.on('error', () => {}); // surfaced through 'close' and the client's own events
+  return {
+    write: (data) => void channel.write(data),
+    onStdout: (listener) => void channel.on('data', listener),
+    onStderr: (listener) => void channel.stderr.on('data', listener),
+    onClose: (listener) => void channel.once('close', () => listener(exitCode)),
+    destroy: () => void channel.close(),
+  };
+}
+
+/** Connect a Client with a ready ssh2 config; the caller builds auth and host key checks. */
+export function connectClient(spec: ConnectionSpec, config: ConnectConfig, hostKeyFailure: () => Error | undefined): Promise<SshConnection> {
+  const client = new Client();
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error & { level?: string }) => {
+      client.removeListener('ready', onReady);
+      reject(hostKeyFailure() ?? new UnreachableError(spec.name, describeConnectError(err, spec), { cause: err }));
+    };
+    const onReady = () => {
+      client.removeListener('error', onError);
+      resolve(new SshConnection(spec, client));
+    };
+    client.once('ready', onReady);
+    client.once('error', onError);
+    client.connect(config);
+  });
+}
+
+function describeConnectError(err: Error & { level?: string }, spec: ConnectionSpec): string {
+  const where = `${spec.user ?? ''}${spec.user ? '@' : ''}${spec.address}:${spec.port}`;
+  if (/timed out/i.test(err.message)) return `no SSH answer from ${where} within the connect timeout (${spec.connectTimeoutMs} ms)`;
+  if (err.level === 'client-authentication') return `authentication failed for ${where} (tried key file, ssh-agent, password as configured): ${err.message}`;
+  return `cannot connect to ${where}: ${err.message}`;
+}

@@ -1,0 +1,182 @@
+/**
+ * The framing protocol: the parser fed every possible chunk split, and the session driving a real
+ * local `sh` (the same program the remote side runs) through the same pipes interface ssh uses.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createMarker, encodeCommand, FrameParser, MarkerSplitter, ShellClosedError, ShellSession, type Frame, type ShellPipes } from '../../runner/connection/shell-session.js';
+
+const marker = '_QFdeadbeefdeadbeefdeadbeefdeadbeef_';
+
+/** Two commands' worth of stream bytes, with awkward content: no trailing newline, marker look-alikes, binary. */
+function sampleStreams(): { out: Buffer; err: Buffer; frames: Frame[] } {
+  const out1 = Buffer.concat([Buffer.from('line\n_QFdeadbeef_ fake marker\n_QF'), Buffer.from([0, 255, 10, 13])]);
+  const err1 = Buffer.from('warning: no newline');
+  const out2 = Buffer.alloc(0);
+  const err2 = Buffer.from(`${marker.slice(0, -1)}X\n`);
+  return {
+    out: Buffer.concat([out1, Buffer.from(`${marker}1:0\n`), out2, Buffer.from(`${marker}2:42\n`)]),
+    err: Buffer.concat([err1, Buffer.from(`${marker}1\n`), err2, Buffer.from(`${marker}2\n`)]),
+    frames: [
+      { seq: 1, exitCode: 0, stdout: out1, stderr: err1 },
+      { seq: 2, exitCode: 42, stdout: out2, stderr: err2 },
+    ],
+  };
+}
+
+test('the parser cuts frames exactly for every split point of stdout and stderr', (t) => {
+  const { out, err, frames } = sampleStreams();
+  let checked = 0;
+  for (let i = 0; i <= out.length; i++) {
+    for (const j of [0, 1, Math.floor(err.length / 2), err.length - 1, err.length]) {
+      const parser = new FrameParser(marker);
+      const got: Frame[] = [];
+      const drain = () => {
+        for (let f = parser.takeFrame(); f; f = parser.takeFrame()) got.push(f);
+      };
+      parser.pushStdout(out.subarray(0, i));
+      drain();
+      parser.pushStderr(err.subarray(0, j));
+      drain();
+      parser.pushStdout(out.subarray(i));
+      drain();
+      parser.pushStderr(err.subarray(j));
+      drain();
+      t.deepEqual(got, frames, `split stdout at ${i}, stderr at ${j}`);
+      checked++;
+    }
+  }
+  t.is(checked, (out.length + 1) * 5);
+});
+
+test('the splitter handles byte-at-a-time input', (t) => {
+  const { out, frames } = sampleStreams();
+  const splitter = new MarkerSplitter(marker);
+  for (const byte of out) splitter.push(Buffer.from([byte]));
+  t.deepEqual(
+    splitter.records.map((r) => r.body),
+    frames.map((f) => f.stdout),
+  );
+  t.deepEqual(
+    splitter.records.map((r) => r.trailer),
+    ['1:0', '2:42'],
+  );
+});
+
+test('partial output is what arrived since the last frame, including a held-back tail', (t) => {
+  const parser = new FrameParser(marker);
+  parser.pushStdout(Buffer.from(`done${marker}1:0\nstill running _QF`));
+  parser.pushStderr(Buffer.from(`${marker}1\noops`));
+  t.deepEqual(parser.takeFrame(), { seq: 1, exitCode: 0, stdout: Buffer.from('done'), stderr: Buffer.alloc(0) });
+  t.is(parser.takeFrame(), undefined);
+  t.deepEqual(parser.partial(), { stdout: Buffer.from('still running _QF'), stderr: Buffer.from('oops') });
+});
+
+test('trailers that disagree mean the session is out of sync', (t) => {
+  const parser = new FrameParser(marker);
+  parser.pushStdout(Buffer.from(`${marker}1:0\n`));
+  parser.pushStderr(Buffer.from(`${marker}2\n`));
+  t.throws(() => parser.takeFrame(), { message: /out of sync/ });
+});
+
+test('markers are random per session and use only printf-safe characters', (t) => {
+  const a = createMarker();
+  const b = createMarker();
+  t.not(a, b);
+  t.regex(a, /^_QF[0-9a-f]{32}_$/);
+});
+
+test('encodeCommand quotes the script and sends stdin as base64 lines under a delimiter base64 cannot produce', (t) => {
+  const text = encodeCommand(marker, 7, "echo 'it''s'", Buffer.from('x'.repeat(100)));
+  const lines = text.split('\n');
+  t.true(lines[0]!.startsWith(`base64 -d 2>/dev/null <<'${marker}IN' | ( eval 'echo '\\''it'\\'''\\''s'\\''' )`));
+  t.true(lines[0]!.includes(`printf '${marker}7:%d\\n' "$?"`));
+  t.is(lines[1]!.length, 76);
+  t.is(lines.at(-2), `${marker}IN`);
+  t.is(Buffer.from(lines.slice(1, -2).join(''), 'base64').toString(), 'x'.repeat(100));
+});
+
+/** A real local sh behind the ShellPipes interface. */
+function localShell(): ShellPipes {
+  const child = spawn('sh', [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  child.stdin.on('error', () => {});
+  return {
+    write: (data) => void child.stdin.write(data),
+    onStdout: (fn) => void child.stdout.on('data', fn),
+    onStderr: (fn) => void child.stderr.on('data', fn),
+    onClose: (fn) => void child.once('close', (code) => fn(code ?? undefined)),
+    destroy: () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+test('a session keeps stdout and stderr apart and survives exit, cd and syntax errors', async (t) => {
+  const s = await ShellSession.start(localShell());
+  t.true(Number.isInteger(s.pgid));
+  const r1 = await s.run('printf out; printf err >&2; exit 7');
+  t.is(r1.exitCode, 7);
+  t.is(r1.stdout.toString(), 'out');
+  t.is(r1.stderr.toString(), 'err');
+  const r2 = await s.run('cd /; if then');
+  t.is(r2.exitCode, 2);
+  t.regex(r2.stderr.toString(), /[Ss]yntax error/);
+  const r3 = await s.run('pwd');
+  t.is(r3.stdout.toString(), `${process.cwd()}\n`);
+  t.true(s.alive);
+  s.destroy();
+});
+
+test('a session passes stdin exactly and gives commands without stdin an empty one', async (t) => {
+  const s = await ShellSession.start(localShell());
+  const data = randomBytes(200_000);
+  const r = await s.run('cat; printf done >&2', { stdin: data });
+  t.true(r.stdout.equals(data));
+  t.is(r.stderr.toString(), 'done');
+  const empty = await s.run('cat; echo rc=$?');
+  t.is(empty.stdout.toString(), 'rc=0\n');
+  const unread = await s.run('true', { stdin: data });
+  t.is(unread.exitCode, 0);
+  t.is(unread.stderr.length, 0);
+  s.destroy();
+});
+
+test('a session frames output that contains marker-shaped text and large binary output', async (t) => {
+  const s = await ShellSession.start(localShell());
+  const fake = await s.run("printf '_QF00000000000000000000000000000000_1:0\\n'");
+  t.is(fake.stdout.toString(), '_QF00000000000000000000000000000000_1:0\n');
+  const big = await s.run('head -c 3000000 /dev/zero | tr "\\0" "\\377"');
+  t.is(big.stdout.length, 3_000_000);
+  t.true(big.stdout.every((b) => b === 255));
+  s.destroy();
+});
+
+test('a timed-out command returns 124 with its partial output and kills the session', async (t) => {
+  const s = await ShellSession.start(localShell());
+  const r = await s.run('echo started; sleep 30', { timeoutMs: 300 });
+  t.is(r.exitCode, 124);
+  t.true(r.timedOut);
+  t.is(r.stdout.toString(), 'started\n');
+  t.false(s.alive);
+  await t.throwsAsync(s.run('true'), { instanceOf: ShellClosedError });
+});
+
+test('a command that kills the shell rejects with ShellClosedError carrying its output', async (t) => {
+  const s = await ShellSession.start(localShell());
+  const err = await t.throwsAsync(s.run('echo bye; kill -9 $$'), { instanceOf: ShellClosedError });
+  t.is(err?.stdout.toString(), 'bye\n');
+  t.false(s.alive);
+});
+
+test('a second run while one is pending is refused (the caller must queue)', async (t) => {
+  const s = await ShellSession.start(localShell());
+  const first = s.run('sleep 0.2; echo one');
+  await t.throwsAsync(s.run('echo two'), { message: /serialize/ });
+  t.is((await first).stdout.toString(), 'one\n');
+  s.destroy();
+});

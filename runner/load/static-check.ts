@@ -1,0 +1,255 @@
+/**
+ * Checks done before any host is touched: every template parses (handlebars), every expression
+ * parses (CEL), and every variable they name is defined somewhere. A typo in a variable name
+ * then fails in a second, not after half the cluster has been changed.
+ */
+import Handlebars from 'handlebars';
+import { parse as parseCel, type ASTNode } from '@marcbachmann/cel-js';
+import type { ConfigProblem, SourceLocation } from '../errors.js';
+import type { Playbook, Play, TaskItem, TaskNode } from '../playbook.js';
+import { formatSuggestion } from '../suggest.js';
+import { encodePointer, type YamlSource } from './yaml.js';
+import { getPlaybookSources, type PlaybookSources } from './playbook.js';
+
+/** Variables the runner defines on every host, whatever the inventory says. */
+export const MAGIC_VARS = [
+  'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'facts',
+  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_batch', 'playbook_dir',
+  'ansible_check_mode', 'ansible_diff_mode',
+];
+
+/** Task keywords whose strings are CEL expressions; everything else is a template. */
+const CEL_KEYWORDS = ['when', 'until', 'changed_when', 'failed_when'] as const;
+
+interface Checker {
+  problems: ConfigProblem[];
+  sources?: PlaybookSources;
+}
+
+/**
+ * Every syntax error and undefined variable in the templates and expressions of `playbook`.
+ * `knownVars` are the names the inventory defines (host and group vars), filled by the engine.
+ */
+export function staticCheck(playbook: Playbook, knownVars: Set<string>): ConfigProblem[] {
+  const checker: Checker = { problems: [], sources: getPlaybookSources(playbook) };
+  const global = new Set([...MAGIC_VARS, ...knownVars, ...collectDefinedByTasks(playbook)]);
+  for (const play of playbook.plays) checkPlay(play, global, checker);
+  return dedupe(checker.problems);
+}
+
+function checkPlay(play: Play, global: Set<string>, checker: Checker): void {
+  const scope = new Set([...global, ...Object.keys(play.vars)]);
+  const origins = checker.sources?.varOrigins.get(play);
+  for (const [name, value] of Object.entries(play.vars)) {
+    const origin = origins?.get(name);
+    // Extra vars come from the command line: no file to point at, and the user typed them.
+    if (origin) checkValue(value, origin.pointer, scope, { source: origin.source, fallback: play.location }, checker);
+  }
+  for (const item of play.tasks) checkItem(item, scope, checker);
+  for (const handler of play.handlers) checkItem(handler, scope, checker);
+}
+
+/** Where a node's values are: its file (to locate pointers) or at least the node's own location. */
+interface Place {
+  source?: YamlSource;
+  fallback: SourceLocation;
+}
+
+function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
+  const place: Place = { source: checker.sources?.files.get(item.location.file), fallback: item.location };
+  const kw = item.keywords;
+  const scope = new Set([...outer, ...Object.keys(kw.vars ?? {})]);
+  if (kw.loop !== undefined) checkValue(kw.loop, `${item.pointer}/loop`, scope, place, checker);
+  if (kw.loop !== undefined) {
+    scope.add(kw.loop_control?.loop_var ?? 'item');
+    if (kw.loop_control?.index_var) scope.add(kw.loop_control.index_var);
+  }
+  if (item.name !== undefined) checkValue(item.name, `${item.pointer}/name`, scope, place, checker);
+  for (const [name, value] of Object.entries(kw.vars ?? {})) checkValue(value, `${item.pointer}/vars${encodePointer([name])}`, scope, place, checker);
+  for (const key of ['delegate_to'] as const) if (kw[key] !== undefined) checkValue(kw[key], `${item.pointer}/${key}`, scope, place, checker);
+  if (kw.loop_control?.label !== undefined) checkValue(kw.loop_control.label, `${item.pointer}/loop_control/label`, scope, place, checker);
+  for (const key of CEL_KEYWORDS) checkConditions(kw[key], `${item.pointer}/${key}`, key, scope, place, checker);
+  if (item.kind === 'block') {
+    for (const child of [...item.block, ...item.rescue, ...item.always]) checkItem(child, scope, checker);
+    return;
+  }
+  checkModuleArgs(item, scope, place, checker);
+}
+
+function checkModuleArgs(task: TaskNode, scope: Set<string>, place: Place, checker: Checker): void {
+  const base = `${task.pointer}/${task.module}`;
+  const args = task.args;
+  if (task.module === 'meta' || !isMapping(args)) {
+    if (task.module !== 'meta') checkValue(args, base, scope, place, checker);
+    return;
+  }
+  for (const [key, value] of Object.entries(args)) {
+    const pointer = `${base}${encodePointer([key])}`;
+    if (task.module === 'assert' && key === 'that') checkConditions(value, pointer, 'assert that', scope, place, checker);
+    else if (task.module === 'debug' && key === 'var' && typeof value === 'string') checkNames([value.split(/[.[]/)[0]!], scope, locateIn(place, pointer), pointer, checker);
+    else checkValue(value, pointer, scope, place, checker);
+  }
+}
+
+/** A condition keyword: a boolean, a CEL string, or a list of them (at `pointer/k`). */
+function checkConditions(value: unknown, pointer: string, what: string, scope: Set<string>, place: Place, checker: Checker): void {
+  if (typeof value === 'string') checkCel(value, pointer, what, scope, place, checker);
+  else if (Array.isArray(value)) value.forEach((v, k) => checkConditions(v, `${pointer}/${k}`, what, scope, place, checker));
+}
+
+function checkCel(expression: string, pointer: string, what: string, scope: Set<string>, place: Place, checker: Checker): void {
+  const location = locateIn(place, pointer);
+  if (expression.includes('{{')) {
+    checker.problems.push({ location, pointer, message: `'${what}' is a CEL expression, not a template: write the variables without {{ }} (e.g. x == 1)` });
+    return;
+  }
+  let roots: string[];
+  try {
+    roots = findCelRoots(parseCel(expression).ast);
+  } catch (err) {
+    const e = err as Error & { range?: { start: number } };
+    const column = e.range ? ` at column ${e.range.start + 1}` : '';
+    checker.problems.push({ location, pointer, message: `CEL syntax error in '${what}'${column}: ${e.message.split('\n')[0]}` });
+    return;
+  }
+  checkNames(roots, scope, location, pointer, checker);
+}
+
+/** Every string inside `value` is a template: parse it and check the variables it names. */
+function checkValue(value: unknown, pointer: string, scope: Set<string>, place: Place, checker: Checker): void {
+  if (Array.isArray(value)) value.forEach((v, k) => checkValue(v, `${pointer}/${k}`, scope, place, checker));
+  else if (isMapping(value)) for (const [k, v] of Object.entries(value)) checkValue(v, `${pointer}${encodePointer([k])}`, scope, place, checker);
+  else if (typeof value === 'string' && value.includes('{{')) checkTemplate(value, pointer, scope, place, checker);
+}
+
+function checkTemplate(template: string, pointer: string, scope: Set<string>, place: Place, checker: Checker): void {
+  const location = locateIn(place, pointer);
+  let roots: string[];
+  try {
+    roots = findTemplateRoots(Handlebars.parse(template));
+  } catch (err) {
+    checker.problems.push({ location, pointer, message: `template syntax error: ${describeTemplateError(err as Error)}` });
+    return;
+  }
+  checkNames(roots, scope, location, pointer, checker);
+}
+
+function checkNames(roots: string[], scope: Set<string>, location: SourceLocation, pointer: string, checker: Checker): void {
+  for (const name of roots) {
+    // ansible_* are connection variables (ansible_host, ansible_user...) any host may carry.
+    if (scope.has(name) || name.startsWith('ansible_')) continue;
+    checker.problems.push({ location, pointer, message: `undefined variable '${name}'${formatSuggestion(name, scope)}` });
+  }
+}
+
+/** Handlebars' parser error is a multi-line drawing; keep the position and what it expected. */
+function describeTemplateError(err: Error): string {
+  const lines = err.message.split('\n');
+  const head = /^Parse error on line (\d+):$/.exec(lines[0] ?? '');
+  if (!head) return lines[0] ?? String(err);
+  const column = (lines[2] ?? '').indexOf('^') + 1;
+  const expected = /^Expecting (.*), got '(.*)'$/.exec(lines[3] ?? '');
+  const what = expected ? `unexpected ${expected[2]}, expecting ${expected[1]!.split(', ').slice(0, 3).join(', ')}` : (lines[3] ?? '');
+  return `${what} (line ${head[1]}, column ${column} of the template)`;
+}
+
+/** Names defined by register and set_fact anywhere: they may be used in any later play. */
+function collectDefinedByTasks(playbook: Playbook): string[] {
+  const names: string[] = [];
+  const visit = (item: TaskItem): void => {
+    if (item.keywords.register) names.push(item.keywords.register);
+    if (item.kind === 'block') [...item.block, ...item.rescue, ...item.always].forEach(visit);
+    else if (item.module === 'set_fact' && isMapping(item.args)) names.push(...Object.keys(item.args).filter((k) => k !== 'cacheable'));
+  };
+  for (const play of playbook.plays) [...play.tasks, ...play.handlers].forEach(visit);
+  return names;
+}
+
+function locateIn(place: Place, pointer: string): SourceLocation {
+  return place.source ? place.source.locate(pointer) : place.fallback;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.pointer}\u0000${p.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+/** Handlebars helpers that are not variables ({{#if x}}, {{lookup m k}}). */
+const BUILTIN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'helperMissing', 'blockHelperMissing']);
+/** Block helpers that keep the context: a path inside them still names a root variable. */
+const SAME_CONTEXT = new Set(['if', 'unless']);
+
+type HbNode = { type: string; [key: string]: any };
+
+/**
+ * Root variable names a template reads. Inside {{#each}} / {{#with}} a plain path names a field
+ * of the current item, not a variable, so only paths that climb back (../x, @root.x) count.
+ */
+export function findTemplateRoots(program: HbNode): string[] {
+  const roots: string[] = [];
+  const visitPath = (path: HbNode, depth: number, locals: Set<string>): void => {
+    if (path.type !== 'PathExpression') return visitExpression(path, depth, locals);
+    const parts = path.parts as string[];
+    if (path.data) {
+      if (parts[0] === 'root' && parts[1]) roots.push(parts[1]);
+      return;
+    }
+    if (parts.length === 0 || /^(this\b|\.\/)/.test(path.original)) return;
+    if (locals.has(parts[0]!)) return;
+    if (depth - (path.depth as number) === 0) roots.push(parts[0]!);
+  };
+  const visitExpression = (node: HbNode | undefined, depth: number, locals: Set<string>): void => {
+    if (!node) return;
+    if (node.type === 'PathExpression') visitPath(node, depth, locals);
+    else if (node.type === 'SubExpression') visitCall(node, depth, locals);
+  };
+  const visitCall = (node: HbNode, depth: number, locals: Set<string>): void => {
+    const args = [...(node.params as HbNode[]), ...((node.hash?.pairs ?? []) as HbNode[]).map((p) => p.value as HbNode)];
+    const isHelper = args.length > 0 || node.type === 'BlockStatement' || BUILTIN_HELPERS.has(node.path.original);
+    if (!isHelper) visitPath(node.path, depth, locals);
+    for (const arg of args) visitExpression(arg, depth, locals);
+  };
+  const visitProgram = (prog: HbNode | undefined, depth: number, locals: Set<string>): void => {
+    for (const statement of (prog?.body ?? []) as HbNode[]) {
+      if (statement.type === 'MustacheStatement' || statement.type === 'SubExpression') visitCall(statement, depth, locals);
+      if (statement.type !== 'BlockStatement') continue;
+      visitCall(statement, depth, locals);
+      const inner = SAME_CONTEXT.has(statement.path.original) ? depth : depth + 1;
+      visitProgram(statement.program, inner, new Set([...locals, ...((statement.program?.blockParams ?? []) as string[])]));
+      visitProgram(statement.inverse, depth, locals);
+    }
+  };
+  visitProgram(program, 0, new Set());
+  return [...new Set(roots)];
+}
+
+/** CEL macros whose first argument names a variable bound in the others: xs.all(x, x > 0). */
+const BINDING_MACROS = new Set(['all', 'exists', 'exists_one', 'existsOne', 'map', 'filter', 'sortBy']);
+
+/** Root identifiers a CEL expression reads (macro-bound names excluded). */
+export function findCelRoots(ast: ASTNode): string[] {
+  const roots = new Set<string>();
+  const visit = (node: unknown, bound: Set<string>): void => {
+    if (Array.isArray(node)) return node.forEach((n) => visit(n, bound));
+    if (typeof node !== 'object' || node === null || !('op' in node)) return;
+    const n = node as ASTNode;
+    if (n.op === 'id') {
+      if (!bound.has(n.args)) roots.add(n.args);
+    } else if (n.op === 'rcall' && BINDING_MACROS.has(n.args[0]) && (n.args[2][0] as ASTNode | undefined)?.op === 'id') {
+      visit(n.args[1], bound);
+      const inner = new Set([...bound, (n.args[2][0] as ASTNode & { args: string }).args]);
+      visit(n.args[2].slice(1), inner);
+    } else if (n.op !== 'value') {
+      visit(n.args, bound);
+    }
+  };
+  visit(ast, new Set());
+  return [...roots];
+}

@@ -83,7 +83,7 @@ function buildInventory(src: YamlSource): Inventory {
     }
   }
   findCycles(walk);
-  if (walk.problems.length > 0) throw new ConfigError(walk.problems);
+  if (walk.problems.length > 0) throw new ConfigError(walk.problems.sort(compareLocations));
   return resolveInventory(walk, src.file);
 }
 
@@ -275,6 +275,10 @@ function describeSchemaError(src: YamlSource, e: ErrorObject): ConfigProblem {
     message = `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
   }
   return { location: src.locate(pointer), pointer, message };
+}
+
+function compareLocations(a: ConfigProblem, b: ConfigProblem): number {
+  return (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -49,7 +49,9 @@ export const fileSchema = {
   },
   allOf: [
     {
-      not: { anyOf: [{ required: ['content', 'src'] }, { required: ['content', 'template'] }, { required: ['src', 'template'] }] },
+      // at most one source: "use only one of 'content', 'src', 'template'" when several are given
+      if: { anyOf: [{ required: ['content'] }, { required: ['src'] }, { required: ['template'] }] },
+      then: { oneOf: [{ required: ['content'] }, { required: ['src'] }, { required: ['template'] }] },
     },
     {
       if: { anyOf: [{ required: ['content'] }, { required: ['src'] }, { required: ['template'] }] },

@@ -1,0 +1,37 @@
+/** Parameters of the `systemd` module. */
+export const systemdSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9:_.@\\\\-]+$',
+      description: 'Unit name; `.service` is implied when no unit suffix is given (`etcd` = `etcd.service`).',
+    },
+    state: {
+      enum: ['started', 'stopped', 'restarted', 'reloaded'],
+      description: '`started`/`stopped` are idempotent; `restarted`/`reloaded` always act. Omit to leave the running state alone (a changed unit file still restarts a running unit).',
+    },
+    enabled: { type: 'boolean', description: 'Start the unit at boot (`systemctl enable`), or not (`disable`).' },
+    masked: { type: 'boolean', description: 'Mask the unit (it cannot be started at all) or unmask it.' },
+    daemon_reload: {
+      type: 'boolean',
+      description: 'Run `systemctl daemon-reload` when systemd reports the unit changed on disk (NeedDaemonReload=yes). A unit or drop-in changed by this task always reloads.',
+    },
+    no_block: {
+      type: 'boolean',
+      description: 'Do not wait for the start/stop job to finish (`--no-block`). Needed for Type=notify units that wait for peers, such as etcd waiting for quorum.',
+    },
+    unit: {
+      type: 'string',
+      description: 'Content of /etc/systemd/system/NAME (the unit file itself). Written when it differs; implies daemon-reload and a restart of a running unit.',
+    },
+    dropins: {
+      type: 'object',
+      description: 'Drop-in files under /etc/systemd/system/NAME.d/: file name (ending in .conf) to content. Existing drop-ins not listed are left alone.',
+      propertyNames: { pattern: '^[A-Za-z0-9_.@-]+\\.conf$' },
+      additionalProperties: { type: 'string', description: 'Content of the drop-in file.' },
+    },
+  },
+} as const;

@@ -1,0 +1,176 @@
+/**
+ * etcd-health on real etcdctl 3.4.23 output captured on lab hosts (a 3-member cluster on
+ * infra3..5, then with infra5 stopped): parsers, 64-bit ids, the cluster verdict, the plan.
+ */
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import Ajv from 'ajv';
+import { quoteBigInts, toHexId } from '../../runner/etcd/ids.js';
+import { buildEtcdctlArgv, parseHealthOutput, parseMemberListJson, parseStatusJson, summarizeEtcdctlError } from '../../runner/etcd/etcdctl.js';
+import { findDialError, probeEtcdctl } from '../../runner/etcd/probe-etcdctl.js';
+import type { EndpointProbe } from '../../runner/etcd/types.js';
+import type { Connection, ExecResult } from '../../runner/connection/types.js';
+import { etcdHealth, planEtcdHealth } from '../../modules/etcd-health.js';
+
+const dir = new URL('../fixtures/facts/etcdctl/', import.meta.url);
+const read = (name: string) => readFileSync(new URL(name, dir), 'utf8');
+const E3 = 'https://10.213.0.13:22379';
+const E4 = 'https://10.213.0.14:22379';
+const E5 = 'https://10.213.0.15:22379';
+// Hex ids as etcdctl's own table printed them (members-3.4-healthy-table.stdout).
+const ID3 = '2e4887bbd23fe458';
+const ID4 = '425f8dad5fde7c81';
+const ID5 = '6b4e64587783d061';
+
+test('quoteBigInts keeps digits inside strings and quotes unsafe integers only', (t) => {
+  const json = '{"url":"https://1.2.3.4:12345678901234567890","id":14764114136021083819,"n":8,"f":-1.5e3}';
+  t.is(quoteBigInts(json), '{"url":"https://1.2.3.4:12345678901234567890","id":"14764114136021083819","n":8,"f":-1.5e3}');
+  t.is(JSON.parse(quoteBigInts(json)).id, '14764114136021083819');
+});
+
+test('toHexId converts decimal strings exactly and refuses numbers that already lost precision', (t) => {
+  t.is(toHexId('3335064764823888984'), ID3);
+  t.is(toHexId(0), '0');
+  t.is(toHexId(undefined), '0');
+  t.throws(() => toHexId(4782697105068031105), { message: /lost precision/ });
+});
+
+test('the member table and member list -w json agree on every id (real 3.4.23 output)', (t) => {
+  const members = parseMemberListJson(read('members-3.4-healthy.stdout'));
+  const table = read('members-3.4-healthy-table.stdout').trim().split('\n').map((l) => l.split(', '));
+  t.deepEqual(members.map((m) => m.id), table.map((r) => r[0]));
+  t.deepEqual(members, [
+    { id: ID3, name: 'infra3', peerURLs: ['https://10.213.0.13:22380'], clientURLs: [E3] },
+    { id: ID4, name: 'infra4', peerURLs: ['https://10.213.0.14:22380'], clientURLs: [E4] },
+    { id: ID5, name: 'infra5', peerURLs: ['https://10.213.0.15:22380'], clientURLs: [E5] },
+  ]);
+});
+
+test('endpoint status -w json parses with exact ids; the leader is the table\'s IS LEADER row', (t) => {
+  const s = parseStatusJson(read('status-3.4-healthy.stdout'));
+  t.deepEqual(s.get(E3), { memberId: ID3, leader: ID4, version: '3.4.23', dbSize: 32768, raftTerm: 2, raftIndex: 8 });
+  t.deepEqual(s.get(E4), { memberId: ID4, leader: ID4, version: '3.4.23', dbSize: 36864, raftTerm: 2, raftIndex: 8 });
+  t.deepEqual(s.get(E5), { memberId: ID5, leader: ID4, version: '3.4.23', dbSize: 32768, raftTerm: 2, raftIndex: 8 });
+  const leaderRow = read('status-3.4-healthy-table.stdout').split('\n').find((l) => l.split(', ')[4] === 'true');
+  t.is(leaderRow?.split(', ')[1], ID4);
+});
+
+test('3.4 prints health success on stderr with stdout empty; the parser reads both streams', (t) => {
+  t.is(read('health-3.4-healthy.stdout'), '');
+  const lines = parseHealthOutput('', read('health-3.4-healthy.stderr'));
+  t.deepEqual(lines.map((l) => [l.endpoint, l.healthy]).sort(), [[E3, true], [E4, true], [E5, true]]);
+  // 3.5+ prints the same success lines on stdout (spec 4.6): same verdict from stdout alone.
+  t.deepEqual(parseHealthOutput(read('health-3.4-healthy.stderr'), ''), lines);
+});
+
+test('an unhealthy endpoint keeps etcdctl\'s reason; the dial error comes from the gRPC log', (t) => {
+  t.is(read('health-3.4-one-down.rc').trim(), '1');
+  const lines = parseHealthOutput(read('health-3.4-one-down.stdout'), read('health-3.4-one-down.stderr'));
+  t.deepEqual(lines.find((l) => l.endpoint === E5), { endpoint: E5, healthy: false, error: 'context deadline exceeded' });
+  t.is(lines.filter((l) => l.healthy).length, 2);
+  t.is(findDialError(read('status-3.4-one-down.stderr')), 'connect: connection refused');
+  t.is(findDialError(read('health-3.4-single-down.stderr')), undefined);
+  t.is(summarizeEtcdctlError(read('status-3.4-one-down.stderr'), 1), 'Failed to get the status of endpoint https://10.213.0.15:22379 (context deadline exceeded)');
+  // A partial status array: the dead endpoint is just missing.
+  t.deepEqual([...parseStatusJson(read('status-3.4-one-down.stdout')).keys()], [E3, E4]);
+});
+
+test('etcdctl argv carries TLS paths and bounded timeouts', (t) => {
+  t.deepEqual(buildEtcdctlArgv(E3, ['endpoint', 'health'], { cacert: '/p/ca.crt', cert: '/p/c.crt', key: '/p/c.key', timeoutSeconds: 10 }), [
+    'etcdctl', `--endpoints=${E3}`, '--cacert=/p/ca.crt', '--cert=/p/c.crt', '--key=/p/c.key', '--dial-timeout=5s', '--command-timeout=10s', 'endpoint', 'health',
+  ]);
+  t.deepEqual(buildEtcdctlArgv(E3, ['member', 'list'], { binary: '/opt/etcdctl', timeoutSeconds: 2 }).slice(0, 4), ['/opt/etcdctl', `--endpoints=${E3}`, '--dial-timeout=2s', '--command-timeout=2s']);
+});
+
+/** Replays the captured outputs of one scenario, keyed by the etcdctl subcommand and endpoint. */
+function replay(scenario: 'healthy' | 'one-down'): Connection & { calls: string[][] } {
+  const calls: string[][] = [];
+  const result = (name: string): ExecResult => ({ exitCode: Number(read(`${name}.rc`)), stdout: Buffer.from(read(`${name}.stdout`)), stderr: Buffer.from(read(`${name}.stderr`)), durationMs: 1 });
+  return {
+    host: 'infra3',
+    calls,
+    async exec(command) {
+      const argv = command as string[];
+      calls.push(argv);
+      const endpoint = argv[1]!.slice('--endpoints='.length);
+      const down = scenario === 'one-down' && endpoint === E5;
+      if (argv.includes('health')) return down ? result('health-3.4-single-down') : { ...result('health-3.4-healthy'), stderr: Buffer.from(read('health-3.4-healthy.stderr').split('\n').filter((l) => l.startsWith(endpoint)).join('\n')) };
+      // A single-endpoint status of a live member answers in full, as in the healthy capture.
+      if (argv.includes('status')) return down ? result('status-3.4-one-down') : result('status-3.4-healthy');
+      return result(`members-3.4-${scenario}`);
+    },
+    async put() {},
+    async get() { return Buffer.alloc(0); },
+    async close() {},
+  };
+}
+
+async function probeAll(scenario: 'healthy' | 'one-down'): Promise<EndpointProbe[]> {
+  const conn = replay(scenario);
+  return Promise.all([E3, E4, E5].map((e) => probeEtcdctl(conn, e, { timeoutSeconds: 3 }, true)));
+}
+
+test('healthy cluster: healthy, one leader, quorum, structured per-endpoint data', async (t) => {
+  const probes = await probeAll('healthy');
+  const plan = planEtcdHealth({}, { probes, names: { [E3]: 'infra3', [E4]: 'infra4', [E5]: 'infra5' } });
+  t.is(plan.failed, undefined);
+  t.deepEqual(plan.changes, []);
+  const r = plan.result as Record<string, any>;
+  t.is(r.healthy, true);
+  t.is(r.quorum, true);
+  t.is(r.leader, ID4);
+  t.is(r.members.length, 3);
+  t.deepEqual(r.endpoints[1], { endpoint: E4, name: 'infra4', healthy: true, error: null, version: '3.4.23', dbSize: 36864, leader: ID4, raftTerm: 2, raftIndex: 8, memberId: ID4 });
+  t.is(plan.msg, '3 of 3 endpoints healthy, 3 members, leader infra4');
+  t.true(JSON.stringify(r).includes(`"memberId":"${ID3}"`));
+});
+
+test('one member down: fails as degraded with quorum kept, naming the member and the reason', async (t) => {
+  const probes = await probeAll('one-down');
+  const plan = planEtcdHealth({}, { probes, names: {} });
+  t.is(plan.failed, `degraded, quorum kept: infra5 (${E5}) unhealthy: context deadline exceeded (connect: connection refused)`);
+  const r = plan.result as Record<string, any>;
+  t.is(r.healthy, false);
+  t.is(r.quorum, true);
+  t.is(r.leader, ID4);
+  t.deepEqual(r.endpoints[2], { endpoint: E5, name: 'infra5', healthy: false, error: 'context deadline exceeded (connect: connection refused)', version: null, dbSize: null, leader: null, raftTerm: null, raftIndex: null, memberId: null });
+});
+
+test('two of three down: quorum lost, both named', async (t) => {
+  const probes = await probeAll('one-down');
+  probes[1] = { endpoint: E4, healthy: false, error: 'context deadline exceeded' };
+  const plan = planEtcdHealth({}, { probes, names: { [E4]: 'infra4', [E5]: 'infra5' } });
+  t.regex(plan.failed ?? '', /^quorum lost \(1 of 3 healthy\): infra4 \(https:\/\/10\.213\.0\.14:22379\) unhealthy: context deadline exceeded; infra5 /);
+  t.is((plan.result as any).quorum, false);
+});
+
+test('disagreeing member lists, two leaders and a wrong member count each fail the check', async (t) => {
+  const probes = await probeAll('healthy');
+  probes[2] = { ...probes[2]!, members: probes[2]!.members!.slice(0, 2), status: { ...probes[2]!.status!, leader: ID5 } };
+  const plan = planEtcdHealth({ expect_members: 3 }, { probes, names: {} });
+  t.regex(plan.failed ?? '', /member lists disagree: infra3 sees \[infra3, infra4, infra5\]; .*infra5 sees \[infra3, infra4\]/);
+  t.regex(plan.failed ?? '', new RegExp(`more than one leader: ${ID4}, ${ID5}`));
+  const five = planEtcdHealth({ expect_members: 5 }, { probes: await probeAll('healthy'), names: {} });
+  t.regex(five.failed ?? '', /expected 5 members, the member list has 3/);
+  t.is((five.result as any).quorum, true, '3 healthy of 5 expected is still a majority');
+});
+
+test('missing etcdctl and missing endpoints fail with what to do', async (t) => {
+  const conn = replay('healthy');
+  conn.exec = async () => ({ exitCode: 127, stdout: Buffer.alloc(0), stderr: Buffer.from('sh: 1: etcdctl: not found'), durationMs: 1 });
+  await t.throwsAsync(probeEtcdctl(conn, E3, {}, true), { message: /etcdctl not found on infra3: install it \(Debian: apt-get install etcd-client\) or use method: gateway/ });
+  const plan = planEtcdHealth({}, { probes: [], names: {}, error: 'no endpoints: the inventory has no hosts in group "etcd"' });
+  t.is(plan.failed, 'no endpoints: the inventory has no hosts in group "etcd"');
+  t.is((plan.result as any).healthy, false);
+});
+
+test('module metadata: read-only, and every docs example validates against the schema', (t) => {
+  t.true(etcdHealth.flags?.readOnly);
+  const validate = new Ajv.default({ strict: false }).compile(etcdHealth.schema);
+  const tasks = parseYaml(etcdHealth.docs.examples) as Array<Record<string, unknown>>;
+  t.is(tasks.length, 2);
+  for (const task of tasks) t.true(validate(task['etcd-health']), JSON.stringify(validate.errors));
+  t.false(validate({ endpoints: ['10.0.0.1:2379'] }));
+  t.false(validate({ method: 'curl' }));
+});

@@ -193,7 +193,8 @@ async function drawView(view: TaskView, opts: ListrReporterOptions, style: Rende
     {
       renderer: opts.renderer ?? 'default',
       fallbackRenderer: 'simple',
-      rendererOptions: { logger, collapseSubtasks: false, showErrorMessage: false, collapseSkips: true } as any,
+      // messagesToStderr is for the `test` renderer: everything goes to `out`, in order.
+      rendererOptions: { logger, collapseSubtasks: false, showErrorMessage: false, collapseSkips: true, messagesToStderr: [] } as any,
       fallbackRendererOptions: { logger } as any,
       // The engine handles Ctrl-C (it finishes and reports); listr2's handler would exit(127).
       registerSignalListeners: false,

@@ -30,7 +30,7 @@ export function selectHosts(inv: Inventory, pattern: string, limit?: string, whe
 
 function matchPattern(inv: Inventory, pattern: string, where: SourceLocation | undefined, what = 'host pattern'): Set<string> {
   const terms = splitPattern(pattern);
-  if (terms.union.length === 0 && terms.intersect.length === 0) {
+  if (terms.union.length === 0 && terms.intersect.length === 0 && terms.exclude.length === 0) {
     throw patternError(`${what} '${pattern}' selects nothing: name a group or a host, or use 'all'`, where);
   }
   // "&b" or "!b" alone means "all hosts, then ...", as in Ansible.
@@ -46,16 +46,12 @@ function matchPattern(inv: Inventory, pattern: string, where: SourceLocation | u
 }
 
 /**
- * Split on `,` always and on `:` unless the term is a regex (`~...` may contain `:`).
- * IPv6 addresses are not host names here (they go in ansible_host), so `:` is free to split.
+ * Ansible's split: on `,` when the pattern has one (so a regex may contain `:`), otherwise on
+ * `:` outside `[...]`. IPv6 addresses are not host names here (they go in ansible_host).
  */
 function splitPattern(pattern: string): PatternTerms {
   const terms: PatternTerms = { union: [], intersect: [], exclude: [] };
-  const parts: string[] = [];
-  for (const piece of pattern.split(',')) {
-    if (piece.trim().startsWith('~')) parts.push(piece);
-    else parts.push(...piece.split(':'));
-  }
+  const parts = pattern.includes(',') ? pattern.split(',') : splitOnColons(pattern);
   for (const raw of parts) {
     const part = raw.trim();
     if (part === '') continue;
@@ -64,6 +60,22 @@ function splitPattern(pattern: string): PatternTerms {
     else terms.union.push(part);
   }
   return terms;
+}
+
+function splitOnColons(pattern: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of pattern) {
+    if (ch === '[') depth++;
+    else if (ch === ']') depth = Math.max(0, depth - 1);
+    if (ch === ':' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current);
+  return parts;
 }
 
 function matchTerm(inv: Inventory, term: string, where: SourceLocation | undefined, what: string): string[] {

@@ -51,7 +51,8 @@ export function validateAgainst(
   }
   if (validate(value)) return [];
   const skipTemplates = options.skipTemplates ?? true;
-  const errors = collapseAlternatives(validate.errors ?? []).filter((e) => !(skipTemplates && isTemplate(e.data)));
+  // A propertyNames failure comes twice: the summary adds nothing to the error about the name.
+  const errors = collapseAlternatives(validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames' && !(skipTemplates && isTemplate(e.data)));
   const problems = errors.map((e) => formatAjvError(e, source, basePointer, options.noun));
   return dedupeProblems(problems);
 }
@@ -63,6 +64,11 @@ export function isTemplate(value: unknown): boolean {
 
 /** One ajv error as a human problem; key errors point at the key, value errors at the value. */
 export function formatAjvError(error: ErrorObject, source: YamlSource, basePointer: string, noun = 'key'): ConfigProblem {
+  if (error.propertyName !== undefined) {
+    const keyPointer = `${basePointer}${error.instancePath}/${escapeKey(error.propertyName)}`;
+    const problem = formatAjvError({ ...error, propertyName: undefined }, source, basePointer, noun);
+    return { location: source.locateKey(keyPointer), pointer: keyPointer, message: `name '${error.propertyName}' ${problem.message}` };
+  }
   const pointer = basePointer + error.instancePath;
   const params = error.params as Record<string, unknown>;
   const parent = (error.parentSchema ?? {}) as Record<string, unknown>;
@@ -70,7 +76,7 @@ export function formatAjvError(error: ErrorObject, source: YamlSource, basePoint
     case 'additionalProperties':
     case 'unevaluatedProperties': {
       const key = String(params.additionalProperty ?? params.unevaluatedProperty);
-      const keyPointer = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      const keyPointer = `${pointer}/${escapeKey(key)}`;
       const known = Object.keys((parent.properties ?? {}) as object);
       return { location: source.locateKey(keyPointer), pointer: keyPointer, message: `unknown ${noun} '${key}'${formatSuggestion(key, known)}` };
     }
@@ -95,6 +101,10 @@ export function formatAjvError(error: ErrorObject, source: YamlSource, basePoint
     default:
       return { location: source.locate(pointer), pointer, message: error.message ?? `fails ${error.keyword}` };
   }
+}
+
+function escapeKey(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 function describeTypes(type: unknown): string {
@@ -180,4 +190,16 @@ function dedupeProblems(problems: ConfigProblem[]): ConfigProblem[] {
     seen.add(key);
     return true;
   });
+}
+
+/** Problems without repeats, by file, then position: the order a reader scans them. */
+export function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  const unique = problems.filter((p) => {
+    const key = `${p.location?.file}:${p.location?.line}:${p.location?.col}\u0000${p.pointer}\u0000${p.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  const byPosition = (a: ConfigProblem, b: ConfigProblem) =>
+    (a.location?.file ?? '').localeCompare(b.location?.file ?? '') || (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0);
+  return unique.sort(byPosition);
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Playbook, Play, TaskItem, TaskNode, TaskKeywords, BlockNode } from '../playbook.js';
 import { getModule, modules } from '../../modules/index.js';
-import { registerSchema, validateAgainst } from '../validate.js';
+import { registerSchema, sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion, didYouMean } from '../suggest.js';
 import { loadYamlFile, type YamlSource } from './yaml.js';
 
@@ -210,7 +210,7 @@ function findActions(raw: Record<string, unknown>, source: YamlSource, pointer: 
     problems.push(keyProblem(source, pointer, key, message));
   }
   if (actions.length === 0 && unknown.length === 0) {
-    problems.push({ location: source.locate(pointer), pointer, message: `task has no module: add one module key (${[...modules.keys()].slice(0, 3).join(', ')}, ...), 'block' or 'import_tasks'` });
+    problems.push({ location: source.locate(pointer), pointer, message: "task has no module: add one module key (such as 'command' or 'debug'), 'block' or 'import_tasks'" });
   }
   return actions;
 }
@@ -277,14 +277,4 @@ function toList(value: unknown): unknown[] {
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Files in order of appearance, then by position: the order a reader scans them. */
-function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
-  const seen = new Set<string>();
-  const unique = problems.filter((p) => {
-    const key = `${p.location?.file}:${p.location?.line}:${p.location?.col}:${p.pointer}:${p.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
-  return unique.sort((a, b) => (a.location?.file ?? '').localeCompare(b.location?.file ?? '') || (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.col ?? 0) - (b.location?.col ?? 0));
 }

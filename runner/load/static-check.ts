@@ -8,7 +8,8 @@ import { parse as parseCel, type ASTNode } from '@marcbachmann/cel-js';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
 import type { Playbook, Play, TaskItem, TaskNode } from '../playbook.js';
 import { formatSuggestion } from '../suggest.js';
-import { encodePointer, type YamlSource } from './yaml.js';
+import { sortProblems } from '../validate.js';
+import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 
 /** Variables the runner defines on every host, whatever the inventory says. */
@@ -34,7 +35,7 @@ export function staticCheck(playbook: Playbook, knownVars: Set<string>): ConfigP
   const checker: Checker = { problems: [], sources: getPlaybookSources(playbook) };
   const global = new Set([...MAGIC_VARS, ...knownVars, ...collectDefinedByTasks(playbook)]);
   for (const play of playbook.plays) checkPlay(play, global, checker);
-  return dedupe(checker.problems);
+  return sortProblems(checker.problems);
 }
 
 function checkPlay(play: Play, global: Set<string>, checker: Checker): void {
@@ -68,7 +69,8 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
   for (const [name, value] of Object.entries(kw.vars ?? {})) checkValue(value, `${item.pointer}/vars${encodePointer([name])}`, scope, place, checker);
   for (const key of ['delegate_to'] as const) if (kw[key] !== undefined) checkValue(kw[key], `${item.pointer}/${key}`, scope, place, checker);
   if (kw.loop_control?.label !== undefined) checkValue(kw.loop_control.label, `${item.pointer}/loop_control/label`, scope, place, checker);
-  for (const key of CEL_KEYWORDS) checkConditions(kw[key], `${item.pointer}/${key}`, key, scope, place, checker);
+  // The file's own value, not the normalized list, so pointers match what the user wrote.
+  for (const key of CEL_KEYWORDS) checkConditions(readAt(place, `${item.pointer}/${key}`) ?? kw[key], `${item.pointer}/${key}`, key, scope, place, checker);
   if (item.kind === 'block') {
     for (const child of [...item.block, ...item.rescue, ...item.always]) checkItem(child, scope, checker);
     return;
@@ -149,7 +151,9 @@ function describeTemplateError(err: Error): string {
   if (!head) return lines[0] ?? String(err);
   const column = (lines[2] ?? '').indexOf('^') + 1;
   const expected = /^Expecting (.*), got '(.*)'$/.exec(lines[3] ?? '');
-  const what = expected ? `unexpected ${expected[2]}, expecting ${expected[1]!.split(', ').slice(0, 3).join(', ')}` : (lines[3] ?? '');
+  const tokens = expected?.[1]!.split(', ') ?? [];
+  // The grammar's token names mean little to a user; the common case is a '}}' gone missing.
+  const what = tokens.includes("'CLOSE'") ? "'{{' is not closed by '}}'" : expected ? `unexpected ${expected[2]}, expecting ${tokens.slice(0, 3).join(', ')}` : (lines[3] ?? '');
   return `${what} (line ${head[1]}, column ${column} of the template)`;
 }
 
@@ -165,6 +169,15 @@ function collectDefinedByTasks(playbook: Playbook): string[] {
   return names;
 }
 
+function readAt(place: Place, pointer: string): unknown {
+  let value: unknown = place.source?.value;
+  for (const part of decodePointer(pointer)) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
 function locateIn(place: Place, pointer: string): SourceLocation {
   return place.source ? place.source.locate(pointer) : place.fallback;
 }
@@ -173,13 +186,6 @@ function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.pointer}\u0000${p.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
-}
 
 /** Handlebars helpers that are not variables ({{#if x}}, {{lookup m k}}). */
 const BUILTIN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'helperMissing', 'blockHelperMissing']);

@@ -22,8 +22,8 @@ registerTemplateHelpers(hb);
 const cache = new Map<string, Compiled>();
 const CACHE_LIMIT = 5000;
 
-/** `{{ path }}` and nothing else: handlebars path segments, dotted, `[literal]` allowed. */
-const SINGLE_PATH = /^\s*\{\{\s*((?:[^\s{}[\]().]+|\[[^\]]*\])(?:[./](?:[^\s{}[\]().]+|\[[^\]]*\]))*)\s*\}\}\s*$/;
+/** `{{ path }}` and nothing else: identifier segments joined by `.` or `/`, `[literal]` allowed. */
+const SINGLE_PATH = /^\s*\{\{\s*((?:[\w$-]+|\[[^\]]*\])(?:[./](?:[\w$-]+|\[[^\]]*\]))*)\s*\}\}\s*$/;
 /** Names handlebars treats as literals or keywords, not variables. */
 const NOT_PATHS = new Set(['true', 'false', 'null', 'undefined', 'this', 'else']);
 

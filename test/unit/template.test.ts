@@ -1,0 +1,120 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TemplateError } from '../../runner/errors.js';
+import { Secret } from '../../runner/secret.js';
+import { checkTemplate, renderString, renderText, renderValue } from '../../runner/template.js';
+
+const vars = {
+  inventory_hostname: 'infra1',
+  etcd_image: 'registry.k8s.io/etcd:3.5.21-0',
+  port: 2379,
+  enabled: false,
+  nothing: null,
+  groups: { etcd: ['infra0', 'infra1', 'infra2'] },
+  hostvars: {
+    infra0: { ansible_host: '10.0.0.6' },
+    infra1: { ansible_host: '10.0.0.7' },
+    infra2: { ansible_host: '10.0.0.8' },
+    '10.0.0.9': { role: 'spare' },
+  },
+  config: { name: 'infra1', listen: ['a', 'b'] },
+  token: new Secret('s3cr3t'),
+};
+const at = { file: 'playbooks/x.yaml', line: 12, col: 9 };
+
+test('a lone {{ path }} keeps the type of the value', (t) => {
+  t.deepEqual(renderString('{{ groups.etcd }}', vars), ['infra0', 'infra1', 'infra2']);
+  t.is(renderString('{{ port }}', vars), 2379);
+  t.is(renderString('  {{port}}  ', vars), 2379, 'surrounding whitespace is allowed');
+  t.is(renderString('{{ enabled }}', vars), false);
+  t.is(renderString('{{ nothing }}', vars), null);
+  t.deepEqual(renderString('{{ config }}', vars), { name: 'infra1', listen: ['a', 'b'] });
+  t.is(renderString('{{ groups.etcd.[0] }}', vars), 'infra0');
+  t.is(renderString('{{ hostvars.infra0.ansible_host }}', vars), '10.0.0.6');
+  t.is(renderString('{{ hostvars.[10.0.0.9].role }}', vars), 'spare');
+  t.is(renderString('{{ token }}', vars), vars.token, 'a secret stays a Secret, not its text');
+});
+
+test('anything else renders to a string, without HTML escaping', (t) => {
+  t.is(renderString('port={{ port }}', vars), 'port=2379');
+  t.is(renderString('{{ inventory_hostname }}-{{ port }}', vars), 'infra1-2379');
+  t.is(renderString('<a href="{{ etcd_image }}">&</a>', vars), '<a href="registry.k8s.io/etcd:3.5.21-0">&</a>');
+  t.is(renderString('no template', vars), 'no template');
+});
+
+test('renderValue renders deeply, leaves keys and non-strings alone', (t) => {
+  const value = { '{{ port }}': ['{{ port }}', 'x{{ port }}', 3, true, null], nested: { list: '{{ groups.etcd }}' } };
+  t.deepEqual(renderValue(value, vars), { '{{ port }}': [2379, 'x2379', 3, true, null], nested: { list: ['infra0', 'infra1', 'infra2'] } });
+  const bytes = new Uint8Array([1, 2]);
+  t.is(renderValue(bytes, vars), bytes);
+});
+
+test('an undefined variable names itself, its template and the location', (t) => {
+  const lone = t.throws(() => renderString('{{ etcd_imgae }}', vars, at), { instanceOf: TemplateError });
+  t.is(lone!.message, `playbooks/x.yaml:12:9  undefined variable 'etcd_imgae' in "{{ etcd_imgae }}" (did you mean 'etcd_image'?)`);
+  t.deepEqual(lone!.location, at);
+  const inline = t.throws(() => renderString('image: {{ etcd_imgae }}', vars, at), { instanceOf: TemplateError });
+  t.is(inline!.message, `playbooks/x.yaml:12:19  undefined variable 'etcd_imgae' in "{{ etcd_imgae }}" (did you mean 'etcd_image'?)`);
+  const deep = t.throws(() => renderString('{{ hostvars.infra0.ansible_hots }}', vars, at), { instanceOf: TemplateError });
+  t.regex(deep!.message, /undefined variable 'hostvars\.infra0\.ansible_hots' .*'ansible_hots' is not a key of 'hostvars\.infra0'.*did you mean 'ansible_host'/);
+  const inlineDeep = t.throws(() => renderString('x={{ config.nmae }}', vars, at), { instanceOf: TemplateError });
+  t.regex(inlineDeep!.message, /undefined variable 'config\.nmae' in "\{\{ config\.nmae \}\}" \('nmae' is not a key of 'config'\) \(did you mean 'name'\?\)/);
+});
+
+test('errors in a template file point at the line and column inside it', (t) => {
+  const err = t.throws(() => renderText('a: 1\nb: {{ port }}\nc: {{ nope }}\n', vars, { file: 'templates/etcd.yaml.hbs', line: 1, col: 1 }), { instanceOf: TemplateError });
+  t.is(err!.message, `templates/etcd.yaml.hbs:3:7  undefined variable 'nope' in "{{ nope }}"`);
+  t.deepEqual(err!.location, { file: 'templates/etcd.yaml.hbs', line: 3, col: 7 });
+});
+
+test('syntax errors and unknown helpers are TemplateErrors', (t) => {
+  t.regex(t.throws(() => renderString('{{ port', vars, at), { instanceOf: TemplateError })!.message, /^playbooks\/x\.yaml:12:9  template syntax error: Parse error/);
+  t.regex(t.throws(() => renderString('{{ jion groups.etcd "," }}', vars, at), { instanceOf: TemplateError })!.message, /unknown helper or undefined variable 'jion'.*did you mean 'join'/);
+  t.regex(checkTemplate('{{#each x}}') ?? '', /Parse error/);
+  t.is(checkTemplate('{{#each x}}{{this}}{{/each}}'), undefined);
+});
+
+test('helpers: join, default (strict-safe), upper/lower/replace, eq/ne', (t) => {
+  t.is(renderString('{{ join groups.etcd "," }}', vars), 'infra0,infra1,infra2');
+  t.is(renderString('{{ join groups.etcd }}', vars), 'infra0,infra1,infra2', 'the separator defaults to ","');
+  t.is(renderString('{{ default missing "fallback" }}', vars), 'fallback', 'default works for an undefined variable in strict mode');
+  t.is(renderString('{{ default config.missing "x" }}', vars), 'x');
+  t.is(renderString('{{ default nothing 5 }}', vars), '5');
+  t.is(renderString('{{ default port 1 }}', vars), '2379');
+  t.throws(() => renderString('{{ default absent.deeper "x" }}', vars, at), { instanceOf: TemplateError, message: /the parent of 'deeper' is not defined/ });
+  t.is(renderString('{{ upper inventory_hostname }}/{{ lower "AbC" }}', vars), 'INFRA1/abc');
+  t.is(renderString('{{ replace etcd_image ":" "@" }}', vars), 'registry.k8s.io/etcd@3.5.21-0');
+  t.is(renderString('{{#if (eq inventory_hostname "infra1")}}yes{{else}}no{{/if}}', vars), 'yes');
+  t.is(renderString('{{#if (ne inventory_hostname "infra1")}}yes{{else}}no{{/if}}', vars), 'no');
+  t.throws(() => renderString('{{ join inventory_hostname "," }}', vars), { instanceOf: TemplateError, message: /join: expected a list, got a string/ });
+});
+
+test('helpers: b64encode/b64decode, to_json, to_yaml, indent', (t) => {
+  t.is(renderString('{{ b64encode "hello" }}', vars), 'aGVsbG8=');
+  t.is(renderString('{{ b64decode "aGVsbG8=" }}', vars), 'hello');
+  t.is(renderString('{{ to_json config }}', vars), '{"name":"infra1","listen":["a","b"]}');
+  t.is(renderString('{{ to_yaml config }}', vars), 'name: infra1\nlisten:\n  - a\n  - b');
+  t.is(renderString('config:\n  {{ indent (to_yaml config) 2 }}', vars), 'config:\n  name: infra1\n  listen:\n    - a\n    - b');
+});
+
+test('lookup_file reads a controller file relative to playbook_dir', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-tpl-'));
+  writeFileSync(join(dir, 'motd.txt'), 'hello from the controller\n');
+  t.is(renderString('{{ lookup_file "motd.txt" }}', { ...vars, playbook_dir: dir }), 'hello from the controller\n');
+  t.throws(() => renderString('{{ lookup_file "absent.txt" }}', { ...vars, playbook_dir: dir }), { instanceOf: TemplateError, message: /lookup_file: cannot read .*absent\.txt/ });
+});
+
+test('each/if: building etcd initial-cluster from the inventory', (t) => {
+  const tpl = '{{#each groups.etcd}}{{this}}=https://{{get ../hostvars this "ansible_host"}}:2380{{#unless @last}},{{/unless}}{{/each}}';
+  t.is(renderString(tpl, vars), 'infra0=https://10.0.0.6:2380,infra1=https://10.0.0.7:2380,infra2=https://10.0.0.8:2380');
+  // handlebars' own lookup works too, one level at a time.
+  const builtin = '{{#each groups.etcd}}{{lookup (lookup ../hostvars this) "ansible_host"}} {{/each}}';
+  t.is(renderString(builtin, vars), '10.0.0.6 10.0.0.7 10.0.0.8 ');
+  t.throws(() => renderString('{{#each groups.etcd}}{{get ../hostvars this "address"}}{{/each}}', vars), { instanceOf: TemplateError, message: /get: no key 'address'/ });
+});
+
+test('a Secret never renders as its text', (t) => {
+  t.is(renderString('password={{ token }}', vars), 'password=<secret>');
+});

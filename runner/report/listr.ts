@@ -11,9 +11,8 @@
  */
 import { Listr, ListrLogger, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { Reporter, RunEvent } from './events.js';
-import type { TaskStatus } from '../types.js';
-import { createRecapTally, formatRecap, formatRunSummary, paint } from './recap.js';
-import { flush, formatHostResult } from './plain.js';
+import { createRecapTally, formatRecap, formatRunSummary, paint, SEVERITY } from './recap.js';
+import { flush, formatConnectFailure, formatHostResult, formatWarning } from './plain.js';
 import { renderDiffs } from './render-diff.js';
 
 /** listr2's built-in renderers; `default` is the live one, the others are line-based. */
@@ -51,10 +50,7 @@ interface TaskView {
   slots: Map<string, HostSlot>;
   /** Results that arrived for hosts the view had no subtask for; printed after it. */
   extras: TaskHost[];
-  ended: boolean;
 }
-
-const SEVERITY: TaskStatus[] = ['skipped', 'ok', 'changed', 'failed', 'unreachable'];
 
 /** Create the listr2 reporter. */
 export function createListrReporter(opts: ListrReporterOptions): Reporter {
@@ -76,7 +72,6 @@ export function createListrReporter(opts: ListrReporterOptions): Reporter {
     chain = chain.then(step).catch((err: unknown) => write(`(live view error: ${err instanceof Error ? err.message : String(err)})`));
   };
   const closeView = (view: TaskView): void => {
-    view.ended = true;
     for (const slot of view.slots.values()) settle(slot);
     open.splice(open.indexOf(view), 1);
   };
@@ -91,7 +86,7 @@ export function createListrReporter(opts: ListrReporterOptions): Reporter {
         case 'play:start':
           return enqueue(() => write(`\n${paint('bold', `PLAY [${event.play}]`, opts.color)}`));
         case 'host:connect':
-          if (!event.ok) enqueue(() => write(paint('red', `unreachable: [${event.host}] => ${event.error ?? 'cannot connect'}`, opts.color)));
+          if (!event.ok) enqueue(() => write(formatConnectFailure(event, opts.color)));
           return;
         case 'task:start': {
           taskSeq++;
@@ -111,7 +106,7 @@ export function createListrReporter(opts: ListrReporterOptions): Reporter {
           return;
         }
         case 'warning':
-          return enqueue(() => write(paint('magenta', `[WARNING]: ${event.host ? `[${event.host}] ` : ''}${event.message}`, opts.color)));
+          return enqueue(() => write(formatWarning(event, opts.color)));
         case 'run:end':
           end = event;
           [...open].forEach(closeView);
@@ -145,7 +140,7 @@ function createView(start: TaskStart): TaskView {
     const done = new Promise<void>((r) => (resolve = r));
     slots.set(host, { host, items: [], settled: false, done, resolve, shownItems: 0 });
   }
-  return { start, slots, extras: [], ended: false };
+  return { start, slots, extras: [] };
 }
 
 function settle(slot: HostSlot): void {

@@ -63,7 +63,7 @@ export function createPlainReporter(out: NodeJS.WritableStream, opts: PlainRepor
           write('');
           return write(paint('bold', `PLAY [${event.play}]`, opts.color));
         case 'host:connect':
-          if (!event.ok) return write(paint('red', `unreachable: [${event.host}] => ${event.error ?? 'cannot connect'}`, opts.color));
+          if (!event.ok) return write(formatConnectFailure(event, opts.color));
           if (opts.verbosity >= 2) write(`connected: [${event.host}] (${event.durationMs} ms)`);
           return;
         case 'task:start': {
@@ -79,7 +79,7 @@ export function createPlainReporter(out: NodeJS.WritableStream, opts: PlainRepor
         case 'task:end':
           return;
         case 'warning':
-          return write(paint('magenta', `[WARNING]: ${event.host ? `[${event.host}] ` : ''}${event.message}`, opts.color));
+          return write(formatWarning(event, opts.color));
         case 'run:end':
           ended = true;
           writeRecap(event.recap);
@@ -115,6 +115,16 @@ export function formatHostResult(event: TaskHost, opts: PlainReporterOptions): s
     if (text) lines.push(text);
   }
   return lines;
+}
+
+/** A host that could not be reached when the play started. */
+export function formatConnectFailure(event: Extract<RunEvent, { kind: 'host:connect' }>, color: boolean): string {
+  return paint('red', `unreachable: [${event.host}] => ${event.error ?? 'cannot connect'}`, color);
+}
+
+/** Ansible's `[WARNING]:` line, with the host when the warning is about one. */
+export function formatWarning(event: Extract<RunEvent, { kind: 'warning' }>, color: boolean): string {
+  return paint('magenta', `[WARNING]: ${event.host ? `[${event.host}] ` : ''}${event.message}`, color);
 }
 
 /** What follows `=>` on the status line. */

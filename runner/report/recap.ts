@@ -114,7 +114,7 @@ export function formatDuration(ms: number): string {
 type TaskHost = Extract<RunEvent, { kind: 'task:host' }>;
 
 /** Statuses from least to most severe, to keep a loop's worst item per (task, host). */
-const SEVERITY: TaskStatus[] = ['skipped', 'ok', 'changed', 'failed', 'unreachable'];
+export const SEVERITY: readonly TaskStatus[] = ['skipped', 'ok', 'changed', 'failed', 'unreachable'];
 
 /**
  * A recap counted from `task:host` events, for when a run ends without `run:end` (a crash in the

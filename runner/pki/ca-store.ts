@@ -1,0 +1,111 @@
+/**
+ * The etcd CA on the controller: a directory holding ca.crt (0644) and ca.key (0600), the
+ * directory itself 0700. It is created once, or imported when the user put a CA there.
+ *
+ * Hosts run in parallel in one process, so creation is serialized per directory by an
+ * in-process lock, and files land by atomic rename: every host ends up with the same CA.
+ */
+import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { Secret } from '../secret.js';
+import { createCa, type CaMaterial, type KeySize } from './issue.js';
+import { summarizeCertPem, summarizeKeyPem, type CertSummary } from './inspect.js';
+
+/** What gather reports about the CA directory (public data only). */
+export interface CaDirFacts {
+  dir: string;
+  /** The CA certificate when ca.crt and ca.key are both there and match. */
+  cert?: CertSummary & { pem: string };
+}
+
+const locks = new Map<string, Promise<unknown>>();
+
+/** Read the CA in `dir` without creating anything; absent CA -> no `cert`. */
+export async function readCaDir(dir: string): Promise<CaDirFacts> {
+  const material = await loadCa(dir);
+  if (!material) return { dir };
+  return { dir, cert: { ...summarizeCertPem(material.certPem, material.cert), pem: material.certPem } };
+}
+
+/**
+ * The CA in `dir`, created (key size, validity) when absent. Concurrent callers for the same
+ * directory wait for one another, so only the first one creates and the rest load its CA.
+ */
+export function ensureCa(dir: string, options: { keySize: KeySize; validityDays: number }): Promise<CaMaterial> {
+  return withLock(dir, async () => (await loadCa(dir)) ?? writeNewCa(dir, options));
+}
+
+/** Load ca.crt + ca.key from `dir`; undefined when neither exists; throws on a half or bad CA. */
+export async function loadCa(dir: string): Promise<CaMaterial | undefined> {
+  const certPem = await readOptional(join(dir, 'ca.crt'));
+  const keyPem = await readOptional(join(dir, 'ca.key'));
+  if (certPem === undefined && keyPem === undefined) return undefined;
+  if (certPem === undefined || keyPem === undefined) {
+    const missing = certPem === undefined ? 'ca.crt' : 'ca.key';
+    throw new Error(`CA directory ${dir} has no ${missing}: put both ca.crt and ca.key there (PEM), or remove the other file to have a new CA created`);
+  }
+  return parseCa(dir, certPem, keyPem);
+}
+
+function parseCa(dir: string, certPem: string, keyPem: string): CaMaterial {
+  let cert: forge.pki.Certificate;
+  let key: KeyObject;
+  try {
+    cert = forge.pki.certificateFromPem(certPem);
+    key = createPrivateKey(keyPem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error(`the key is ${key.asymmetricKeyType}, not RSA`);
+  } catch (err) {
+    throw new Error(`CA in ${dir} cannot be read (${(err as Error).message}): it must be an RSA certificate and key in PEM`, { cause: err });
+  }
+  const summary = summarizeCertPem(certPem);
+  if (!summary.isCa) throw new Error(`${join(dir, 'ca.crt')} is not a certificate authority (basicConstraints CA:FALSE or missing)`);
+  if (summarizeKeyPem(keyPem).publicKeyId !== summary.publicKeyId) {
+    throw new Error(`${join(dir, 'ca.key')} does not match ${join(dir, 'ca.crt')}: put the key that belongs to the CA certificate`);
+  }
+  return { cert, key, certPem, keyPem: new Secret(keyPem) };
+}
+
+async function writeNewCa(dir: string, options: { keySize: KeySize; validityDays: number }): Promise<CaMaterial> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700); // mkdir's mode is masked by umask and ignored when dir exists
+  const ca = await createCa(options);
+  // Key first (kubeadm writes the key before the cert); link() refuses to overwrite, so a
+  // CA that appeared meanwhile (another process) is never clobbered.
+  await placeExclusive(join(dir, 'ca.key'), ca.keyPem.reveal(), 0o600);
+  await placeExclusive(join(dir, 'ca.crt'), Buffer.from(ca.certPem), 0o644);
+  return ca;
+}
+
+async function placeExclusive(dest: string, content: Uint8Array, mode: number): Promise<void> {
+  const tmp = `${dest}.tmp-${randomBytes(6).toString('hex')}`;
+  try {
+    await writeFile(tmp, content, { mode, flag: 'wx' });
+    await chmod(tmp, mode);
+    await link(tmp, dest);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = locks.get(key) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  locks.set(key, tail);
+  // Drop the entry once idle so the map does not grow with every directory ever used.
+  void tail.then(() => {
+    if (locks.get(key) === tail) locks.delete(key);
+  });
+  return run;
+}

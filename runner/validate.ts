@@ -109,7 +109,8 @@ function escapeKey(key: string): string {
 
 function describeTypes(type: unknown): string {
   const types = Array.isArray(type) ? type.map(String) : String(type).split(',');
-  return types.map((t) => (t === 'null' ? 'null' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t === 'object' ? 'mapping' : t === 'array' ? 'list' : t}`)).join(' or ');
+  const words = types.map((t) => (t === 'null' ? 'null' : t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : t === 'integer' ? 'an integer' : `a ${t}`));
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}` : words[0] ?? 'something else';
 }
 
 /** The kind of a value, never the value itself: it may be a secret. */

@@ -64,7 +64,7 @@ interface Loader {
 export function loadPlaybook(file: string, opts: LoadPlaybookOptions = {}): Playbook {
   const source = loadYamlFile(file);
   const loader: Loader = { problems: [], sources: { files: new Map([[file, source]]), varOrigins: new Map() }, stack: [resolve(file)], notified: [] };
-  loader.problems.push(...validateAgainst(PLAYBOOK_SCHEMA, source.value, source, '', { noun: 'keyword', skipTemplates: false }));
+  loader.problems.push(...validateAgainst(PLAYBOOK_SCHEMA, source.value, source, '', { noun: 'keyword', skipTemplates: false }).map(explainUnsupported));
   const plays: Play[] = [];
   const raw = Array.isArray(source.value) ? source.value : [];
   raw.forEach((item, i) => {
@@ -74,6 +74,19 @@ export function loadPlaybook(file: string, opts: LoadPlaybookOptions = {}): Play
   const playbook: Playbook = { file: resolve(file), dir: dirname(resolve(file)), plays };
   sourcesOf.set(playbook, loader.sources);
   return playbook;
+}
+
+/** Ansible play keywords a user may reasonably try, with what to do instead. */
+const UNSUPPORTED: Record<string, string> = {
+  roles: 'roles are not supported: put the tasks in a file and use import_tasks',
+  vars_prompt: 'vars_prompt is not supported: pass the values with -e',
+  strategy: 'only the linear strategy exists: remove it',
+};
+
+function explainUnsupported(problem: ConfigProblem): ConfigProblem {
+  const key = /^\/\d+\/(\w+)$/.exec(problem.pointer)?.[1];
+  const hint = key && problem.message.startsWith('unknown keyword') ? UNSUPPORTED[key] : undefined;
+  return hint ? { ...problem, message: `unknown keyword '${key}': ${hint}` } : problem;
 }
 
 function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, loader: Loader, extraVars: Record<string, unknown>): Play {

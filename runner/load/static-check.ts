@@ -149,12 +149,11 @@ function describeTemplateError(err: Error): string {
   const lines = err.message.split('\n');
   const head = /^Parse error on line (\d+):$/.exec(lines[0] ?? '');
   if (!head) return lines[0] ?? String(err);
-  const column = (lines[2] ?? '').indexOf('^') + 1;
   const expected = /^Expecting (.*), got '(.*)'$/.exec(lines[3] ?? '');
   const tokens = expected?.[1]!.split(', ') ?? [];
   // The grammar's token names mean little to a user; the common case is a '}}' gone missing.
   const what = tokens.includes("'CLOSE'") ? "'{{' is not closed by '}}'" : expected ? `unexpected ${expected[2]}, expecting ${tokens.slice(0, 3).join(', ')}` : (lines[3] ?? '');
-  return `${what} (line ${head[1]}, column ${column} of the template)`;
+  return `${what} (line ${head[1]} of the template)`;
 }
 
 /** Names defined by register and set_fact anywhere: they may be used in any later play. */

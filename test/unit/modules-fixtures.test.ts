@@ -97,7 +97,7 @@ async function assertChange(t: ExecutionContext, got: Change, want: unknown, whe
   for (const [key, value] of Object.entries(fields)) {
     if (key === 'describe') matchText(t, got.describe, value, `${where} describe`);
     else if (key === 'argv') t.deepEqual(got.kind === 'exec' ? got.command : undefined, value, `${where} argv`);
-    else if (key === 'content') t.is(got.kind === 'put' ? await readContent(got.content) : undefined, value, `${where} content`);
+    else if (key === 'content') t.is(got.kind === 'put' ? await readContent(got.content) : undefined, value as string | undefined, `${where} content`);
     else t.deepEqual(record[key], value, `${where} ${key}`);
   }
 }

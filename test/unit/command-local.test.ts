@@ -1,0 +1,141 @@
+/**
+ * The command module for real: gather -> plan -> applyPlan over LocalConnection in a temporary
+ * directory: creates/removes, stdin, env, chdir, argv without a shell, and a failing command.
+ */
+import test from 'ava';
+import { mkdtemp, readFile, realpath, rm, writeFile, lstat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { command } from '../../modules/command.js';
+import { applyPlan, type ApplyOutcome } from '../../runner/apply.js';
+import { LocalConnection } from '../../runner/connection/local.js';
+import { validateModuleArgs } from '../../runner/module-args.js';
+import type { FactCache, ModuleContext, Plan } from '../../runner/types.js';
+
+/** A real per-test fact cache (runner/facts/cache.ts had not landed when this was written). */
+function createTestFactCache(conn: LocalConnection): FactCache {
+  const cache = new Map<string, unknown>();
+  return {
+    async get(fact, args) {
+      const key = `${fact.name}${JSON.stringify(args)}`;
+      if (!cache.has(key)) {
+        const r = await conn.exec(fact.command(args));
+        cache.set(key, fact.parse({ stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), exitCode: r.exitCode }, args));
+      }
+      return cache.get(key) as never;
+    },
+    clear: () => cache.clear(),
+  };
+}
+
+function createContext(dir: string): ModuleContext {
+  const conn = new LocalConnection();
+  return {
+    host: 'localhost',
+    inventoryHost: 'localhost',
+    conn,
+    become: false,
+    facts: createTestFactCache(conn),
+    vars: {},
+    checkMode: false,
+    playbookDir: dir,
+    render: (text) => text,
+  };
+}
+
+async function planCommand(params: unknown, ctx: ModuleContext): Promise<Plan> {
+  const invalid = validateModuleArgs(command, params);
+  if (invalid) throw new Error(`invalid params: ${invalid}`);
+  return command.plan(params as never, await command.gather(ctx, params as never), { host: ctx.host, inventoryHost: ctx.inventoryHost, checkMode: ctx.checkMode });
+}
+
+async function runCommand(params: unknown, ctx: ModuleContext): Promise<{ plan: Plan; outcome: ApplyOutcome }> {
+  const plan = await planCommand(params, ctx);
+  return { plan, outcome: await applyPlan(ctx, plan) };
+}
+
+async function createTempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'quorum-command-'));
+}
+
+test('creates: runs while the path is missing, then is a noop naming the path', async (t) => {
+  const dir = await createTempDir();
+  const ctx = createContext(dir);
+  const params = { cmd: 'echo built > out', chdir: dir, creates: 'out' };
+  const first = await runCommand(params, ctx);
+  t.is(first.plan.unpredictable, undefined);
+  t.deepEqual(first.outcome.applied, [`run echo built > out in ${dir}`]);
+  t.is(await readFile(join(dir, 'out'), 'utf8'), 'built\n');
+  const second = await runCommand(params, ctx);
+  t.deepEqual(second.plan.changes, []);
+  t.is(second.plan.noop, `${join(dir, 'out')} exists`);
+  await rm(dir, { recursive: true });
+});
+
+test('removes: runs while the path exists, then is a noop', async (t) => {
+  const dir = await createTempDir();
+  const marker = join(dir, 'seeded');
+  await writeFile(marker, '');
+  const ctx = createContext(dir);
+  const params = { argv: ['rm', '-f', marker], removes: marker };
+  const first = await runCommand(params, ctx);
+  t.deepEqual(first.outcome.applied, [`run rm -f ${marker}`]);
+  await t.throwsAsync(lstat(marker), { code: 'ENOENT' });
+  const second = await runCommand(params, ctx);
+  t.is(second.plan.noop, `${marker} does not exist`);
+  await rm(dir, { recursive: true });
+});
+
+test('stdin is written to the command and stdout is returned exactly', async (t) => {
+  const dir = await createTempDir();
+  const { outcome } = await runCommand({ argv: ['cat'], stdin: 'line 1\n  line 2  \n' }, createContext(dir));
+  t.is(outcome.lastExec?.stdout.toString('utf8'), 'line 1\n  line 2  \n');
+  t.is(outcome.lastExec?.exitCode, 0);
+  await rm(dir, { recursive: true });
+});
+
+test('env reaches the command; chdir sets its working directory', async (t) => {
+  const dir = await createTempDir();
+  const { outcome } = await runCommand({ cmd: 'printf "%s|%s" "$GREETING" "$(pwd)"', env: { GREETING: "it's a test" }, chdir: dir }, createContext(dir));
+  t.is(outcome.lastExec?.stdout.toString('utf8'), `it's a test|${await realpath(dir)}`);
+  await rm(dir, { recursive: true });
+});
+
+test('argv runs without a shell: nothing is expanded', async (t) => {
+  const dir = await createTempDir();
+  const { outcome } = await runCommand({ argv: ['printf', '%s', '$HOME * `id`'] }, createContext(dir));
+  t.is(outcome.lastExec?.stdout.toString('utf8'), '$HOME * `id`');
+  await rm(dir, { recursive: true });
+});
+
+test('a plain string is a shell command line (pipes work)', async (t) => {
+  const dir = await createTempDir();
+  const { plan, outcome } = await runCommand('echo abc | tr a-c x-z', createContext(dir));
+  t.is(plan.unpredictable, 'a command without creates or removes');
+  t.is(outcome.lastExec?.stdout.toString('utf8'), 'xyz\n');
+  await rm(dir, { recursive: true });
+});
+
+test('non-zero exit: ApplyOutcome.failure with the exit code and stderr', async (t) => {
+  const dir = await createTempDir();
+  const { outcome } = await runCommand({ cmd: 'echo oops >&2; exit 3' }, createContext(dir));
+  t.deepEqual(outcome.applied, []);
+  t.is(outcome.failure?.change, 'run echo oops >&2; exit 3');
+  t.is(outcome.failure?.message, 'exit 3: oops');
+  t.is(outcome.failure?.exec?.exitCode, 3);
+  await rm(dir, { recursive: true });
+});
+
+test('check mode: gather + plan run nothing; without creates/removes the plan is unpredictable', async (t) => {
+  const dir = await createTempDir();
+  const ctx = { ...createContext(dir), checkMode: true };
+  const marker = join(dir, 'ran');
+  const plan = await planCommand({ cmd: `touch ${marker}` }, ctx);
+  t.is(plan.unpredictable, 'a command without creates or removes');
+  t.is(plan.changes.length, 1);
+  const guarded = await planCommand({ cmd: `touch ${marker}`, creates: marker }, ctx);
+  t.is(guarded.unpredictable, undefined);
+  t.deepEqual(guarded.changes.map((c) => c.describe), [`run touch ${marker}`]);
+  await t.throwsAsync(lstat(marker), { code: 'ENOENT' });
+  await rm(dir, { recursive: true });
+});

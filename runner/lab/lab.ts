@@ -8,6 +8,7 @@ import { ensureLabKey, writeAccessFiles, type HostEntry } from './access.js';
 import { bootHost, stopHost } from './boot.js';
 import { createBridge, createHostNetwork, listLabNamespaces, removeBridge, removeHostNetwork } from './network.js';
 import { BRIDGE, BRIDGE_ADDRESS, ETCD_GROUP_SIZE, LAB_USER, MAX_HOSTS, ROOTFS_DIR, hostAddress, hostName, labPaths, type LabPaths } from './paths.js';
+import { raiseKernelLimits } from './kernel.js';
 import { ensureRootfs } from './rootfs.js';
 import { assertRoot, assertTools } from './run.js';
 import { findStrayHostProcesses } from './stray.js';
@@ -68,6 +69,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   await ensureLabKey(paths);
   await writeAccessFiles(paths, wanted);
   await createBridge();
+  for (const change of await raiseKernelLimits()) log(`raised kernel limit ${change}`);
 
   const state = makeState(paths, wanted, alive);
   const bootStarted = Date.now();

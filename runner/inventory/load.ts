@@ -5,11 +5,9 @@
  * all < parent group < child group (by depth, then group name) < host.
  */
 import { resolve } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsPlugin from 'ajv-formats';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { loadYamlFile, parseYamlText, encodePointer, type YamlSource } from '../load/yaml.js';
-import { formatSuggestion } from '../suggest.js';
+import { validateAgainst } from '../validate.js';
 import inventorySchema from '../../schemas/inventory.schema.json' with { type: 'json' };
 import type { Inventory, InventoryGroup, InventoryHost } from './types.js';
 
@@ -234,47 +232,23 @@ function collectAncestors(groups: Map<string, GroupDraft>, direct: Iterable<stri
   return seen;
 }
 
-let validator: ValidateFunction | undefined;
-
 /**
- * Check the document against schemas/inventory.schema.json. Own ajv instance until
- * runner/validate.ts offers a shared one; messages are rewritten for inventory authors.
+ * Check the document against schemas/inventory.schema.json with the shared ajv instance, then
+ * add the hints inventory authors need (Ansible habits that do not carry over).
  */
 function validateInventoryShape(src: YamlSource): ConfigProblem[] {
-  if (!validator) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
-    // ajv-formats is CommonJS: under NodeNext its default import is the module namespace.
-    type FormatsPlugin = (instance: Ajv2020) => unknown;
-    const addFormats = (addFormatsPlugin as unknown as { default?: FormatsPlugin }).default ?? (addFormatsPlugin as unknown as FormatsPlugin);
-    addFormats(ajv);
-    validator = ajv.compile(inventorySchema);
-  }
-  if (validator(src.value)) return [];
-  return (validator.errors ?? []).map((e) => describeSchemaError(src, e));
-}
-
-function describeSchemaError(src: YamlSource, e: ErrorObject): ConfigProblem {
-  const pointer = e.instancePath;
-  if (e.keyword === 'additionalProperties') {
-    const key = String((e.params as { additionalProperty: string }).additionalProperty);
-    const keyPointer = `${pointer}/${encodePointer([key]).slice(1)}`;
-    return {
-      location: src.locateKey(keyPointer),
-      pointer: keyPointer,
-      message: `unknown key '${key}': a group has only hosts, vars and children${formatSuggestion(key, ['hosts', 'vars', 'children'])}`,
-    };
-  }
-  let message = `${e.message ?? 'is invalid'}`;
-  if (e.keyword === 'type' && String((e.params as { type: unknown }).type).includes('object')) {
-    message = pointer.endsWith('/hosts')
-      ? 'hosts must be a mapping of host name to its variables, e.g. `hosts: { infra0: { ansible_host: 10.0.0.6 } }` (not a list)'
-      : 'must be a mapping (name: value) or empty';
-  } else if (e.keyword === 'type' && (e.params as { type: unknown }).type === 'boolean') {
-    message = 'must be true or false (YAML 1.2 reads yes/no as strings)';
-  } else if (e.keyword === 'enum') {
-    message = `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}`;
-  }
-  return { location: src.locate(pointer), pointer, message };
+  return validateAgainst(inventorySchema, src.value, src, '').map((problem) => {
+    const unknown = /^unknown key '([^']*)'(.*)$/.exec(problem.message);
+    if (unknown) return { ...problem, message: `unknown key '${unknown[1]}': a group has only hosts, vars and children${unknown[2]}` };
+    if (problem.pointer.endsWith('/hosts') && problem.message.startsWith('must be a mapping')) {
+      return { ...problem, message: `${problem.message}: hosts maps each host name to its variables, e.g. \`hosts: { infra0: { ansible_host: 10.0.0.6 } }\`` };
+    }
+    if (problem.pointer === '' && problem.message.startsWith('must be a mapping')) {
+      return { ...problem, message: `${problem.message}: an inventory maps group names to groups, starting with \`all:\`` };
+    }
+    if (/must be a boolean, got a string/.test(problem.message)) return { ...problem, message: `${problem.message} (write true or false: YAML 1.2 reads yes/no as strings)` };
+    return problem;
+  });
 }
 
 function compareLocations(a: ConfigProblem, b: ConfigProblem): number {

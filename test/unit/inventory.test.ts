@@ -66,11 +66,11 @@ test('bad shapes: every problem at once, each with file:line:col', (t) => {
   const problems = problemsOf(() => loadInventory(fixture('bad-shapes.yaml')));
   t.deepEqual(problems, [
     { where: '2:3', pointer: '/all/hots', message: "unknown key 'hots': a group has only hosts, vars and children (did you mean 'hosts'?)" },
-    { where: '7:9', pointer: '/all/children/etcd/hosts', message: 'hosts must be a mapping of host name to its variables, e.g. `hosts: { infra0: { ansible_host: 10.0.0.6 } }` (not a list)' },
+    { where: '7:9', pointer: '/all/children/etcd/hosts', message: 'must be a mapping or null, got a list: hosts maps each host name to its variables, e.g. `hosts: { infra0: { ansible_host: 10.0.0.6 } }`' },
     { where: '11:9', pointer: '/all/children/web/hosts/bad host', message: "invalid host name 'bad host': use letters, digits, '.', '-' and '_' (put an address that needs other characters in ansible_host)" },
     { where: '13:25', pointer: '/all/children/web/hosts/good/ansible_port', message: 'must be <= 65535' },
-    { where: '14:27', pointer: '/all/children/web/hosts/good/ansible_become', message: 'must be true or false (YAML 1.2 reads yes/no as strings)' },
-    { where: '15:31', pointer: '/all/children/web/hosts/good/ansible_connection', message: 'must be one of: local, ssh' },
+    { where: '14:27', pointer: '/all/children/web/hosts/good/ansible_become', message: 'must be a boolean, got a string (write true or false: YAML 1.2 reads yes/no as strings)' },
+    { where: '15:31', pointer: '/all/children/web/hosts/good/ansible_connection', message: 'must be one of "local", "ssh"' },
     { where: '16:1', pointer: '/bad group!', message: "invalid group name 'bad group!': use letters, digits, '_' and '-', starting with a letter or '_'" },
   ]);
 });
@@ -88,7 +88,7 @@ test('YAML syntax errors and non-mapping documents are reported with a location'
   t.true(syntax.length >= 1);
   t.regex(syntax[0]!.message, /^YAML: /);
   const list = problemsOf(() => parseInventory('inv.yaml', '- a\n- b\n'));
-  t.deepEqual(list, [{ where: '1:1', pointer: '', message: 'must be a mapping (name: value) or empty' }]);
+  t.deepEqual(list, [{ where: '1:1', pointer: '', message: 'must be a mapping or null, got a list: an inventory maps group names to groups, starting with `all:`' }]);
   const missing = problemsOf(() => loadInventory(fixture('does-not-exist.yaml')));
   t.regex(missing[0]!.message, /cannot read .*does-not-exist\.yaml/);
 });

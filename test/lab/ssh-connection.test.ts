@@ -1,0 +1,180 @@
+/**
+ * SshConnection against the real sshd of the lab's spare hosts (infra3..; never the etcd group).
+ * Each test opens its own connection and works under its own /tmp/quorum-ssh-test-* paths.
+ *
+ * The hosts are read from .lab/state.json directly: test/helpers/lab.ts did not exist yet when
+ * this suite was written.
+ */
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openConnection } from '../../runner/connection/connect.js';
+import type { Connection, ConnectionSpec } from '../../runner/connection/types.js';
+import { CommandError, UnreachableError } from '../../runner/errors.js';
+
+interface LabState {
+  keyFile: string;
+  knownHostsFile: string;
+  user: string;
+  bridgeAddress: string;
+  hosts: { name: string; address: string; group: string }[];
+}
+
+const stateFile = new URL('../../.lab/state.json', import.meta.url);
+const lab: LabState | undefined = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : undefined;
+const spare = lab?.hosts.filter((h) => h.group === 'spare') ?? [];
+
+/** The spec of a spare host, as the inventory would resolve it. */
+function specOf(index: number, overrides: Partial<ConnectionSpec> = {}): ConnectionSpec {
+  const host = spare[index % spare.length]!;
+  return {
+    name: host.name,
+    kind: 'ssh',
+    address: host.address,
+    port: 22,
+    user: lab!.user,
+    privateKeyFile: lab!.keyFile,
+    knownHostsFile: lab!.knownHostsFile,
+    hostKeyPolicy: 'strict',
+    connectTimeoutMs: 10_000,
+    ...overrides,
+  };
+}
+
+if (!lab || spare.length === 0) {
+  test('lab is up (run `quorum lab up` first)', (t) => t.fail('no .lab/state.json with spare hosts'));
+}
+
+const connections: Connection[] = [];
+async function connect(index = 0, overrides: Partial<ConnectionSpec> = {}): Promise<Connection> {
+  const conn = await openConnection(specOf(index, overrides));
+  connections.push(conn);
+  return conn;
+}
+test.after.always(async () => {
+  await Promise.all(connections.map((c) => c.close()));
+});
+
+test('stdout and stderr stay apart and exact, marker-like output included', async (t) => {
+  const conn = await connect();
+  const r = await conn.exec(`printf 'no newline'; printf '_QF0123456789abcdef0123456789abcdef_1:0\\n' >&2; printf 'x'`);
+  t.is(r.exitCode, 0);
+  t.is(r.stdout.toString(), 'no newlinex');
+  t.is(r.stderr.toString(), '_QF0123456789abcdef0123456789abcdef_1:0\n');
+});
+
+test('binary stdin comes back byte for byte; commands read only their own stdin', async (t) => {
+  const conn = await connect();
+  const bytes = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(300_000)]);
+  const r = await conn.exec('cat', { stdin: bytes });
+  t.true(r.stdout.equals(bytes));
+  const next = await conn.exec('cat; echo read=$?');
+  t.is(next.stdout.toString(), 'read=0\n');
+});
+
+test('5 MB of output arrives complete', async (t) => {
+  const conn = await connect();
+  const r = await conn.exec(`head -c 5242880 /dev/zero | tr '\\0' 'q'; printf end`);
+  t.is(r.stdout.length, 5 * 1024 * 1024 + 3);
+  t.is(r.stdout.subarray(-4).toString(), 'qend');
+  t.is(r.stdout.indexOf('\0'), -1);
+});
+
+test('non-zero exits are results, and exit/cd do not end or change the shell', async (t) => {
+  const conn = await connect();
+  t.is((await conn.exec('exit 3')).exitCode, 3);
+  t.is((await conn.exec('no-such-command-quorum')).exitCode, 127);
+  t.is((await conn.exec(`sh -c 'kill -9 $$'`)).exitCode, 137);
+  t.is((await conn.exec('cd / && set -e && false')).exitCode, 1);
+  const pwd = await conn.exec('pwd');
+  t.is(pwd.stdout.toString(), '/home/ubuntu\n');
+  const opts = await conn.exec(['sh', '-c', 'printf "%s %s" "$PWD" "$GREETING"'], { cwd: '/etc', env: { GREETING: "it's me" } });
+  t.is(opts.stdout.toString(), "/etc it's me");
+});
+
+test('sudo runs in the root shell, the rest as the login user; parallel calls are queued', async (t) => {
+  const conn = await connect();
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => conn.exec(`id -u; echo ${i}`, { sudo: i % 2 === 0 })));
+  results.forEach((r, i) => t.is(r.stdout.toString(), `${i % 2 === 0 ? 0 : 1000}\n${i}\n`));
+});
+
+test('a timeout returns 124, kills the command on the host, and the next command gets a fresh shell', async (t) => {
+  const conn = await connect();
+  const tag = `3${randomBytes(2).readUInt16BE() % 1000}.5`;
+  const r = await conn.exec(`echo started; sleep ${tag}`, { timeoutMs: 1000 });
+  t.is(r.exitCode, 124);
+  t.true(r.timedOut);
+  t.is(r.stdout.toString(), 'started\n');
+  // Bracket the first digit so the search does not find its own command line.
+  const left = await conn.exec(`cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' | grep -c 'sleep [${tag[0]}]${tag.slice(1)}' || true`);
+  t.is(left.stdout.toString(), '0\n');
+});
+
+test('put and get round-trip small (shell) and large (SFTP) files, with mode and owner, atomically', async (t) => {
+  const conn = await connect(1);
+  const dir = `/tmp/quorum-ssh-test-${randomBytes(4).toString('hex')}`;
+  t.is((await conn.exec(['mkdir', '-m', '0755', dir], { sudo: true })).exitCode, 0);
+  const small = Buffer.concat([Buffer.from('small\n'), randomBytes(1000)]);
+  const large = randomBytes(300 * 1024);
+  await conn.put(`${dir}/small`, small, { mode: '0640', owner: 'root', group: 'ubuntu', sudo: true });
+  await conn.put(`${dir}/large`, large, { mode: '0600', owner: 'root', sudo: true });
+  await conn.put(`/tmp/quorum-ssh-test-own-${dir.slice(-8)}`, large, { mode: '0604' });
+  const stat = await conn.exec(`stat -c '%n %a %U %G' ${dir}/small ${dir}/large /tmp/quorum-ssh-test-own-${dir.slice(-8)}; ls -A ${dir}`, { sudo: true });
+  t.is(
+    stat.stdout.toString(),
+    `${dir}/small 640 root ubuntu\n${dir}/large 600 root root\n/tmp/quorum-ssh-test-own-${dir.slice(-8)} 604 ubuntu ubuntu\nlarge\nsmall\n`,
+  );
+  t.true((await conn.get(`${dir}/small`, { sudo: true })).equals(small));
+  t.true((await conn.get(`${dir}/large`, { sudo: true })).equals(large));
+  await t.throwsAsync(conn.get(`${dir}/large`), { instanceOf: CommandError, message: /Permission denied/ });
+  const leftovers = await conn.exec('ls -A /tmp | grep -c quorum-upload || true');
+  t.is(leftovers.stdout.toString(), '0\n');
+  await t.throwsAsync(conn.put('/no-such-dir/file', small), { instanceOf: CommandError });
+  await conn.exec(['rm', '-rf', dir, `/tmp/quorum-ssh-test-own-${dir.slice(-8)}`], { sudo: true });
+});
+
+test('a known_hosts entry with another key is refused, naming host and both fingerprints', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorum-kh-'));
+  const file = join(dir, 'known_hosts');
+  const [target, impostor] = [spare[0]!, spare[1]!];
+  // The second host's keys, filed under the first host's address: a host key mismatch.
+  const lines = (await readFile(lab!.knownHostsFile, 'utf8')).split('\n').filter((l) => l.startsWith(`${impostor.address},`));
+  await writeFile(file, lines.map((l) => l.replace(/^\S+/, target.address)).join('\n') + '\n');
+  const err = await t.throwsAsync(openConnection(specOf(0, { knownHostsFile: file })), { instanceOf: UnreachableError });
+  t.regex(err!.message, new RegExp(`^${target.name}: HOST KEY MISMATCH for ${target.address.replace(/\./g, '\\.')}: known_hosts expect SHA256:\\S+ .* but the host offered SHA256:\\S+`));
+});
+
+test('an unknown host under strict is refused; accept-new learns it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorum-kh-'));
+  const file = join(dir, 'known_hosts');
+  await t.throwsAsync(openConnection(specOf(0, { knownHostsFile: file })), { instanceOf: UnreachableError, message: /not in known_hosts/ });
+  const conn = await connect(0, { knownHostsFile: file, hostKeyPolicy: 'accept-new' });
+  t.is((await conn.exec('true')).exitCode, 0);
+  t.regex(await readFile(file, 'utf8'), new RegExp(`^${spare[0]!.address} ssh-\\S+ AAAA\\S+\\n$`));
+  t.truthy(await connect(0, { knownHostsFile: file }));
+});
+
+test('an address where no host answers is UnreachableError', async (t) => {
+  const address = lab!.bridgeAddress.replace(/\d+$/, '250');
+  const err = await t.throwsAsync(openConnection(specOf(0, { address, connectTimeoutMs: 2000 })), { instanceOf: UnreachableError });
+  t.true(err!.message.includes(address));
+});
+
+test('killing the host side of the connection makes pending and later calls UnreachableError', async (t) => {
+  const conn = await connect(2);
+  t.is((await conn.exec('true')).exitCode, 0);
+  // $PPID of the shell is this connection's own sshd process; other connections are untouched.
+  await t.throwsAsync(conn.exec('sudo -n kill -KILL $PPID'), { instanceOf: UnreachableError });
+  await t.throwsAsync(conn.exec('true'), { instanceOf: UnreachableError });
+  await t.throwsAsync(conn.put('/tmp/x', Buffer.from('x')), { instanceOf: UnreachableError });
+});
+
+test('close ends the connection: later calls throw, closing twice is fine', async (t) => {
+  const conn = await connect();
+  await conn.close();
+  await conn.close();
+  await t.throwsAsync(conn.exec('true'), { instanceOf: UnreachableError, message: /closed by quorum/ });
+});

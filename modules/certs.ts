@@ -1,16 +1,212 @@
-// Placeholder until the module lands: it refuses to run, so nothing can mistake it for done.
-import type { ModuleDefinition } from '../runner/types.js';
+/**
+ * certs: the etcd PKI of kubeadm's `init phase certs etcd-*` (spec/kubeadm-etcd.md section 1),
+ * generated on the controller with node-forge and put on each host. Nothing to install on hosts.
+ *
+ * Design:
+ * - The CA lives on the controller in `ca_dir` (relative to the playbook dir, 0700; ca.key
+ *   0600). It is imported when ca.crt and ca.key are already there, else created once at apply
+ *   time. Hosts run in parallel in one process: creation is serialized per directory and the
+ *   files land atomically, so every host gets leaves from the one CA.
+ * - One task per host issues that host's leaves (CN and SANs from `node_name` and
+ *   `advertise_address`) and puts them under `pki_dir` (key 0600 before cert 0644, owner
+ *   root). The etcd-ca profile puts etcd/ca.crt, and etcd/ca.key only with `copy_ca_key`.
+ * - Idempotent: a leaf is kept while it chains to the CA, has the expected subject, EKUs and
+ *   every expected SAN (extra SANs are fine), its key matches and has `key_size` bits, and it
+ *   does not expire within `renew_before_days`. Otherwise it is reissued and the change says
+ *   why. Wrong modes or owners are fixed with chmod/chown, without reissuing.
+ * - Check mode: gather and plan only. Keys, certs and the CA are made by lazy `put` thunks
+ *   and a `call` change, so a dry run generates nothing and writes nothing, not even the CA.
+ *
+ * ```yaml
+ * - certs:
+ *     advertise_address: "{{ ansible_host }}"
+ *     server_cert_sans: ["{{ ansible_host }}"]
+ *     peer_cert_sans: ["{{ ansible_host }}"]
+ *     copy_ca_key: true   # on HOST0 only (e.g. with `when:`), as the seed procedure does
+ * ```
+ */
+import { resolve } from 'node:path';
+import type { FromSchema } from 'json-schema-to-ts';
+import { certsSchema } from '../schemas/modules/certs.js';
+import type { Change, Diff, ModuleDefinition } from '../runner/types.js';
 import { ModuleError } from '../runner/errors.js';
+import { ensureCa, readCaDir, type CaDirFacts } from '../runner/pki/ca-store.js';
+import { PROFILE_NAMES, isLeafProfile, getLeafProfile, type LeafProfileName, type ProfileName } from '../runner/pki/profiles.js';
+import { resolveWantedLeaf, type WantedLeaf } from '../runner/pki/check.js';
+import { buildReadScript, parseReadOutput } from '../runner/pki/remote-files.js';
+import { summarizeHostFile, type HostFile } from '../runner/pki/host-facts.js';
+import { planCaFiles, planLeaf, type FilePlan, type FilePlanInputs } from '../runner/pki/plan-files.js';
+import type { KeySize } from '../runner/pki/issue.js';
 
-export const certs: ModuleDefinition = {
+// Defaults are applied by normalizeOptions, not by ajv: defaulted keys stay optional.
+export type CertsParams = FromSchema<typeof certsSchema, { keepDefaultedPropertiesOptional: true }>;
+
+/** What gather found: the controller's CA and the host's files (by path relative to pki_dir). */
+export interface CertsFacts {
+  /** Milliseconds since the epoch when gathered: "expires within N days" is measured from it. */
+  now: number;
+  ca: CaDirFacts;
+  files: Record<string, HostFile>;
+  /** Directories (absolute) that exist on the host. */
+  dirs: string[];
+}
+
+/** Params with defaults applied. */
+interface CertsOptions {
+  profiles: ProfileName[];
+  pkiDir: string;
+  caDir: string;
+  keySize: KeySize;
+  validityDays: number;
+  caValidityDays: number;
+  renewBeforeDays: number;
+  copyCaKey: boolean;
+  owner: string;
+  group: string;
+}
+
+export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
   name: 'certs',
-  summary: 'not implemented yet',
-  schema: { type: 'object' },
-  docs: { examples: '' },
-  async gather() {
-    throw new ModuleError('module certs is not implemented yet');
+  summary: 'Issue the kubeadm etcd certificates (CA, server, peer, healthcheck and apiserver clients) and put them on the host.',
+  schema: certsSchema,
+  flags: { checkMode: 'supported' },
+  docs: {
+    examples: `- certs:\n    advertise_address: 10.0.0.6\n    server_cert_sans: [10.0.0.6]\n    peer_cert_sans: [10.0.0.6]\n    copy_ca_key: true\n- certs: { profile: etcd-ca, pki_dir: /etc/kubernetes/pki, ca_dir: pki/etcd-ca }\n- certs: { profiles: [etcd-ca, apiserver-etcd-client] }\n`,
+    returns: {
+      ca: 'dir (controller), created (the CA is/would be created by this task), subject and not_after of the CA.',
+      certs: 'Per profile: path, serial, sans, not_after, issued (true when (re)issued; serial and not_after of a new cert are filled at apply, null in check mode), reasons.',
+    },
+    notes: [
+      'The CA key stays in ca_dir on the controller; it reaches a host only with copy_ca_key (the seed procedure puts it on HOST0 only).',
+      'Client certs carry no O (kubeadm v1.29+ semantics); server and peer CN is node_name.',
+      'RSA only (node-forge): ECDSA-P256/P384 keys of kubeadm v1beta4 are not offered.',
+      'Extra SANs that are neither an IP nor a DNS name are dropped with a warning, as kubeadm does.',
+      'A leaf whose key size differs from key_size is reissued; a different validity_days alone does not reissue.',
+      'Several quorum processes creating the same CA at once are not coordinated beyond an exclusive link of each file.',
+    ],
   },
-  plan() {
-    return { changes: [], failed: 'module certs is not implemented yet' };
+  async gather(ctx, params) {
+    const opts = normalizeOptions(params);
+    const caDir = resolve(ctx.playbookDir, opts.caDir);
+    const ca = await readCaDir(caDir).catch((err: Error) => {
+      throw new ModuleError(err.message, { cause: err });
+    });
+    const rel = listHostFiles(opts);
+    const dirs = [opts.pkiDir, `${opts.pkiDir}/etcd`];
+    const r = await ctx.conn.exec(buildReadScript(rel.map((p) => `${opts.pkiDir}/${p}`), dirs), { sudo: ctx.become });
+    if (r.exitCode !== 0) throw new ModuleError(`cannot read ${opts.pkiDir} on ${ctx.host} (exit ${r.exitCode}): ${r.stderr.toString().trim()}; run with become: true if the files are root-only`);
+    const found = parseReadOutput(r.stdout.toString('utf8'));
+    const files: Record<string, HostFile> = {};
+    for (const p of rel) {
+      const file = found.files.get(`${opts.pkiDir}/${p}`);
+      if (file) files[p] = summarizeHostFile(p, file, ca.cert?.pem);
+    }
+    return { now: Date.now(), ca, files, dirs: [...found.dirs] };
+  },
+  plan(params, facts, ctx) {
+    const opts = normalizeOptions(params);
+    let wanted: WantedLeaf[];
+    try {
+      wanted = opts.profiles.filter(isLeafProfile).map((name) => resolveWantedLeaf(name, readLeafInputs(params, opts, ctx.inventoryHost)));
+    } catch (err) {
+      return { changes: [], failed: (err as Error).message };
+    }
+    const io: FilePlanInputs = {
+      pkiDir: opts.pkiDir,
+      owner: opts.owner,
+      group: opts.group,
+      now: facts.now,
+      renewBeforeDays: opts.renewBeforeDays,
+      ...(facts.ca.cert ? { ca: facts.ca.cert } : {}),
+      getCa: () => ensureCa(facts.ca.dir, { keySize: opts.keySize, validityDays: opts.caValidityDays }),
+    };
+    const parts: Array<[string, FilePlan]> = [];
+    if (opts.profiles.includes('etcd-ca')) parts.push(['etcd-ca', planCaFiles(facts.files['etcd/ca.crt'], facts.files['etcd/ca.key'], opts.copyCaKey, io)]);
+    for (const w of wanted) parts.push([w.profile, planLeaf(w, facts.files[w.certPath], facts.files[w.keyPath], io)]);
+    return assemblePlan(parts, facts, opts, wanted);
   },
 };
+
+function assemblePlan(parts: Array<[string, FilePlan]>, facts: CertsFacts, opts: CertsOptions, wanted: WantedLeaf[]) {
+  const changes: Change[] = [];
+  const diffs: Diff[] = [];
+  const results: Record<string, unknown> = {};
+  for (const [name, part] of parts) {
+    changes.push(...part.changes);
+    diffs.push(...part.diffs);
+    results[name] = part.result;
+  }
+  const needsFiles = changes.some((c) => c.kind === 'put');
+  // Only create the CA for a host that needs it: a plan with nothing to put must stay a no-op.
+  if (!facts.ca.cert && needsFiles) changes.unshift(describeCaCreation(facts.ca.dir, opts));
+  if (needsFiles) changes.splice(facts.ca.cert ? 0 : 1, 0, ...planDirectories(facts, opts));
+  const dropped = wanted.flatMap((w) => w.dropped.map((d) => `${d} (${w.profile})`));
+  const ca = facts.ca.cert;
+  return {
+    changes,
+    diffs,
+    ...(changes.length === 0 ? { noop: parts.map(([, p]) => p.kept).join('; ') } : {}),
+    ...(dropped.length ? { msg: `dropped SANs that are neither an IP nor a DNS name: ${dropped.join(', ')}` } : {}),
+    result: {
+      ca: { dir: facts.ca.dir, created: !ca && needsFiles, subject: `CN=${ca?.subjectCN ?? 'etcd-ca'}`, not_after: ca?.notAfter ?? null },
+      certs: results,
+    },
+  };
+}
+
+function describeCaCreation(dir: string, opts: CertsOptions): Change {
+  return {
+    kind: 'call',
+    describe: `create etcd CA ${dir}/ca.crt on the controller (RSA ${opts.keySize}, ${opts.caValidityDays} days; once, shared by all hosts)`,
+    run: async () => {
+      await ensureCa(dir, { keySize: opts.keySize, validityDays: opts.caValidityDays });
+    },
+  };
+}
+
+/** mkdir for pki_dir and pki_dir/etcd when missing (0755, as kubeadm creates parents). */
+function planDirectories(facts: CertsFacts, opts: CertsOptions): Change[] {
+  const needEtcd = opts.profiles.some((p) => p === 'etcd-ca' || getLeafProfile(p as LeafProfileName).base.startsWith('etcd/'));
+  const want = needEtcd ? [opts.pkiDir, `${opts.pkiDir}/etcd`] : [opts.pkiDir];
+  return want
+    .filter((d) => !facts.dirs.includes(d))
+    .map((d) => ({ kind: 'exec' as const, command: ['mkdir', '-p', '-m', '0755', d], describe: `create directory ${d}` }));
+}
+
+/** Every file this task looks at on the host, relative to pki_dir. */
+function listHostFiles(opts: CertsOptions): string[] {
+  const paths: string[] = [];
+  for (const name of opts.profiles) {
+    if (name === 'etcd-ca') paths.push('etcd/ca.crt', ...(opts.copyCaKey ? ['etcd/ca.key'] : []));
+    else paths.push(`${getLeafProfile(name).base}.crt`, `${getLeafProfile(name).base}.key`);
+  }
+  return paths;
+}
+
+function readLeafInputs(params: CertsParams, opts: CertsOptions, inventoryHost: string) {
+  return {
+    nodeName: params.node_name ?? inventoryHost,
+    ...(params.advertise_address !== undefined ? { advertiseAddress: params.advertise_address } : {}),
+    serverCertSans: params.server_cert_sans ?? [],
+    peerCertSans: params.peer_cert_sans ?? [],
+    keySize: opts.keySize,
+    validityDays: opts.validityDays,
+  };
+}
+
+function normalizeOptions(params: CertsParams): CertsOptions {
+  const chosen = new Set<ProfileName>([...(params.profile ? [params.profile] : []), ...(params.profiles ?? [])]);
+  return {
+    // Fixed order (CA first, kubeadm's order) whatever order the user wrote.
+    profiles: chosen.size ? PROFILE_NAMES.filter((p) => chosen.has(p)) : [...PROFILE_NAMES],
+    pkiDir: (params.pki_dir ?? '/etc/kubernetes/pki').replace(/\/+$/, '') || '/',
+    caDir: params.ca_dir ?? 'pki/etcd-ca',
+    keySize: (params.key_size ?? 2048) as KeySize,
+    validityDays: params.validity_days ?? 365,
+    caValidityDays: params.ca_validity_days ?? 3650,
+    renewBeforeDays: params.renew_before_days ?? 30,
+    copyCaKey: params.copy_ca_key ?? false,
+    owner: params.owner ?? 'root',
+    group: params.group ?? 'root',
+  };
+}

@@ -19,6 +19,24 @@ type HelperOptions = Handlebars.HelperOptions;
 /** Register every helper on a handlebars instance (runner/template.ts owns the only one). */
 export function registerTemplateHelpers(hb: typeof Handlebars): void {
   for (const [name, helper] of Object.entries(HELPERS)) hb.registerHelper(name, helper);
+  makeEachStrict(hb);
+}
+
+/**
+ * Strict mode does not check block helper arguments, so `{{#each groups.etdc}}` would render
+ * nothing, silently: a wrong etcd initial-cluster. `each` over an undefined value is an error,
+ * carrying handlebars' position so runner/template.ts can say where. (`if` stays lenient: an
+ * undefined value is a legitimate "not set".)
+ */
+function makeEachStrict(hb: typeof Handlebars): void {
+  const each = hb.helpers.each as (this: unknown, context: unknown, options: HelperOptions) => unknown;
+  hb.registerHelper('each', function strictEach(this: unknown, context: unknown, options: HelperOptions) {
+    if (context === undefined) {
+      const loc = (options as HelperOptions & { loc?: { start: { line: number; column: number } } }).loc;
+      throw Object.assign(new Error('#each over an undefined value (a misspelt variable?)'), { lineNumber: loc?.start.line, column: loc?.start.column });
+    }
+    return each.call(this, context, options);
+  });
 }
 
 /** Names of the helpers, for "did you mean" and the docs. */

@@ -146,7 +146,7 @@ function describeRenderError(err: unknown, text: string, vars: Readonly<Record<s
   // with `a` undefined ends up here as a TypeError.
   const deep = /Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec(e.message ?? '');
   if (deep) return new TemplateError(`undefined variable: the parent of '${deep[1]}' is not defined (in ${JSON.stringify(text.trim().slice(0, 120))})`, where, { cause: err });
-  return new TemplateError(`cannot render template: ${e.message}`, at, { cause: err });
+  return new TemplateError(`cannot render template: ${e.message}${inWhat}`, at, { cause: err });
 }
 
 function locateInTemplate(where: SourceLocation | undefined, line: number | undefined, column: number | undefined): SourceLocation | undefined {

@@ -115,6 +115,12 @@ test('each/if: building etcd initial-cluster from the inventory', (t) => {
   t.throws(() => renderString('{{#each groups.etcd}}{{get ../hostvars this "address"}}{{/each}}', vars), { instanceOf: TemplateError, message: /get: no key 'address'/ });
 });
 
+test('#each over an undefined variable is an error, not an empty string', (t) => {
+  const err = t.throws(() => renderText('peers: {{#each groups.etdc}}{{this}}{{/each}}', vars, { file: 't.hbs', line: 1, col: 1 }), { instanceOf: TemplateError });
+  t.is(err!.message, 't.hbs:1:8  cannot render template: #each over an undefined value (a misspelt variable?) in "{{#each groups.etdc}}"');
+  t.is(renderString('{{#if undefined_flag}}on{{else}}off{{/if}}', vars), 'off', 'if stays lenient: undefined means not set');
+});
+
 test('a Secret never renders as its text', (t) => {
   t.is(renderString('password={{ token }}', vars), 'password=<secret>');
 });

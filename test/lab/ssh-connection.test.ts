@@ -178,3 +178,52 @@ test('close ends the connection: later calls throw, closing twice is fine', asyn
   await conn.close();
   await t.throwsAsync(conn.exec('true'), { instanceOf: UnreachableError, message: /closed by quorum/ });
 });
+
+/** A user whose sudo asks for a password every time, created on the first spare host. */
+async function createPasswordSudoer(password: string): Promise<string> {
+  const user = 'quorumpw';
+  const root = await connect();
+  const setup = [
+    `id ${user} >/dev/null 2>&1 || useradd -m -s /bin/sh ${user}`,
+    `chpasswd`,
+    `install -d -m 0700 -o ${user} -g ${user} /home/${user}/.ssh`,
+    `install -m 0600 -o ${user} -g ${user} /home/ubuntu/.ssh/authorized_keys /home/${user}/.ssh/authorized_keys`,
+  ].join(' && ');
+  const r = await root.exec(setup, { sudo: true, stdin: `${user}:${password}\n` });
+  if (r.exitCode !== 0) throw new Error(`setting up ${user} failed: ${r.stderr}`);
+  await root.put(`/etc/sudoers.d/${user}`, Buffer.from(`Defaults:${user} timestamp_timeout=0\n${user} ALL=(ALL) ALL\n`), { mode: '0440', owner: 'root', group: 'root', sudo: true });
+  return user;
+}
+
+test('become with a password: sudo -S is fed it once, a wrong one is refused, and it is never printed', async (t) => {
+  const password = `pw-${randomBytes(6).toString('hex')}`;
+  const user = await createPasswordSudoer(password);
+  const good = await connect(0, { user, becomePassword: password });
+  const asRoot = await good.exec('id -u; id -un', { sudo: true });
+  t.is(asRoot.stdout.toString(), '0\nroot\n');
+  t.is((await good.exec('id -un; sudo -n true 2>/dev/null; echo $?')).stdout.toString(), `${user}\n1\n`);
+  t.is((await good.exec('id -u', { sudo: true })).stdout.toString(), '0\n');
+
+  const bad = await connect(0, { user, becomePassword: 'wrong-password' });
+  const refused = await bad.exec('id -u', { sudo: true });
+  t.is(refused.exitCode, 1);
+  t.is(refused.stderr.toString(), 'sudo rejected the become password');
+  t.is((await bad.exec('id -un')).stdout.toString(), `${user}\n`);
+
+  const none = await connect(0, { user });
+  const noPassword = await none.exec('id -u', { sudo: true });
+  t.is(noPassword.exitCode, 1);
+  t.regex(noPassword.stderr.toString(), /password is required/);
+
+  for (const r of [asRoot, refused, noPassword]) t.false(Buffer.concat([r.stdout, r.stderr]).includes(password));
+});
+
+test('a become password given for a NOPASSWD user never reaches the shell as a command', async (t) => {
+  // Were the password line read by the shell, this command would leave the file behind.
+  const witness = `/tmp/quorum-injected-${randomBytes(4).toString('hex')}`;
+  const conn = await connect(0, { becomePassword: `touch ${witness}` });
+  const r = await conn.exec('id -u', { sudo: true });
+  t.is(r.stdout.toString(), '0\n');
+  t.is(r.stderr.toString(), '');
+  t.is((await conn.exec(['test', '-e', witness])).exitCode, 1);
+});

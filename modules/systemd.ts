@@ -164,7 +164,8 @@ function planRunState(params: SystemdParams, running: boolean, filesChanged: boo
  */
 function startLike(verb: 'start' | 'restart' | 'reload', name: string, noBlock: string, describe: string): Change {
   const q = quote(name);
-  const script = `systemctl ${verb}${noBlock} ${q} || { rc=$?; echo "${verb} ${name} failed (exit $rc); last journal lines:" >&2; journalctl -u ${q} -n 20 --no-pager >&2; exit $rc; }`;
+  // The summary goes last: the applier keeps only the tail of stderr, so it must not be cut.
+  const script = `systemctl ${verb}${noBlock} ${q} || { rc=$?; journalctl -u ${q} -n 20 --no-pager >&2; echo "${verb} ${name} failed (exit $rc); the lines above are the end of its journal" >&2; exit $rc; }`;
   return exec(script, describe);
 }
 

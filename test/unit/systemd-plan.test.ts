@@ -69,7 +69,7 @@ test('a new unit with a drop-in: write both, daemon-reload, enable, start with -
     'start quorum-etcd.service',
   ]);
   const start = plan.changes[5]!;
-  t.is(start.kind === 'exec' ? start.command : '', 'systemctl start --no-block quorum-etcd.service || { rc=$?; echo "start quorum-etcd.service failed (exit $rc); last journal lines:" >&2; journalctl -u quorum-etcd.service -n 20 --no-pager >&2; exit $rc; }');
+  t.is(start.kind === 'exec' ? start.command : '', 'systemctl start --no-block quorum-etcd.service || { rc=$?; journalctl -u quorum-etcd.service -n 20 --no-pager >&2; echo "start quorum-etcd.service failed (exit $rc); the lines above are the end of its journal" >&2; exit $rc; }');
   const put = plan.changes[0]!;
   t.deepEqual(put.kind === 'put' ? [put.dest, put.mode, Buffer.from(put.content as Uint8Array).toString()] : [], ['/etc/systemd/system/quorum-etcd.service', '0644', unit]);
   t.deepEqual(plan.diffs, [

@@ -1,0 +1,145 @@
+/**
+ * systemd module against real systemd on a lab host (infra3, `spare` group): unit + drop-in,
+ * idempotence, check mode touching nothing, restart on a changed drop-in, stop, enable, a
+ * missing unit and a failing start whose journal lines reach the failure message.
+ */
+import test from 'ava';
+import { readFileSync, existsSync } from 'node:fs';
+import { openConnection } from '../../runner/connection/connect.js';
+import type { Connection } from '../../runner/connection/types.js';
+import type { Fact, FactCache, ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
+import { applyPlan, type ApplyOutcome } from '../../runner/apply.js';
+import { validateAgainst } from '../../runner/validate.js';
+import { parseYamlText } from '../../runner/load/yaml.js';
+import { systemd } from '../../modules/systemd.js';
+
+const HOST = 'infra3';
+const UNIT = 'quorum-test-systemd';
+const FAILING = 'quorum-test-systemd-fail';
+const MARK_FILE = `/run/${UNIT}.mark`;
+
+/** Connect to a lab host from .lab/state.json (written by `quorum lab up`). */
+async function connectLab(name: string): Promise<Connection> {
+  const stateFile = new URL('../../.lab/state.json', import.meta.url);
+  if (!existsSync(stateFile)) throw new Error('the lab is not up: run `node --import=tsx runner/cli.ts lab up` first');
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { keyFile: string; knownHostsFile: string; user: string; hosts: Array<{ name: string; address: string }> };
+  const host = state.hosts.find((h) => h.name === name);
+  if (!host) throw new Error(`lab host ${name} not in .lab/state.json`);
+  const known = existsSync(state.knownHostsFile);
+  return openConnection({
+    name, kind: 'ssh', address: host.address, port: 22, user: state.user, privateKeyFile: state.keyFile,
+    knownHostsFile: known ? state.knownHostsFile : '/tmp/quorum-lab-systemd-known_hosts', hostKeyPolicy: known ? 'strict' : 'accept-new', connectTimeoutMs: 15_000,
+  });
+}
+
+function createCache(conn: Connection): FactCache {
+  const memo = new Map<string, Promise<unknown>>();
+  return {
+    get<T, A>(fact: Fact<T, A>, args: A): Promise<T> {
+      const key = `${fact.name}:${JSON.stringify(args)}`;
+      if (!memo.has(key)) memo.set(key, conn.exec(fact.command(args), { sudo: true }).then((r) => fact.parse({ stdout: r.stdout.toString(), stderr: r.stderr.toString(), exitCode: r.exitCode }, args)));
+      return memo.get(key) as Promise<T>;
+    },
+    clear: () => memo.clear(),
+  };
+}
+
+/** Validate, gather, plan and (unless check) apply, as the executor does for one task. */
+async function runModule<P>(conn: Connection, module: ModuleDefinition<P>, params: P, check = false): Promise<{ plan: Plan; outcome?: ApplyOutcome }> {
+  const problems = validateAgainst(module.schema, params, parseYamlText('lab-test', '{}'), '');
+  if (problems.length > 0) throw new Error(`invalid params: ${problems.map((p) => p.message).join('; ')}`);
+  const ctx: ModuleContext = { host: conn.host, inventoryHost: conn.host, conn, become: true, facts: createCache(conn), vars: {}, checkMode: check, playbookDir: '.', render: (s) => s };
+  const plan = module.plan(params, await module.gather(ctx, params), { host: conn.host, inventoryHost: conn.host, checkMode: check });
+  if (check || plan.failed !== undefined) return { plan };
+  return { plan, outcome: await applyPlan(ctx, plan) };
+}
+
+const sh = async (conn: Connection, script: string) => (await conn.exec(script, { sudo: true })).stdout.toString().trim();
+const describes = (plan: Plan) => plan.changes.map((c) => c.describe);
+
+const unitText = `[Unit]\nDescription=quorum lab test unit\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo "$MARK" > ${MARK_FILE}'\n[Install]\nWantedBy=multi-user.target\n`;
+const dropin = (mark: string) => `[Service]\nEnvironment=MARK=${mark}\n`;
+
+let conn: Connection;
+
+test.before(async () => {
+  conn = await connectLab(HOST);
+  await cleanUp();
+});
+
+test.after.always(async () => {
+  if (!conn) return;
+  await cleanUp();
+  await conn.close();
+});
+
+async function cleanUp(): Promise<void> {
+  await conn.exec(
+    `for u in ${UNIT} ${FAILING}; do systemctl disable --now $u.service 2>/dev/null; rm -rf /etc/systemd/system/$u.service /etc/systemd/system/$u.service.d; systemctl reset-failed $u.service 2>/dev/null; done; rm -f ${MARK_FILE}; systemctl daemon-reload`,
+    { sudo: true },
+  );
+}
+
+test.serial('a new unit with a drop-in is written, reloaded and started; the second run changes nothing', async (t) => {
+  const params = { name: UNIT, unit: unitText, dropins: { '10-mark.conf': dropin('one') }, state: 'started' as const };
+  const first = await runModule(conn, systemd, params);
+  t.deepEqual(describes(first.plan), [
+    `write unit file /etc/systemd/system/${UNIT}.service`,
+    `create drop-in directory /etc/systemd/system/${UNIT}.service.d`,
+    `write drop-in /etc/systemd/system/${UNIT}.service.d/10-mark.conf`,
+    `daemon-reload (unit files of ${UNIT}.service changed)`,
+    `start ${UNIT}.service`,
+  ]);
+  t.is(first.outcome?.failure, undefined);
+  t.is(await sh(conn, `systemctl is-active ${UNIT}`), 'active');
+  t.is(await sh(conn, `cat ${MARK_FILE}`), 'one', 'the drop-in environment reached the service');
+  const second = await runModule(conn, systemd, params);
+  t.deepEqual(second.plan.changes, []);
+  t.is(second.plan.noop, `${UNIT}.service is active (exited), disabled; unit files up to date`);
+});
+
+test.serial('check mode plans reload + restart for a changed drop-in and touches nothing; applying restarts', async (t) => {
+  const params = { name: UNIT, dropins: { '10-mark.conf': dropin('two') }, state: 'started' as const };
+  const checked = await runModule(conn, systemd, params, true);
+  t.deepEqual(describes(checked.plan), [
+    `create drop-in directory /etc/systemd/system/${UNIT}.service.d`,
+    `write drop-in /etc/systemd/system/${UNIT}.service.d/10-mark.conf`,
+    `daemon-reload (unit files of ${UNIT}.service changed)`,
+    `restart ${UNIT}.service (unit files changed)`,
+  ]);
+  t.deepEqual(checked.plan.diffs, [{ label: `/etc/systemd/system/${UNIT}.service.d/10-mark.conf`, before: dropin('one'), after: dropin('two') }]);
+  t.is(await sh(conn, `cat /etc/systemd/system/${UNIT}.service.d/10-mark.conf`), dropin('one').trim(), 'check mode wrote nothing');
+  t.is(await sh(conn, `cat ${MARK_FILE}`), 'one', 'check mode restarted nothing');
+  const applied = await runModule(conn, systemd, params);
+  t.is(applied.outcome?.failure, undefined);
+  t.is(await sh(conn, `cat ${MARK_FILE}`), 'two', 'the restart ran the service with the new drop-in');
+  t.is(await sh(conn, `systemctl show -p NeedDaemonReload --value ${UNIT}`), 'no');
+  t.deepEqual((await runModule(conn, systemd, params)).plan.changes, []);
+});
+
+test.serial('enable, then stop: each once', async (t) => {
+  const enable = await runModule(conn, systemd, { name: UNIT, enabled: true });
+  t.deepEqual(describes(enable.plan), [`enable ${UNIT}.service`]);
+  t.is(await sh(conn, `systemctl is-enabled ${UNIT}`), 'enabled');
+  t.deepEqual((await runModule(conn, systemd, { name: UNIT, enabled: true })).plan.changes, []);
+  const stop = await runModule(conn, systemd, { name: UNIT, state: 'stopped' as const, enabled: false });
+  t.deepEqual(describes(stop.plan), [`disable ${UNIT}.service`, `stop ${UNIT}.service`]);
+  t.is(await sh(conn, `systemctl is-active ${UNIT} || true`), 'inactive');
+  t.deepEqual((await runModule(conn, systemd, { name: UNIT, state: 'stopped' as const, enabled: false })).plan.changes, []);
+});
+
+test.serial('a unit that does not exist fails with a clear message', async (t) => {
+  const { plan } = await runModule(conn, systemd, { name: 'quorum-test-no-such-unit', state: 'started' as const });
+  t.is(plan.failed, 'unit quorum-test-no-such-unit.service not found on the host (LoadState=not-found): install the package that provides it, or give its content with `unit:`');
+});
+
+test.serial('a failed start fails the task with the unit\'s journal lines in the message', async (t) => {
+  const unit = `[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo quorum-boom >&2; exit 3'\n`;
+  const { plan, outcome } = await runModule(conn, systemd, { name: FAILING, unit, state: 'started' as const });
+  t.deepEqual(describes(plan).slice(-1), [`start ${FAILING}.service`]);
+  t.is(outcome?.failure?.change, `start ${FAILING}.service`);
+  const message = outcome?.failure?.message ?? '';
+  t.regex(message, new RegExp(`\\nstart ${FAILING}.service failed \\(exit 1\\); the lines above are the end of its journal$`));
+  t.regex(message, new RegExp(`systemd\\[1\\]: Failed to start ${FAILING}.service`));
+  t.is(await sh(conn, `systemctl is-failed ${FAILING} || true`), 'failed');
+});

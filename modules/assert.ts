@@ -10,9 +10,9 @@
  * ```
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import { evaluate } from '@marcbachmann/cel-js';
 import { assertSchema } from '../schemas/modules/assert.js';
 import type { ModuleDefinition } from '../runner/types.js';
+import { evaluate } from '../runner/expr.js';
 
 type AssertParams = FromSchema<typeof assertSchema>;
 
@@ -59,22 +59,23 @@ export const assert: ModuleDefinition<AssertParams, AssertFacts> = {
       const msg = params.success_msg ?? 'All assertions passed';
       return { changes: [], noop: 'assert changes nothing', msg, result: { msg } };
     }
-    const why = bad.error !== undefined ? `could not be evaluated: ${bad.error}` : describeValue(bad.value);
-    const detail = `${bad.expr} ${why}`;
-    const failed = params.fail_msg !== undefined ? `${params.fail_msg} (${detail})` : `assertion failed: ${detail}`;
+    // An evaluator error already quotes the expression; a false or non-boolean one is named here.
+    const detail = bad.error ?? `${bad.expr} ${describeValue(bad.value)}`;
+    const prefix = bad.error !== undefined ? 'assertion could not be evaluated' : 'assertion failed';
+    const failed = params.fail_msg !== undefined ? `${params.fail_msg} (${detail})` : `${prefix}: ${detail}`;
     const result: Record<string, unknown> = { assertion: bad.expr, msg: failed };
     if (bad.error === undefined) result.evaluated_to = bad.value;
     return { changes: [], failed, result };
   },
 };
 
-// runner/expr.ts (evaluateBool) is being written concurrently; until it lands this is the one
-// place that calls the CEL library for assert. Errors are data: the plan reports them.
+// evaluate, not evaluateBool: a non-boolean result is reported with its value by plan.
+// Errors are data here, so that plan (pure) can name the expression that could not run.
 function evaluateAssertion(expr: string, vars: Readonly<Record<string, unknown>>): AssertionOutcome {
   try {
-    return { expr, value: evaluate(expr, vars as Record<string, unknown>) };
+    return { expr, value: evaluate(expr, vars) };
   } catch (err) {
-    return { expr, error: (err as Error).message.split('\n')[0] ?? String(err) };
+    return { expr, error: (err as Error).message };
   }
 }
 

@@ -6,6 +6,9 @@
  * Every field is asserted; a field the harness does not know fails the test. Omitted `changes`,
  * `noop`, `failed`, `unpredictable` and `diffs` mean "none", so a fixture states the whole plan.
  * A string written as /regex/ is matched as a regular expression, any other string exactly.
+ * Instead of `facts`, a fixture may give `vars`: then the module's real gather runs on the
+ * controller with those task variables and a connection that refuses every call (for
+ * controller-side modules such as assert, whose gather evaluates CEL).
  *
  * Also generated per module: docs.examples validate against the schema, and every schema
  * property has a description.
@@ -18,10 +21,11 @@ import { modules } from '../../modules/index.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
 import { validateAgainst } from '../../runner/validate.js';
 import { isSecret } from '../../runner/secret.js';
-import type { Change, Diff, Plan, PlanContext } from '../../runner/types.js';
+import type { Change, Diff, FactCache, ModuleContext, Plan, PlanContext } from '../../runner/types.js';
+import type { Connection } from '../../runner/connection/types.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'modules');
-const FIXTURE_KEYS = ['description', 'params', 'facts', 'ctx', 'changes', 'noop', 'failed', 'unpredictable', 'msg', 'diffs', 'result', 'invalid'];
+const FIXTURE_KEYS = ['description', 'params', 'facts', 'vars', 'ctx', 'changes', 'noop', 'failed', 'unpredictable', 'msg', 'diffs', 'result', 'invalid'];
 const CHANGE_KEYS = ['describe', 'kind', 'argv', 'stdin', 'cwd', 'env', 'okExitCodes', 'dest', 'content', 'mode', 'owner', 'group'];
 const DIFF_KEYS = ['label', 'before', 'after', 'secret'];
 
@@ -40,7 +44,10 @@ for (const dir of listDirs(FIXTURES)) {
       const problems = validateAgainst(module.schema, fixture.params, parseYamlText(file, readFileSync(file, 'utf8')), '/params');
       if (fixture.invalid !== undefined) return assertInvalid(t, fixture, problems.map((p) => `${p.location?.line}:${p.location?.col} ${p.message}`));
       t.deepEqual(problems.map((p) => p.message), [], 'fixture params must be valid for the module schema');
-      const plan = module.plan(fixture.params, fixture.facts ?? {}, { host: 'h1', inventoryHost: 'h1', checkMode: false, ...(fixture.ctx as Partial<PlanContext>) });
+      const ctx = readPlanContext(t, fixture.ctx);
+      t.false(fixture.facts !== undefined && fixture.vars !== undefined, 'give facts or vars, not both');
+      const facts = fixture.vars !== undefined ? await module.gather(createControllerContext(ctx, fixture.vars as Record<string, unknown>), fixture.params) : fixture.facts ?? {};
+      const plan = module.plan(fixture.params, facts, ctx);
       await assertPlan(t, fixture, plan);
     });
   }
@@ -61,6 +68,23 @@ for (const module of modules.values()) {
   test(`${module.name}: every schema property has a description`, (t) => {
     t.deepEqual(findUndescribed(module.schema, ''), []);
   });
+}
+
+/** PlanContext defaults (host h1, not check mode) overridden by the fixture's `ctx`. */
+function readPlanContext(t: ExecutionContext, given: unknown): PlanContext {
+  const fields = (given ?? {}) as Record<string, unknown>;
+  t.deepEqual(Object.keys(fields).filter((k) => !['host', 'inventoryHost', 'checkMode'].includes(k)), [], 'unknown ctx fields (known: host, inventoryHost, checkMode)');
+  return { host: 'h1', inventoryHost: 'h1', checkMode: false, ...(fields as Partial<PlanContext>) };
+}
+
+/** A ModuleContext for gather on the controller: touching the host or its facts is an error. */
+function createControllerContext(plan: PlanContext, vars: Record<string, unknown>): ModuleContext {
+  const refuse = (what: string) => () => {
+    throw new Error(`fixture gave vars, so gather must not use the host (${what}): give facts instead`);
+  };
+  const conn: Connection = { host: plan.host, exec: refuse('exec'), put: refuse('put'), get: refuse('get'), close: async () => {} };
+  const facts: FactCache = { get: refuse('facts.get'), clear: () => {} };
+  return { ...plan, conn, become: false, facts, vars, playbookDir: FIXTURES, render: refuse('render') };
 }
 
 function assertInvalid(t: ExecutionContext, fixture: Fixture, messages: string[]): void {

@@ -9,6 +9,7 @@ import type { ConfigProblem, SourceLocation } from '../errors.js';
 import type { Playbook, Play, TaskItem, TaskNode } from '../playbook.js';
 import { formatSuggestion } from '../suggest.js';
 import { sortProblems } from '../validate.js';
+import { listTemplateHelpers } from '../template-helpers.js';
 import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 
@@ -186,8 +187,8 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 }
 
 
-/** Handlebars helpers that are not variables ({{#if x}}, {{lookup m k}}). */
-const BUILTIN_HELPERS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'helperMissing', 'blockHelperMissing']);
+/** Helper names, not variables ({{#if x}}, {{lookup m k}}, {{to_json x}}). */
+const HELPERS = new Set([...listTemplateHelpers(), 'if', 'unless', 'each', 'with', 'lookup', 'log']);
 /** Block helpers that keep the context: a path inside them still names a root variable. */
 const SAME_CONTEXT = new Set(['if', 'unless']);
 
@@ -217,9 +218,12 @@ export function findTemplateRoots(program: HbNode): string[] {
   };
   const visitCall = (node: HbNode, depth: number, locals: Set<string>): void => {
     const args = [...(node.params as HbNode[]), ...((node.hash?.pairs ?? []) as HbNode[]).map((p) => p.value as HbNode)];
-    const isHelper = args.length > 0 || node.type === 'BlockStatement' || BUILTIN_HELPERS.has(node.path.original);
+    const isHelper = args.length > 0 || node.type === 'BlockStatement' || HELPERS.has(node.path.original);
     if (!isHelper) visitPath(node.path, depth, locals);
-    for (const arg of args) visitExpression(arg, depth, locals);
+    // {{default x "fallback"}} exists for an x that may be undefined (strict mode lets a lone
+    // name through to helpers), like Jinja's `x | default(...)`.
+    const optional = node.path.original === 'default' && (args[0]?.parts as string[] | undefined)?.length === 1 ? args[0] : undefined;
+    for (const arg of args) if (arg !== optional) visitExpression(arg, depth, locals);
   };
   const visitProgram = (prog: HbNode | undefined, depth: number, locals: Set<string>): void => {
     for (const statement of (prog?.body ?? []) as HbNode[]) {

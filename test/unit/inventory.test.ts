@@ -93,6 +93,17 @@ test('YAML syntax errors and non-mapping documents are reported with a location'
   t.regex(missing[0]!.message, /cannot read .*does-not-exist\.yaml/);
 });
 
+test('host ranges expand as in Ansible', (t) => {
+  const inv = parseInventory('ranges.yaml', 'all:\n  children:\n    web:\n      hosts:\n        web[08:10]:\n          role: web\n        db-[a:c]:\n        n[1:5:2]-[x:y]:\n');
+  t.deepEqual(inv.groups.get('web')!.hosts, ['web08', 'web09', 'web10', 'db-a', 'db-b', 'db-c', 'n1-x', 'n1-y', 'n3-x', 'n3-y', 'n5-x', 'n5-y']);
+  t.is(inv.hosts.get('web09')!.vars.role, 'web');
+  const bad = problemsOf(() => parseInventory('ranges.yaml', 'all:\n  hosts:\n    web[5:1]:\n    db[1:c]:\n'));
+  t.deepEqual(bad, [
+    { where: '3:5', pointer: '/all/hosts/web[5:1]', message: "host range 'web[5:1]': the start must not be after the end, and the step must be at least 1" },
+    { where: '4:5', pointer: '/all/hosts/db[1:c]', message: "host range 'db[1:c]': both ends must be numbers or both letters" },
+  ]);
+});
+
 test('an empty file is an inventory with only all and ungrouped', (t) => {
   const inv = parseInventory('empty.yaml', '');
   t.is(inv.hosts.size, 0);

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { loadYamlFile, parseYamlText, encodePointer, type YamlSource } from '../load/yaml.js';
 import { validateAgainst } from '../validate.js';
+import { expandHostRange } from './patterns.js';
 import inventorySchema from '../../schemas/inventory.schema.json' with { type: 'json' };
 import type { Inventory, InventoryGroup, InventoryHost } from './types.js';
 
@@ -146,33 +147,6 @@ function addHost(walk: Walk, group: GroupDraft, name: string, vars: unknown, poi
   if (isRecord(vars)) Object.assign(host.vars, vars);
   host.directGroups.add(group.name);
   if (!group.directHosts.includes(name)) group.directHosts.push(name);
-}
-
-const HOST_RANGE = /^(.*?)\[([0-9]+|[a-zA-Z]):([0-9]+|[a-zA-Z])(?::([0-9]+))?\](.*)$/;
-
-/**
- * Ansible's host ranges: `web[01:03]` is web01..web03 (zero padding kept), `db-[a:c]`,
- * `n[1:9:2]` with a step; several ranges in one name multiply. A string is the error.
- */
-function expandHostRange(name: string): string[] | string {
-  const m = HOST_RANGE.exec(name);
-  if (!m) return [name];
-  const [, head, beg, end, step, tail] = m as unknown as [string, string, string, string, string | undefined, string];
-  const numeric = /^[0-9]+$/.test(beg);
-  if (numeric !== /^[0-9]+$/.test(end)) return `host range '${name}': both ends must be numbers or both letters`;
-  const width = numeric && beg.length > 1 && beg.startsWith('0') ? beg.length : 0;
-  const from = numeric ? Number(beg) : beg.charCodeAt(0);
-  const to = numeric ? Number(end) : end.charCodeAt(0);
-  const by = step === undefined ? 1 : Number(step);
-  if (from > to || by < 1) return `host range '${name}': the start must not be after the end, and the step must be at least 1`;
-  const names: string[] = [];
-  for (let i = from; i <= to; i += by) {
-    const item = numeric ? String(i).padStart(width, '0') : String.fromCharCode(i);
-    const rest = expandHostRange(`${head}${item}${tail}`);
-    if (typeof rest === 'string') return rest;
-    names.push(...rest);
-  }
-  return names;
 }
 
 /** A group that is its own ancestor would make precedence (and membership) undefined. */

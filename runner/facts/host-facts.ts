@@ -1,0 +1,194 @@
+/**
+ * Host facts in one round trip: a POSIX sh script prints sections (`::quorum:: NAME` then raw
+ * command output) and pure functions parse them into `HostFacts`. Raw output is sent rather than
+ * shell-side parsing so the script stays small and portable, and parsing is testable on
+ * captured fixtures (test/fixtures/facts/).
+ */
+import type { Connection } from '../connection/types.js';
+import { CommandError } from '../errors.js';
+
+/** Addresses of one network interface, in CIDR form ("10.0.0.5/24"). */
+export interface InterfaceAddresses {
+  ipv4: string[];
+  ipv6: string[];
+}
+
+/** What quorum knows about a host before any task runs. */
+export interface HostFacts {
+  /** Kernel host name (`uname -n`). */
+  hostname: string;
+  /** `hostname -f`, or the host name when it cannot be resolved. */
+  fqdn: string;
+  /** /etc/os-release: ID, VERSION_ID ("12"), PRETTY_NAME; null when missing. */
+  os: { id: string | null; versionId: string | null; prettyName: string | null };
+  /** `uname -r`. */
+  kernel: string;
+  /** `uname -m` (x86_64, aarch64). */
+  architecture: string;
+  /** CPUs this host may use (`nproc`). */
+  cpus: number;
+  /** MemTotal of /proc/meminfo, in bytes. */
+  memoryTotalBytes: number;
+  /** Addresses per interface, loopback included. */
+  interfaces: Record<string, InterfaceAddresses>;
+  /** Interface of the IPv4 default route, or null (lab hosts have none). */
+  defaultInterface: string | null;
+  /** First IPv4 address (no prefix) of the default route's interface, or null. */
+  defaultIpv4: string | null;
+  /** First global IPv6 address (no prefix) of the IPv6 default route's interface, or null. */
+  defaultIpv6: string | null;
+  /** Name of pid 1's program (`systemd`, `init`, `sh`...). */
+  initName: string;
+  /** systemd runs as init (/run/systemd/system exists). */
+  systemd: boolean;
+  /** Installed systemd version (`systemctl --version`: 252), even when not init; null when absent. */
+  systemdVersion: number | null;
+  /** 2 when /sys/fs/cgroup is cgroup2 (unified), 1 for legacy or hybrid, null when unknown. */
+  cgroupVersion: 1 | 2 | null;
+  /** Container runtime sockets present, by runtime; the path found. */
+  containerRuntimes: { containerd: string | null; crio: string | null; docker: string | null };
+  /** Versions as the tools print them ("v1.31.2", "3.4.23"); null when the tool is absent. */
+  versions: { kubeadm: string | null; kubelet: string | null; etcd: string | null; etcdctl: string | null };
+}
+
+const MARK = '::quorum::';
+
+/** Candidate socket paths per runtime (the defaults of each, /var/run being /run on modern systems). */
+const SOCKETS = {
+  containerd: ['/run/containerd/containerd.sock', '/var/run/containerd/containerd.sock'],
+  crio: ['/run/crio/crio.sock', '/var/run/crio/crio.sock'],
+  docker: ['/run/docker.sock', '/var/run/docker.sock'],
+} as const;
+
+/**
+ * The facts script: POSIX sh, no bashisms, tolerant of missing tools (a section is then empty).
+ * LC_ALL=C so that tool output does not change with the host's locale.
+ */
+export const HOST_FACTS_SCRIPT = `LC_ALL=C; export LC_ALL
+s() { printf '\\n${MARK} %s\\n' "$1"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+s hostname; uname -n
+s fqdn; hostname -f 2>/dev/null || uname -n
+s os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+s kernel; uname -r
+s architecture; uname -m
+s cpus; nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo
+s meminfo; grep '^MemTotal:' /proc/meminfo
+s addresses; have ip && ip -o addr show
+s route4; have ip && ip -4 route show default
+s route6; have ip && ip -6 route show default
+s init; cat /proc/1/comm 2>/dev/null
+s systemd-booted; test -d /run/systemd/system && echo yes
+s systemd-version; have systemctl && systemctl --version 2>/dev/null | head -n 1
+s cgroup; stat -fc %T /sys/fs/cgroup 2>/dev/null
+s sockets; for p in ${Object.values(SOCKETS).flat().join(' ')}; do test -S "$p" && echo "$p"; done
+s kubeadm; have kubeadm && kubeadm version -o short 2>&1 | head -n 3
+s kubelet; have kubelet && kubelet --version 2>&1 | head -n 3
+s etcd; have etcd && etcd --version 2>&1 | head -n 3
+s etcdctl; have etcdctl && etcdctl version 2>&1 | head -n 3
+s end
+exit 0
+`;
+
+/** Split the script's output into sections by name. Throws when the output was cut short. */
+export function splitSections(stdout: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  let name: string | undefined;
+  let lines: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith(`${MARK} `)) {
+      if (name !== undefined) sections.set(name, lines.join('\n').trim());
+      name = line.slice(MARK.length + 1).trim();
+      lines = [];
+    } else if (name !== undefined) lines.push(line);
+  }
+  if (name !== undefined) sections.set(name, lines.join('\n').trim());
+  if (!sections.has('end')) throw new Error('host facts: the output has no end marker (the facts script was cut short or is not quorum\'s); got:\n' + stdout.slice(0, 400));
+  return sections;
+}
+
+/** KEY=value lines of os-release, with shell quoting removed. */
+export function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([A-Z0-9_]+)=(.*)$/);
+    if (!m) continue;
+    out[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1').replace(/\\(["$`\\])/g, '$1');
+  }
+  return out;
+}
+
+/** `ip -o addr show` lines into addresses per interface ("eth0@if6" is reported as "eth0"). */
+export function parseIpAddr(text: string): Record<string, InterfaceAddresses> {
+  const out: Record<string, InterfaceAddresses> = {};
+  for (const line of text.split('\n')) {
+    const m = line.match(/^\d+:\s+(\S+?)(?:@\S+)?\s+(inet6?)\s+(\S+)/);
+    if (!m) continue;
+    const entry = (out[m[1]!] ??= { ipv4: [], ipv6: [] });
+    (m[2] === 'inet' ? entry.ipv4 : entry.ipv6).push(m[3]!);
+  }
+  return out;
+}
+
+/** The device of the first `default ... dev X` route, or null. */
+export function parseDefaultRoute(text: string): string | null {
+  return text.match(/^default\b.*?\bdev\s+(\S+)/m)?.[1] ?? null;
+}
+
+/** The first version-looking token ("v1.31.2", "3.4.23") of a tool's output, or null. */
+export function parseVersion(text: string): string | null {
+  return text.match(/\bv?\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?/)?.[0] ?? null;
+}
+
+/** Parse the facts script's output. Pure; throws on output that is not the script's. */
+export function parseHostFacts(stdout: string): HostFacts {
+  const sec = splitSections(stdout);
+  const get = (name: string) => sec.get(name) ?? '';
+  const os = parseOsRelease(get('os-release'));
+  const interfaces = parseIpAddr(get('addresses'));
+  const dev4 = parseDefaultRoute(get('route4'));
+  const dev6 = parseDefaultRoute(get('route6'));
+  const fsType = get('cgroup');
+  const sockets = get('sockets').split('\n').filter(Boolean);
+  const socketOf = (paths: readonly string[]) => sockets.find((p) => paths.includes(p)) ?? null;
+  const orNull = (name: string) => (get(name) === '' ? null : parseVersion(get(name)));
+  return {
+    hostname: requireText(get('hostname'), 'hostname'),
+    fqdn: get('fqdn') || get('hostname'),
+    os: { id: os.ID ?? null, versionId: os.VERSION_ID ?? null, prettyName: os.PRETTY_NAME ?? null },
+    kernel: requireText(get('kernel'), 'kernel'),
+    architecture: requireText(get('architecture'), 'architecture'),
+    cpus: Number(get('cpus')) || 0,
+    memoryTotalBytes: Number(get('meminfo').match(/(\d+)\s*kB/)?.[1] ?? 0) * 1024,
+    interfaces,
+    defaultInterface: dev4,
+    defaultIpv4: firstAddress(dev4 ? interfaces[dev4]?.ipv4 : undefined),
+    defaultIpv6: firstAddress(dev6 ? interfaces[dev6]?.ipv6.filter((a) => !a.startsWith('fe80:')) : undefined),
+    initName: get('init'),
+    systemd: get('systemd-booted') === 'yes',
+    systemdVersion: Number(get('systemd-version').match(/^systemd (\d+)/)?.[1]) || null,
+    cgroupVersion: fsType === 'cgroup2fs' ? 2 : fsType === 'tmpfs' ? 1 : null,
+    containerRuntimes: { containerd: socketOf(SOCKETS.containerd), crio: socketOf(SOCKETS.crio), docker: socketOf(SOCKETS.docker) },
+    versions: { kubeadm: orNull('kubeadm'), kubelet: orNull('kubelet'), etcd: orNull('etcd'), etcdctl: orNull('etcdctl') },
+  };
+}
+
+function firstAddress(cidrs: string[] | undefined): string | null {
+  return cidrs?.[0]?.split('/')[0] ?? null;
+}
+
+function requireText(value: string, section: string): string {
+  if (value === '') throw new Error(`host facts: section "${section}" is empty; the host lacks uname or the output is not the facts script's`);
+  return value;
+}
+
+/** Run the facts script on the host and parse it: one command, one round trip. */
+export async function gatherHostFacts(conn: Connection, opts: { sudo?: boolean } = {}): Promise<HostFacts> {
+  const r = await conn.exec(HOST_FACTS_SCRIPT, { sudo: opts.sudo });
+  if (r.exitCode !== 0) throw new CommandError('host facts script', r.exitCode, r.stderr.toString());
+  try {
+    return parseHostFacts(r.stdout.toString());
+  } catch (err) {
+    throw new Error(`${conn.host}: ${(err as Error).message}`, { cause: err });
+  }
+}

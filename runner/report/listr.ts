@@ -241,6 +241,7 @@ function summarizeItems(slot: HostSlot): TaskHost | undefined {
   if (slot.items.length === 0) return undefined;
   const worst = slot.items.reduce((a, b) => (SEVERITY.indexOf(b.status) > SEVERITY.indexOf(a.status) ? b : a));
   const changes = slot.items.flatMap((e) => e.changes);
-  const { item: _item, ...rest } = worst;
+  // The items' own msg/result lines were shown as they came; the summary only counts.
+  const { item: _item, result: _result, msg: _msg, ...rest } = worst;
   return { ...rest, changes, ignored: slot.items.some((e) => e.ignored) };
 }

@@ -22,10 +22,11 @@ export function measureEditDistance(a: string, b: string): number {
 
 /**
  * The closest candidate to `word`, or undefined when nothing is close enough. Short words allow
- * fewer edits, otherwise every 3-letter word would "mean" every other one.
+ * fewer edits (a 1- or 2-letter word only a case change), else every short word would "mean"
+ * every other one.
  */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
-  const limit = word.length <= 3 ? 1 : word.length <= 6 ? 2 : 3;
+  const limit = word.length <= 2 ? 0 : word.length <= 3 ? 1 : word.length <= 6 ? 2 : 3;
   const lower = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;

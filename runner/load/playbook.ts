@@ -186,8 +186,8 @@ function buildTask(raw: Record<string, unknown>, source: YamlSource, pointer: st
   for (const k of present(['rescue', 'always'])) if (action !== 'block') problems.push(keyProblem(source, pointer, k, `'${k}' is only valid together with 'block'`));
   if (action === 'block' || action === 'import_tasks') {
     for (const k of present(TASK_ONLY)) problems.push(keyProblem(source, pointer, k, `'${k}' cannot be used on ${action === 'block' ? 'a block' : 'an import'}`));
-    if (role === 'handler') {
-      problems.push(keyProblem(source, pointer, action, `'${action}' is not supported in handlers: list the handlers themselves`));
+    if (role === 'handler' && action === 'block') {
+      problems.push(keyProblem(source, pointer, action, "'block' is not supported in handlers: list the handlers themselves"));
       return [];
     }
   }
@@ -196,7 +196,7 @@ function buildTask(raw: Record<string, unknown>, source: YamlSource, pointer: st
     const block: BlockNode = { kind: 'block', ...named(raw), keywords, location, pointer, block: list('block'), rescue: list('rescue'), always: list('always') };
     return [block];
   }
-  if (action === 'import_tasks') return importTasks(raw, source, pointer, loader, keywords);
+  if (action === 'import_tasks') return importTasks(raw, source, pointer, loader, keywords, role);
   for (const [k, name] of (keywords.notify ?? []).entries()) loader.notified.push({ name, source, pointer: `${pointer}/notify${Array.isArray(raw.notify) ? `/${k}` : ''}` });
   if (action === undefined) return [];
   const args = raw[action] ?? {};
@@ -228,7 +228,7 @@ function findActions(raw: Record<string, unknown>, source: YamlSource, pointer: 
   return actions;
 }
 
-function importTasks(raw: Record<string, unknown>, source: YamlSource, pointer: string, loader: Loader, keywords: TaskKeywords): TaskItem[] {
+function importTasks(raw: Record<string, unknown>, source: YamlSource, pointer: string, loader: Loader, keywords: TaskKeywords, role: 'task' | 'handler'): TaskItem[] {
   if (typeof raw.import_tasks !== 'string') return [];
   const at = `${pointer}/import_tasks`;
   const target = resolve(dirname(source.file), raw.import_tasks);
@@ -241,9 +241,14 @@ function importTasks(raw: Record<string, unknown>, source: YamlSource, pointer: 
   if (!imported) return [];
   loader.problems.push(...validateAgainst(TASK_LIST_SCHEMA, imported.value, imported, '', { noun: 'keyword', skipTemplates: false }));
   loader.stack.push(target);
-  const tasks = buildTaskList(imported.value, imported, '', loader, 'task');
+  const tasks = buildTaskList(imported.value, imported, '', loader, role);
   loader.stack.pop();
   if (Object.keys(keywords).length === 0) return tasks;
+  if (role === 'handler') {
+    // Handlers are a flat list of tasks (TaskNode[]): there is no block to carry the keywords.
+    loader.problems.push({ location: source.locate(pointer), pointer, message: 'an import_tasks in handlers cannot carry keywords: put them on the imported handlers' });
+    return [];
+  }
   // tags, when, vars... of the import apply to every imported task: a block says exactly that.
   return [{ kind: 'block', ...named(raw), keywords, location: source.locate(pointer), pointer, block: tasks, rescue: [], always: [] }];
 }

@@ -222,6 +222,9 @@ export function connectClient(spec: ConnectionSpec, config: ConnectConfig, hostK
   return new Promise((resolve, reject) => {
     const onError = (err: Error & { level?: string }) => {
       client.removeListener('ready', onReady);
+      // A failed handshake can emit more errors (a reset after "verification failed"): swallow them.
+      client.on('error', () => {});
+      client.end();
       reject(hostKeyFailure() ?? new UnreachableError(spec.name, describeConnectError(err, spec), { cause: err }));
     };
     const onReady = () => {

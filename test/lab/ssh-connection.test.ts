@@ -5,15 +5,16 @@
  * The hosts are read from .lab/state.json directly: test/helpers/lab.ts did not exist yet when
  * this suite was written.
  */
-import test from 'ava';
+import anyTest from 'ava';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection, ConnectionSpec } from '../../runner/connection/types.js';
-import { CommandError, UnreachableError } from '../../runner/errors.js';
+import { CommandError, ConfigError, UnreachableError } from '../../runner/errors.js';
 
 interface LabState {
   keyFile: string;
@@ -22,6 +23,10 @@ interface LabState {
   bridgeAddress: string;
   hosts: { name: string; address: string; group: string }[];
 }
+
+// One test at a time: sshd's MaxStartups (10:30:100) drops connections at random when many
+// handshakes to one host overlap, which would make the suite flaky for reasons not ours.
+const test = anyTest.serial;
 
 const stateFile = new URL('../../.lab/state.json', import.meta.url);
 const lab: LabState | undefined = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : undefined;
@@ -54,7 +59,7 @@ async function connect(index = 0, overrides: Partial<ConnectionSpec> = {}): Prom
   connections.push(conn);
   return conn;
 }
-test.after.always(async () => {
+anyTest.after.always(async () => {
   await Promise.all(connections.map((c) => c.close()));
 });
 
@@ -180,7 +185,13 @@ test('close ends the connection: later calls throw, closing twice is fine', asyn
 });
 
 /** A user whose sudo asks for a password every time, created on the first spare host. */
-async function createPasswordSudoer(password: string): Promise<string> {
+let sudoer: Promise<string> | undefined;
+function createPasswordSudoer(password: string): Promise<string> {
+  sudoer ??= setUpPasswordSudoer(password);
+  return sudoer;
+}
+
+async function setUpPasswordSudoer(password: string): Promise<string> {
   const user = 'quorumpw';
   const root = await connect();
   const setup = [
@@ -195,8 +206,10 @@ async function createPasswordSudoer(password: string): Promise<string> {
   return user;
 }
 
+const sudoerPassword = `pw-${randomBytes(6).toString('hex')}`;
+
 test('become with a password: sudo -S is fed it once, a wrong one is refused, and it is never printed', async (t) => {
-  const password = `pw-${randomBytes(6).toString('hex')}`;
+  const password = sudoerPassword;
   const user = await createPasswordSudoer(password);
   const good = await connect(0, { user, becomePassword: password });
   const asRoot = await good.exec('id -u; id -un', { sudo: true });
@@ -226,4 +239,38 @@ test('a become password given for a NOPASSWD user never reaches the shell as a c
   t.is(r.stdout.toString(), '0\n');
   t.is(r.stderr.toString(), '');
   t.is((await conn.exec(['test', '-e', witness])).exitCode, 1);
+});
+
+test('password authentication works without any key', async (t) => {
+  const user = await createPasswordSudoer(sudoerPassword);
+  const conn = await connect(0, { user, password: sudoerPassword, privateKeyFile: undefined });
+  t.is((await conn.exec('id -un')).stdout.toString(), `${user}\n`);
+  await t.throwsAsync(openConnection(specOf(0, { user, password: 'wrong', privateKeyFile: undefined })), { instanceOf: UnreachableError, message: /authentication failed/ });
+});
+
+test('an encrypted key without a terminal is a clear error naming the file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorum-key-'));
+  const keyFile = join(dir, 'id_encrypted');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'a passphrase', '-f', keyFile]);
+  const err = await t.throwsAsync(openConnection(specOf(0, { privateKeyFile: keyFile })), { instanceOf: ConfigError });
+  t.true(err!.message.startsWith(`${keyFile}:1:1`));
+  t.regex(err!.message, /encrypted and there is no terminal .* ssh-agent/);
+});
+
+test('ssh-agent via SSH_AUTH_SOCK authenticates without a key file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorum-agent-'));
+  const sock = join(dir, 'agent.sock');
+  const out = execFileSync('ssh-agent', ['-a', sock, '-s'], { encoding: 'utf8' });
+  const agentPid = /SSH_AGENT_PID=(\d+)/.exec(out)![1]!;
+  const previous = process.env.SSH_AUTH_SOCK;
+  try {
+    execFileSync('ssh-add', ['-q', lab!.keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    process.env.SSH_AUTH_SOCK = sock;
+    const conn = await connect(0, { privateKeyFile: undefined });
+    t.is((await conn.exec('id -un')).stdout.toString(), 'ubuntu\n');
+  } finally {
+    if (previous === undefined) delete process.env.SSH_AUTH_SOCK;
+    else process.env.SSH_AUTH_SOCK = previous;
+    process.kill(Number(agentPid));
+  }
 });

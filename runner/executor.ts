@@ -22,6 +22,8 @@ export interface Inherited {
   when: string[];
   varsScopes: Array<Record<string, unknown> | undefined>;
   keywords: TaskKeywords;
+  /** Inside a block with a rescue section: failures are judged after the rescue. */
+  rescuable?: boolean;
 }
 
 export const ROOT_SCOPE: Inherited = { when: [], varsScopes: [], keywords: {} };

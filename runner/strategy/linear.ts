@@ -55,18 +55,25 @@ async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): P
     when: [...inherited.when, ...(when ?? [])],
     varsScopes: [...inherited.varsScopes, vars],
     keywords: { ...inherited.keywords, ...rest, tags: [...(inherited.keywords.tags ?? []), ...(tags ?? [])] },
+    rescuable: inherited.rescuable ?? false,
   };
   const entered = live(run.batch);
   const saved = run.batch;
   run.batch = entered;
   try {
-    await runItems(run, block.block, scope);
+    await runItems(run, block.block, { ...scope, rescuable: inherited.rescuable || block.rescue.length > 0 });
     const failed = entered.filter((h) => h.failed && !h.unreachable);
     if (block.rescue.length > 0 && failed.length > 0 && !run.aborted) {
       for (const h of failed) h.failed = false;
       run.batch = failed;
       await runItems(run, block.rescue, scope);
-      for (const h of failed) if (!h.failed && !h.unreachable) recapOf(run.state, h.name).rescued++;
+      for (const h of failed) {
+        if (h.failed || h.unreachable) continue;
+        // As in Ansible's recap, a rescued failure counts as rescued, not as failed.
+        const recap = recapOf(run.state, h.name);
+        recap.rescued++;
+        recap.failed = Math.max(0, recap.failed - 1);
+      }
     }
     if (block.always.length > 0 && !run.state.interrupted) {
       const stillFailed = new Set(entered.filter((h) => h.failed));
@@ -79,6 +86,8 @@ async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): P
   } finally {
     run.batch = saved;
   }
+  // Failures the rescue did not handle count now, for the play's failure policy.
+  if (!inherited.rescuable) applyFailurePolicy(run, block.keywords.any_errors_fatal, inherited);
 }
 
 async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherited: Inherited, handler: boolean): Promise<void> {
@@ -104,7 +113,7 @@ async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherit
     const results = await Promise.all(hosts.map((h) => limit(() => runOn(h))));
     hosts.forEach((h, i) => record(state, h, results[i]!));
   }
-  applyFailurePolicy(run, task, inherited);
+  if (!inherited.rescuable) applyFailurePolicy(run, task.keywords.any_errors_fatal, inherited);
   emit({ kind: 'task:end', task: name, durationMs: performance.now() - started });
 }
 
@@ -138,10 +147,11 @@ function record(state: RunState, host: HostState, result: TaskResult): void {
   }
 }
 
-function applyFailurePolicy(run: PlayRun, task: TaskNode, inherited: Inherited): void {
+function applyFailurePolicy(run: PlayRun, anyErrorsFatal: boolean | undefined, inherited: Inherited): void {
+  if (run.aborted) return;
   const failed = run.batch.filter((h) => h.failed || h.unreachable).length;
   if (failed === 0) return;
-  const fatal = task.keywords.any_errors_fatal ?? inherited.keywords.any_errors_fatal ?? run.play.any_errors_fatal;
+  const fatal = anyErrorsFatal ?? inherited.keywords.any_errors_fatal ?? run.play.any_errors_fatal;
   if (fatal) {
     run.aborted = true;
     run.state.options.reporter.emit({ kind: 'warning', message: 'any_errors_fatal: a host failed, the play stops for every host' });

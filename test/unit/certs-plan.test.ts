@@ -254,3 +254,21 @@ test('real round trip on this machine: check mode generates nothing; apply write
   const keyPut = checkPlan.changes.find((c) => c.kind === 'put' && c.dest.endsWith('server.key')) as Extract<Change, { kind: 'put' }>;
   t.true(isSecret(await (keyPut.content as () => Promise<unknown>)()));
 });
+
+test('parallel hosts with no CA yet: every plan says "create CA", applied concurrently they share ONE CA', async (t) => {
+  const hosts = ['infra0', 'infra1', 'infra2'].map((name, i) => ({
+    name,
+    params: { ...base, node_name: name, advertise_address: `10.0.0.${6 + i}`, server_cert_sans: [], peer_cert_sans: [], pki_dir: join(work, 'parallel', name), ca_dir: 'parallel-ca', profiles: ['etcd-ca' as const, 'etcd-server' as const] },
+  }));
+  const plans = await Promise.all(hosts.map(async (h) => certs.plan(h.params, await certs.gather({ ...buildContext(false), inventoryHost: h.name }, h.params), { ...pctx, inventoryHost: h.name })));
+  t.true(plans.every((p) => p.changes[0]!.kind === 'call' && (p.result as { ca: { created: boolean } }).ca.created));
+  const outcomes = await Promise.all(plans.map((p) => applyPlan(buildContext(false), p)));
+  t.true(outcomes.every((o) => o.failure === undefined));
+  const caPem = readFileSync(join(work, 'parallel-ca', 'ca.crt'), 'utf8');
+  for (const h of hosts) {
+    t.is(readFileSync(join(h.params.pki_dir, 'etcd/ca.crt'), 'utf8'), caPem, h.name);
+    const out = execFileSync('openssl', ['verify', '-CAfile', join(work, 'parallel-ca', 'ca.crt'), join(h.params.pki_dir, 'etcd/server.crt')], { encoding: 'utf8' });
+    t.is(out, `${h.params.pki_dir}/etcd/server.crt: OK\n`);
+    t.is(summarizeCertPem(readFileSync(join(h.params.pki_dir, 'etcd/server.crt'), 'utf8')).subjectCN, h.name);
+  }
+});

@@ -175,9 +175,10 @@ function pointAt(expr: string, pos: number | undefined): string {
   return `\n    ${expr}\n    ${' '.repeat(pos)}^`;
 }
 
+/** The kind of a value, never the value: it may be a password passed with -e. */
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `a list (${JSON.stringify(value).slice(0, 60)})`;
+  if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `a ${typeof value}`;
 }

@@ -31,7 +31,8 @@ export function connectionSpec(host: InventoryHost, defaults: ConnectionDefaults
   const where = host.location;
   const fail = (key: string, want: string): never => {
     throw new ConfigError([
-      { ...(where ? { location: where } : {}), pointer: '', message: `host '${host.name}': ${key} must be ${want}, got ${JSON.stringify(v[key])}` },
+      // The kind of the value only, never the value: ansible_password may be the one that is wrong.
+      { ...(where ? { location: where } : {}), pointer: '', message: `host '${host.name}': ${key} must be ${want}, got ${describeKind(v[key])}` },
     ]);
   };
   const text = (key: string): string | undefined => {
@@ -72,6 +73,12 @@ function readKind(value: unknown, name: string, fail: (key: string, want: string
   if (value === undefined || value === null) return LOCAL_NAMES.has(name) ? 'local' : 'ssh';
   if (value === 'local' || value === 'ssh') return value;
   return fail('ansible_connection', '"local" or "ssh"');
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
 }
 
 /** `~` and `~/x` are the controller user's home; relative paths belong to the inventory's directory. */

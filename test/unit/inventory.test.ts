@@ -177,7 +177,9 @@ test('connection spec: defaults, implicit local for localhost and 127.0.0.1, exp
 
 test('connection spec: a wrongly typed variable (e.g. from -e) is a ConfigError naming it', (t) => {
   const err = t.throws(() => connectionSpec({ name: 'x', groups: [], vars: { ansible_port: '22' } }, defaults), { instanceOf: ConfigError });
-  t.regex(err!.message, /host 'x': ansible_port must be an integer from 1 to 65535, got "22"/);
+  t.regex(err!.message, /host 'x': ansible_port must be an integer from 1 to 65535, got a string/);
+  const secret = t.throws(() => connectionSpec({ name: 'x', groups: [], vars: { ansible_password: 123456 } }, defaults), { instanceOf: ConfigError });
+  t.is(secret!.message, "<unknown>  /  host 'x': ansible_password must be a non-empty string, got a number", 'the value itself is never shown');
   const kind = t.throws(() => connectionSpec({ name: 'x', groups: [], vars: { ansible_connection: 'winrm' } }, defaults), { instanceOf: ConfigError });
   t.regex(kind!.message, /ansible_connection must be "local" or "ssh"/);
 });

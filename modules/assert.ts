@@ -28,6 +28,7 @@ export interface AssertFacts {
   outcomes: AssertionOutcome[];
 }
 
+/** The `assert` module definition (registered in modules/index.ts). */
 export const assert: ModuleDefinition<AssertParams, AssertFacts> = {
   name: 'assert',
   summary: 'Fail unless every CEL expression holds.',

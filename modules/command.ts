@@ -26,6 +26,7 @@ export interface CommandFacts {
   removesExists?: boolean;
 }
 
+/** The `command` module definition (registered in modules/index.ts). */
 export const command: ModuleDefinition<CommandParams, CommandFacts> = {
   name: 'command',
   summary: 'Run a command (argv without a shell, or a command line run by sh); creates/removes make it idempotent.',

@@ -37,6 +37,7 @@ export interface FileFacts {
 // Larger files are compared by hash only: a diff of megabytes helps nobody.
 const MAX_DIFF_BYTES = 256 * 1024;
 
+/** The `file` module definition (registered in modules/index.ts). */
 export const file: ModuleDefinition<FileParams, FileFacts> = {
   name: 'file',
   summary: 'Manage a file (content, src, template), directory, symbolic link or absence, with mode and owner.',

@@ -13,6 +13,7 @@ import type { ModuleDefinition } from '../runner/types.js';
 
 type SetFactParams = FromSchema<typeof setFactSchema>;
 
+/** The `set_fact` module definition; the executor stores `result.facts` as host variables. */
 export const setFact: ModuleDefinition<SetFactParams, Record<string, never>> = {
   name: 'set_fact',
   summary: 'Set host variables for later tasks.',

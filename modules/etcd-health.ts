@@ -105,13 +105,13 @@ export function planEtcdHealth(params: EtcdHealthParams, facts: EtcdHealthFacts)
   return plan;
 }
 
-/** Endpoints from the parameters, or from the inventory group's addresses. */
-function resolveEndpoints(ctx: ModuleContext, params: EtcdHealthParams): { endpoints: string[]; names: Record<string, string>; error?: string } {
+/** Endpoints from the parameters, or from the inventory group's addresses; names for messages. */
+export function resolveEndpoints(ctx: Pick<ModuleContext, 'vars'>, params: EtcdHealthParams): { endpoints: string[]; names: Record<string, string>; error?: string } {
   const names: Record<string, string> = {};
-  if (params.endpoints) return { endpoints: [...params.endpoints], names };
-  const group = params.group ?? 'etcd';
   const groups = (ctx.vars['groups'] ?? {}) as Record<string, string[] | undefined>;
   const hostvars = (ctx.vars['hostvars'] ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  if (params.endpoints) return { endpoints: [...params.endpoints], names: nameEndpoints(params.endpoints, hostvars) };
+  const group = params.group ?? 'etcd';
   const hosts = groups[group] ?? [];
   if (hosts.length === 0) {
     return { endpoints: [], names, error: `no endpoints: the inventory has no hosts in group "${group}"; give \`endpoints:\` or set \`group:\`` };
@@ -124,6 +124,22 @@ function resolveEndpoints(ctx: ModuleContext, params: EtcdHealthParams): { endpo
     return url;
   });
   return { endpoints, names };
+}
+
+/** Inventory names for explicit endpoints whose host is a host's ansible_host (or its name). */
+function nameEndpoints(endpoints: readonly string[], hostvars: Record<string, Record<string, unknown> | undefined>): Record<string, string> {
+  const byAddress = new Map<string, string>();
+  for (const [host, hv] of Object.entries(hostvars)) {
+    byAddress.set(host, host);
+    if (hv?.['ansible_host'] !== undefined) byAddress.set(String(hv['ansible_host']), host);
+  }
+  const names: Record<string, string> = {};
+  for (const e of endpoints) {
+    const host = URL.canParse(e) ? new URL(e).hostname.replace(/^\[|\]$/g, '') : '';
+    const name = byAddress.get(host);
+    if (name) names[e] = name;
+  }
+  return names;
 }
 
 /** Read the controller-side PEM files for the gateway (paths relative to the playbook). */

@@ -11,7 +11,7 @@ import { buildEtcdctlArgv, parseHealthOutput, parseMemberListJson, parseStatusJs
 import { findDialError, probeEtcdctl } from '../../runner/etcd/probe-etcdctl.js';
 import type { EndpointProbe } from '../../runner/etcd/types.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
-import { etcdHealth, planEtcdHealth } from '../../modules/etcd-health.js';
+import { etcdHealth, planEtcdHealth, resolveEndpoints } from '../../modules/etcd-health.js';
 
 const dir = new URL('../fixtures/facts/etcdctl/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir), 'utf8');
@@ -173,4 +173,17 @@ test('module metadata: read-only, and every docs example validates against the s
   for (const task of tasks) t.true(validate(task['etcd-health']), JSON.stringify(validate.errors));
   t.false(validate({ endpoints: ['10.0.0.1:2379'] }));
   t.false(validate({ method: 'curl' }));
+});
+
+test('default endpoints come from the group\'s ansible_host (IPv6 bracketed); explicit ones get inventory names', (t) => {
+  const vars = { groups: { etcd: ['infra0', 'infra1', 'v6'] }, hostvars: { infra0: { ansible_host: '10.0.0.6' }, infra1: {}, v6: { ansible_host: 'fd00::8' } } };
+  t.deepEqual(resolveEndpoints({ vars }, {}), {
+    endpoints: ['https://10.0.0.6:2379', 'https://infra1:2379', 'https://[fd00::8]:2379'],
+    names: { 'https://10.0.0.6:2379': 'infra0', 'https://infra1:2379': 'infra1', 'https://[fd00::8]:2379': 'v6' },
+  });
+  t.deepEqual(resolveEndpoints({ vars }, { endpoints: ['https://10.0.0.6:12379', 'https://[fd00::8]:2379', 'https://10.9.9.9:2379'] }), {
+    endpoints: ['https://10.0.0.6:12379', 'https://[fd00::8]:2379', 'https://10.9.9.9:2379'],
+    names: { 'https://10.0.0.6:12379': 'infra0', 'https://[fd00::8]:2379': 'v6' },
+  });
+  t.deepEqual(resolveEndpoints({ vars }, { group: 'nope' }), { endpoints: [], names: {}, error: 'no endpoints: the inventory has no hosts in group "nope"; give `endpoints:` or set `group:`' });
 });

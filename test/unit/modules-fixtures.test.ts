@@ -47,7 +47,11 @@ for (const dir of listDirs(FIXTURES)) {
       const ctx = readPlanContext(t, fixture.ctx);
       t.false(fixture.facts !== undefined && fixture.vars !== undefined, 'give facts or vars, not both');
       const facts = fixture.vars !== undefined ? await module.gather(createControllerContext(ctx, fixture.vars as Record<string, unknown>), fixture.params) : fixture.facts ?? {};
+      const factsBefore = JSON.stringify(facts);
       const plan = module.plan(fixture.params, facts, ctx);
+      // plan is pure: same inputs, same plan, and the facts are left as they were.
+      t.is(JSON.stringify(module.plan(fixture.params, facts, ctx)), JSON.stringify(plan), 'plan must be deterministic');
+      t.is(JSON.stringify(facts), factsBefore, 'plan must not modify the facts');
       await assertPlan(t, fixture, plan);
     });
   }

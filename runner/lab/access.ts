@@ -3,7 +3,7 @@
  * checking stays on), the Ansible YAML inventory and the /etc/hosts given to every host.
  */
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { ETCD_GROUP_SIZE, LAB_USER, type LabPaths } from './paths.js';
 import { mustRun, runCommand } from './run.js';
 
@@ -94,6 +94,8 @@ export function renderEtcHosts(hosts: HostEntry[]): string {
 
 /** Write inventory and /etc/hosts for this set of hosts. */
 export async function writeAccessFiles(paths: LabPaths, hosts: HostEntry[]): Promise<void> {
-  await writeFile(paths.inventory, renderInventory(hosts, paths));
+  await writeFile(`${paths.inventory}.tmp`, renderInventory(hosts, paths));
+  await rename(`${paths.inventory}.tmp`, paths.inventory);
+  // Rewritten in place, not renamed: running hosts bind-mount this very inode as /etc/hosts.
   await writeFile(paths.hosts, renderEtcHosts(hosts), { mode: 0o644 });
 }

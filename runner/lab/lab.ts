@@ -142,7 +142,7 @@ export async function labDown(opts: { log?: (line: string) => void; projectRoot?
 
 /** Delete the files the lab wrote; the directory goes too when nothing else is in it. */
 async function removeLabFiles(paths: LabPaths): Promise<void> {
-  const ours = new Set([paths.state, `${paths.state}.tmp`, paths.inventory, paths.key, paths.publicKey, paths.knownHosts, paths.hosts]);
+  const ours = new Set([paths.state, `${paths.state}.tmp`, paths.inventory, `${paths.inventory}.tmp`, `${paths.knownHosts}.tmp`, paths.key, paths.publicKey, paths.knownHosts, paths.hosts]);
   let entries: string[] = [];
   try {
     entries = await readdir(paths.dir);

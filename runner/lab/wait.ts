@@ -2,7 +2,7 @@
  * Waiting for booted hosts to answer SSH, then recording their host keys so every later
  * connection checks them (StrictHostKeyChecking stays on).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HostEntry } from './access.js';
 import { probeLogin, scanHostKeys } from './access.js';
@@ -35,7 +35,9 @@ export async function waitForHosts(hosts: HostEntry[], paths: LabPaths, deadline
   const keys = await Promise.all(hosts.map((h) => waitForHostKeys(h, deadline)));
   const silent = hosts.filter((_, i) => keys[i] === undefined);
   if (silent.length > 0) throw new HostTimeoutError(await describeSilentHosts(silent, paths, 'did not answer SSH'));
-  await writeFile(paths.knownHosts, keys.join(''), { mode: 0o644 });
+  // Atomically: tests and other engineers read it while `lab up` reuses a running lab.
+  await writeFile(`${paths.knownHosts}.tmp`, keys.join(''), { mode: 0o644 });
+  await rename(`${paths.knownHosts}.tmp`, paths.knownHosts);
   const failures = await Promise.all(hosts.map((h) => retryLogin(h, paths, deadline)));
   const refused = hosts.filter((_, i) => failures[i] !== undefined);
   if (refused.length > 0) {

@@ -9,7 +9,7 @@
  */
 import Handlebars from 'handlebars';
 import { TemplateError, type SourceLocation } from './errors.js';
-import { isSecret } from './secret.js';
+import { isSecret, SECRET_MASK } from './secret.js';
 import { formatSuggestion } from './suggest.js';
 import { listTemplateHelpers, registerTemplateHelpers } from './template-helpers.js';
 
@@ -47,11 +47,20 @@ export function renderString(text: string, vars: Readonly<Record<string, unknown
 export function renderText(text: string, vars: Readonly<Record<string, unknown>>, where?: SourceLocation): string {
   if (!text.includes('{{')) return text;
   const template = compileCached(text, where);
+  let out: string;
   try {
-    return template(vars);
+    out = template(vars);
   } catch (err) {
     throw describeRenderError(err, text, vars, where);
   }
+  // A Secret prints as its mask; written into a file that would silently corrupt it.
+  if (out.includes(SECRET_MASK) && !text.includes(SECRET_MASK)) {
+    throw new TemplateError(
+      `a secret value cannot be put into text (it would read ${SECRET_MASK}): pass it alone, as "{{ name }}", to a parameter that takes a secret`,
+      where,
+    );
+  }
+  return out;
 }
 
 /**

@@ -121,6 +121,9 @@ test('#each over an undefined variable is an error, not an empty string', (t) =>
   t.is(renderString('{{#if undefined_flag}}on{{else}}off{{/if}}', vars), 'off', 'if stays lenient: undefined means not set');
 });
 
-test('a Secret never renders as its text', (t) => {
-  t.is(renderString('password={{ token }}', vars), 'password=<secret>');
+test('a Secret is never rendered into text, neither as its value nor as a silent mask', (t) => {
+  const err = t.throws(() => renderString('password={{ token }}', vars, at), { instanceOf: TemplateError });
+  t.is(err!.message, 'playbooks/x.yaml:12:9  a secret value cannot be put into text (it would read <secret>): pass it alone, as "{{ name }}", to a parameter that takes a secret');
+  t.notRegex(err!.message, /s3cr3t/);
+  t.is(renderString('literal <secret> on port {{ port }}', vars), 'literal <secret> on port 2379', 'a mask written in the template itself is left alone');
 });

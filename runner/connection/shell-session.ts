@@ -199,41 +199,30 @@ export class ShellSession {
   }
 
   #wire(password?: PasswordStart): Promise<void> {
-    let starting = password !== undefined;
-    let preamble = '';
-    let prompts = 0;
-    const gate = new Promise<void>((resolve, reject) => {
-      if (!starting) resolve();
+    const gate = password ? new PasswordGate(password, (bytes) => this.#pipes.write(bytes)) : undefined;
+    return new Promise<void>((resolve, reject) => {
+      if (!gate) resolve();
       this.#pipes.onStdout((chunk) => this.#feed(() => this.#parser.pushStdout(chunk)));
       this.#pipes.onStderr((chunk) => {
-        if (!starting || !password) return this.#feed(() => this.#parser.pushStderr(chunk));
-        preamble += chunk.toString('latin1');
-        const readyAt = preamble.indexOf(password.ready);
-        if (readyAt >= 0) {
-          starting = false;
-          resolve();
-          const rest = preamble.slice(readyAt + password.ready.length);
-          if (rest) this.#feed(() => this.#parser.pushStderr(Buffer.from(rest, 'latin1')));
-          return;
-        }
-        const seen = preamble.split(password.prompt).length - 1;
-        if (seen > prompts && seen === 1) this.#pipes.write(Buffer.concat([password.password, Buffer.from('\n')]));
-        if (seen > 1) {
+        if (!gate?.waiting) return this.#feed(() => this.#parser.pushStderr(chunk));
+        const outcome = gate.accept(chunk);
+        if (outcome === 'rejected') {
           this.destroy();
           reject(new ShellClosedError(1, Buffer.alloc(0), Buffer.from('sudo rejected the become password')));
+        } else if (outcome) {
+          resolve();
+          if (outcome.length > 0) this.#feed(() => this.#parser.pushStderr(outcome));
         }
-        prompts = seen;
       });
       this.#pipes.onClose((code) => {
         this.#dead = true;
         const partial = this.#parser.partial();
         const err = new ShellClosedError(code, partial.stdout, partial.stderr);
-        if (starting) reject(err);
+        if (gate?.waiting) reject(err);
         this.#pending?.reject(err);
         this.#pending = undefined;
       });
     });
-    return gate;
   }
 
   #feed(push: () => void): void {
@@ -294,5 +283,39 @@ export class ShellSession {
   destroy(): void {
     this.#dead = true;
     this.#pipes.destroy();
+  }
+}
+
+/**
+ * Watches sudo's stderr until the shell is ready: answers the first password prompt, and
+ * reports a second prompt as a rejected password (sudo asks again after a wrong one).
+ */
+class PasswordGate {
+  waiting = true;
+  #text = '';
+  #answered = false;
+  readonly #start: PasswordStart;
+  readonly #write: (bytes: Uint8Array) => void;
+
+  constructor(start: PasswordStart, write: (bytes: Uint8Array) => void) {
+    this.#start = start;
+    this.#write = write;
+  }
+
+  /** Feed stderr: the bytes after the ready token once ready, 'rejected', or undefined (still waiting). */
+  accept(chunk: Buffer): Buffer | 'rejected' | undefined {
+    this.#text += chunk.toString('latin1');
+    const readyAt = this.#text.indexOf(this.#start.ready);
+    if (readyAt >= 0) {
+      this.waiting = false;
+      return Buffer.from(this.#text.slice(readyAt + this.#start.ready.length), 'latin1');
+    }
+    const prompts = this.#text.split(this.#start.prompt).length - 1;
+    if (prompts > 1) return 'rejected';
+    if (prompts === 1 && !this.#answered) {
+      this.#answered = true;
+      this.#write(Buffer.concat([this.#start.password, Buffer.from('\n')]));
+    }
+    return undefined;
   }
 }

@@ -73,7 +73,7 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
   docs: {
     examples: `- certs:\n    advertise_address: 10.0.0.6\n    server_cert_sans: [10.0.0.6]\n    peer_cert_sans: [10.0.0.6]\n    copy_ca_key: true\n- certs: { profile: etcd-ca, pki_dir: /etc/kubernetes/pki, ca_dir: pki/etcd-ca }\n- certs: { profiles: [etcd-ca, apiserver-etcd-client] }\n`,
     returns: {
-      ca: 'dir (controller), created (the CA is/would be created by this task), subject and not_after of the CA.',
+      ca: 'dir (controller), created (check mode: the CA would be created; after apply: this host\'s task created it, false for the hosts that found it made by another), subject, not_after.',
       certs: 'Per profile: path, serial, sans, not_after, issued (true when (re)issued; serial and not_after of a new cert are filled at apply, null in check mode), reasons.',
     },
     notes: [
@@ -137,29 +137,31 @@ function assemblePlan(parts: Array<[string, FilePlan]>, facts: CertsFacts, opts:
     results[name] = part.result;
   }
   const needsFiles = changes.some((c) => c.kind === 'put');
+  const ca = facts.ca.cert;
   // Only create the CA for a host that needs it: a plan with nothing to put must stay a no-op.
-  if (!facts.ca.cert && needsFiles) changes.unshift(describeCaCreation(facts.ca.dir, opts));
+  const caResult: Record<string, unknown> = { dir: facts.ca.dir, created: !ca && needsFiles, subject: `CN=${ca?.subjectCN ?? 'etcd-ca'}`, not_after: ca?.notAfter ?? null };
+  if (!ca && needsFiles) changes.unshift(describeCaCreation(facts.ca.dir, opts, caResult));
   if (needsFiles) changes.splice(facts.ca.cert ? 0 : 1, 0, ...planDirectories(facts, opts));
   const dropped = wanted.flatMap((w) => w.dropped.map((d) => `${d} (${w.profile})`));
-  const ca = facts.ca.cert;
   return {
     changes,
     diffs,
     ...(changes.length === 0 ? { noop: parts.map(([, p]) => p.kept).join('; ') } : {}),
     ...(dropped.length ? { msg: `dropped SANs that are neither an IP nor a DNS name: ${dropped.join(', ')}` } : {}),
-    result: {
-      ca: { dir: facts.ca.dir, created: !ca && needsFiles, subject: `CN=${ca?.subjectCN ?? 'etcd-ca'}`, not_after: ca?.notAfter ?? null },
-      certs: results,
-    },
+    result: { ca: caResult, certs: results },
   };
 }
 
-function describeCaCreation(dir: string, opts: CertsOptions): Change {
+/** The CA creation step; at apply it records whether this host's task really created it. */
+function describeCaCreation(dir: string, opts: CertsOptions, caResult: Record<string, unknown>): Change {
   return {
     kind: 'call',
     describe: `create etcd CA ${dir}/ca.crt on the controller (RSA ${opts.keySize}, ${opts.caValidityDays} days; once, shared by all hosts)`,
     run: async () => {
-      await ensureCa(dir, { keySize: opts.keySize, validityDays: opts.caValidityDays });
+      const ca = await ensureCa(dir, { keySize: opts.keySize, validityDays: opts.caValidityDays });
+      // Hosts in parallel all plan the creation; only the first one to get the lock creates.
+      caResult.created = ca.created;
+      caResult.not_after = ca.cert.validity.notAfter.toISOString();
     },
   };
 }

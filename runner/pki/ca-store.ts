@@ -33,8 +33,11 @@ export async function readCaDir(dir: string): Promise<CaDirFacts> {
  * The CA in `dir`, created (key size, validity) when absent. Concurrent callers for the same
  * directory wait for one another, so only the first one creates and the rest load its CA.
  */
-export function ensureCa(dir: string, options: { keySize: KeySize; validityDays: number }): Promise<CaMaterial> {
-  return withLock(dir, async () => (await loadCa(dir)) ?? writeNewCa(dir, options));
+export function ensureCa(dir: string, options: { keySize: KeySize; validityDays: number }): Promise<CaMaterial & { created: boolean }> {
+  return withLock(dir, async () => {
+    const existing = await loadCa(dir);
+    return existing ? { ...existing, created: false } : { ...(await writeNewCa(dir, options)), created: true };
+  });
 }
 
 /** Load ca.crt + ca.key from `dir`; undefined when neither exists; throws on a half or bad CA. */

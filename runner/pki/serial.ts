@@ -29,5 +29,7 @@ export function formatSerialHex(serial: bigint): string {
 
 /** NotBefore = start - 5 min, NotAfter = start + days (CA and leaves alike, kubeadm >= 1.31). */
 export function computeValidity(start: Date, days: number): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(start.getTime() - BACKDATE_MS), notAfter: new Date(start.getTime() + days * DAY_MS) };
+  // X.509 times have whole seconds: truncating here keeps the in-memory cert equal to its DER.
+  const t = Math.floor(start.getTime() / 1000) * 1000;
+  return { notBefore: new Date(t - BACKDATE_MS), notAfter: new Date(t + days * DAY_MS) };
 }

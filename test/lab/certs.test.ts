@@ -74,7 +74,8 @@ test.before(async () => {
   const lab = await connectLab(HOST);
   conn = lab.conn;
   params = { node_name: HOST, advertise_address: lab.host.address, server_cert_sans: [lab.host.address], peer_cert_sans: [lab.host.address], pki_dir: PKI, ca_dir: 'etcd-ca', copy_ca_key: true };
-  await run(`pkill -f 'etcd --name quorum-certs-test' ; rm -rf ${DIR} && mkdir -p ${DIR}/bin`);
+  // A previous run that died may have left its etcd: stop it by the pid it recorded.
+  await run(`[ -f ${DIR}/etcd.pid ] && kill $(cat ${DIR}/etcd.pid); rm -rf ${DIR} && mkdir -p ${DIR}/bin`);
   // The hosts are minbase (no openssl); the controller's Debian 12 binary runs on their libssl3.
   await conn.put(OPENSSL, readFileSync('/usr/bin/openssl'), { mode: '0755', sudo: true });
 });

@@ -264,6 +264,8 @@ test('parallel hosts with no CA yet: every plan says "create CA", applied concur
   t.true(plans.every((p) => p.changes[0]!.kind === 'call' && (p.result as { ca: { created: boolean } }).ca.created));
   const outcomes = await Promise.all(plans.map((p) => applyPlan(buildContext(false), p)));
   t.true(outcomes.every((o) => o.failure === undefined));
+  // After apply the registered result tells which host's task really created it: exactly one.
+  t.deepEqual(plans.map((p) => (p.result as { ca: { created: boolean } }).ca.created).filter(Boolean), [true]);
   const caPem = readFileSync(join(work, 'parallel-ca', 'ca.crt'), 'utf8');
   for (const h of hosts) {
     t.is(readFileSync(join(h.params.pki_dir, 'etcd/ca.crt'), 'utf8'), caPem, h.name);

@@ -161,6 +161,7 @@ test('validity: NotBefore 5 minutes before start, NotAfter start + days', (t) =>
   const v = computeValidity(s, 365);
   t.is(v.notBefore.toISOString(), '2025-12-31T23:55:00.000Z');
   t.is(v.notAfter.toISOString(), '2027-01-01T00:00:00.000Z');
+  t.is(computeValidity(new Date('2026-01-01T00:00:00.999Z'), 1).notBefore.toISOString(), '2025-12-31T23:55:00.000Z');
 });
 
 test('inspect: a cert from another CA is not signed by this CA; unreadable key is an error', async (t) => {

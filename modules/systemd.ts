@@ -113,6 +113,11 @@ function findRefusal(params: SystemdParams, unit: SystemdUnitState, name: string
     return `unit ${name} not found on the host (LoadState=not-found): install the package that provides it, or give its content with \`unit:\``;
   }
   if (params.masked === true && wantsUnit) return `${name}: masked: true contradicts state: ${params.state ?? ''}${params.enabled ? ' / enabled: true' : ''}; drop one of them`;
+  // systemctl mask replaces /etc/systemd/system/NAME with a /dev/null link and refuses when a
+  // real unit file sits there ("already exists"): say so before anything runs.
+  if (params.masked === true && unit.unitFileState !== 'masked' && (params.unit !== undefined || unit.fragmentPath === `${UNIT_DIR}/${name}`)) {
+    return `cannot mask ${name}: its unit file is ${UNIT_DIR}/${name}, where the mask link must go; remove that file (and \`unit:\`) first`;
+  }
   if (params.masked !== false && unit.unitFileState === 'masked' && wantsUnit) {
     return `unit ${name} is masked: add \`masked: false\` to unmask it before starting or enabling it`;
   }

@@ -128,6 +128,21 @@ test.serial('enable, then stop: each once', async (t) => {
   t.deepEqual((await runModule(conn, systemd, { name: UNIT, state: 'stopped' as const, enabled: false })).plan.changes, []);
 });
 
+test.serial('unmask then mask a packaged unit (Debian etcd.service, masked by the lab), each once', async (t) => {
+  try {
+    const unmask = await runModule(conn, systemd, { name: 'etcd', masked: false });
+    t.deepEqual(describes(unmask.plan), ['unmask etcd.service']);
+    t.not(await sh(conn, 'systemctl show -p UnitFileState --value etcd'), 'masked');
+    t.deepEqual((await runModule(conn, systemd, { name: 'etcd', masked: false })).plan.changes, []);
+    const mask = await runModule(conn, systemd, { name: 'etcd', masked: true, state: 'stopped' as const });
+    t.deepEqual(describes(mask.plan), ['mask etcd.service']);
+    t.is(await sh(conn, 'systemctl show -p UnitFileState --value etcd'), 'masked');
+    t.deepEqual((await runModule(conn, systemd, { name: 'etcd', masked: true, state: 'stopped' as const })).plan.changes, []);
+  } finally {
+    await conn.exec('systemctl mask etcd.service', { sudo: true });
+  }
+});
+
 test.serial('a unit that does not exist fails with a clear message', async (t) => {
   const { plan } = await runModule(conn, systemd, { name: 'quorum-test-no-such-unit', state: 'started' as const });
   t.is(plan.failed, 'unit quorum-test-no-such-unit.service not found on the host (LoadState=not-found): install the package that provides it, or give its content with `unit:`');

@@ -122,3 +122,9 @@ test('mask stops a running unit first; a masked unit refuses to start until unma
   t.deepEqual(describes(planSystemd({ name: 'etcd', masked: false, state: 'started' }, facts('masked'))), ['unmask etcd.service', 'start etcd.service']);
   t.regex(planSystemd({ name: 'etcd', masked: true, state: 'started' }, facts('masked')).failed ?? '', /masked: true contradicts state: started/);
 });
+
+test('masking a unit whose file is in /etc/systemd/system is refused before systemctl fails', (t) => {
+  // Observed: `systemctl mask` there fails with "File /etc/systemd/system/X already exists."
+  t.is(planSystemd({ name: 'quorum-cap-act', masked: true }, facts('disabled-inactive')).failed, 'cannot mask quorum-cap-act.service: its unit file is /etc/systemd/system/quorum-cap-act.service, where the mask link must go; remove that file (and `unit:`) first');
+  t.regex(planSystemd({ name: 'ssh', masked: true, unit: 'x' }, facts('enabled-running', { unitFile: { path: 'p' } })).failed ?? '', /^cannot mask ssh.service/);
+});

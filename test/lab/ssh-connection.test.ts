@@ -114,7 +114,10 @@ test('a timeout returns 124, kills the command on the host, and the next command
   t.true(r.timedOut);
   t.is(r.stdout.toString(), 'started\n');
   // Bracket the first digit so the search does not find its own command line.
-  const left = await conn.exec(`cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' | grep -c 'sleep [${tag[0]}]${tag.slice(1)}' || true`);
+  const asRoot = await conn.exec(`sleep ${tag}`, { sudo: true, timeoutMs: 1000 });
+  t.true(asRoot.timedOut);
+  t.is((await conn.exec('id -u', { sudo: true })).stdout.toString(), '0\n');
+  const left = await conn.exec(`cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' | grep -c 'sleep [${tag[0]}]${tag.slice(1)}' || true`, { sudo: true });
   t.is(left.stdout.toString(), '0\n');
 });
 

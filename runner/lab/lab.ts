@@ -7,8 +7,9 @@ import { connect } from 'node:net';
 import { ensureLabKey, writeAccessFiles, type HostEntry } from './access.js';
 import { bootHost, stopHost } from './boot.js';
 import { createBridge, createHostNetwork, listLabNamespaces, removeBridge, removeHostNetwork } from './network.js';
-import { BRIDGE, BRIDGE_ADDRESS, ETCD_GROUP_SIZE, LAB_USER, MAX_HOSTS, ROOTFS_DIR, hostAddress, hostName, labPaths, type LabPaths } from './paths.js';
+import { BRIDGE, BRIDGE_ADDRESS, ETCD_GROUP_SIZE, LAB_USER, MAX_HOSTS, ROOTFS_DIR, findProjectRoot, hostAddress, hostName, labPaths, type LabPaths } from './paths.js';
 import { raiseKernelLimits } from './kernel.js';
+import { assertNoOtherOwner, claimLab, releaseLab } from './owner.js';
 import { ensureRootfs } from './rootfs.js';
 import { assertRoot, assertTools } from './run.js';
 import { findStrayHostProcesses } from './stray.js';
@@ -53,8 +54,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) throw new Error(`lab: --hosts must be an integer from 1 to ${MAX_HOSTS}, got ${count}`);
   assertRoot();
   assertTools();
-  const paths = labPaths(opts.projectRoot);
+  const root = opts.projectRoot ?? findProjectRoot();
+  await assertNoOtherOwner(root, 'start a lab');
+  const paths = labPaths(root);
   await mkdir(paths.dir, { recursive: true });
+  await claimLab(root);
   const previous = await readLabState(paths);
   const wanted: HostEntry[] = Array.from({ length: count }, (_, i) => ({ name: hostName(i), address: hostAddress(i) }));
   const alive = new Map<string, LabHostState>();
@@ -129,7 +133,9 @@ async function stopHosts(hosts: { name: string; pid: number }[], log: (line: str
 export async function labDown(opts: { log?: (line: string) => void; projectRoot?: string } = {}): Promise<void> {
   const log = opts.log ?? logToStderr;
   assertRoot();
-  const paths = labPaths(opts.projectRoot);
+  const root = opts.projectRoot ?? findProjectRoot();
+  await assertNoOtherOwner(root, 'take the lab down');
+  const paths = labPaths(root);
   const state = await readLabState(paths).catch(() => undefined);
   const hosts = new Map<string, number>((state?.hosts ?? []).map((h) => [h.name, h.pid]));
   for (const stray of await findStrayHostProcesses(ROOTFS_DIR)) hosts.set(stray.name, stray.pid);
@@ -137,6 +143,7 @@ export async function labDown(opts: { log?: (line: string) => void; projectRoot?
   for (const ns of await listLabNamespaces()) await removeHostNetwork(ns);
   await removeBridge();
   await removeLabFiles(paths);
+  await releaseLab(root);
   log('lab removed');
 }
 

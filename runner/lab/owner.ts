@@ -1,0 +1,39 @@
+/**
+ * One lab per machine: the bridge, the host names and the addresses are machine-wide, so a
+ * second checkout (a CI clone next to a developer's tree) must not boot over, or tear down,
+ * a lab that another checkout owns. The owner is recorded under /run (gone after a reboot,
+ * like the lab itself).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const OWNER_FILE = process.env.QUORUM_LAB_OWNER_FILE ?? '/run/quorum-lab/owner';
+
+/** The project root that owns the running lab, if another one does and its lab still exists. */
+export async function findOtherOwner(projectRoot: string): Promise<string | undefined> {
+  const owner = (await readFile(OWNER_FILE, 'utf8').catch(() => '')).trim();
+  if (owner === '' || owner === projectRoot) return undefined;
+  // An owner whose state file is gone has already taken its lab down (or lost it): not a claim.
+  return existsSync(join(owner, '.lab', 'state.json')) ? owner : undefined;
+}
+
+/** Throw when another checkout owns the machine's lab. */
+export async function assertNoOtherOwner(projectRoot: string, action: string): Promise<void> {
+  const other = await findOtherOwner(projectRoot);
+  if (other) {
+    throw new Error(`lab: cannot ${action}: the lab on this machine belongs to ${other} (bridge, host names and addresses are machine-wide); run \`lab down\` there first`);
+  }
+}
+
+/** Record this checkout as the lab's owner. */
+export async function claimLab(projectRoot: string): Promise<void> {
+  await mkdir(join(OWNER_FILE, '..'), { recursive: true });
+  await writeFile(OWNER_FILE, `${projectRoot}\n`);
+}
+
+/** Forget the owner (after `lab down`). */
+export async function releaseLab(projectRoot: string): Promise<void> {
+  const owner = (await readFile(OWNER_FILE, 'utf8').catch(() => '')).trim();
+  if (owner === projectRoot || owner === '') await rm(OWNER_FILE, { force: true });
+}

@@ -46,6 +46,7 @@ interface Script {
   used: number;
 }
 
+/** A scripted, recording Connection; see the file comment for an example. */
 export class FakeConnection implements Connection {
   readonly host: string;
   /** Every exec/put/get/close, in order. */

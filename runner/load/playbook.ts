@@ -9,11 +9,12 @@ import type { Playbook, Play, TaskItem, TaskNode, TaskKeywords, BlockNode } from
 import { getModule, modules } from '../../modules/index.js';
 import { registerSchema, sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion, didYouMean } from '../suggest.js';
-import { loadYamlFile, type YamlSource } from './yaml.js';
+import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
 
 const PLAYBOOK_SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/playbook.schema.json', import.meta.url), 'utf8'));
 registerSchema(PLAYBOOK_SCHEMA);
 const TASK_LIST_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/taskList` };
+const VARS_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/vars` };
 
 /** Keywords a task may carry besides its module key (the schema lists their types). */
 const TASK_KEYWORDS = Object.keys(PLAYBOOK_SCHEMA.$defs.task.properties as object);
@@ -95,7 +96,7 @@ function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, 
   const vars: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(isMapping(raw.vars) ? raw.vars : {})) {
     vars[k] = v;
-    origins.set(k, { source, pointer: `${pointer}/vars/${k}` });
+    origins.set(k, { source, pointer: `${pointer}/vars${encodePointer([k])}` });
   }
   mergeVarsFiles(raw.vars_files, `${pointer}/vars_files`, source, loader, vars, origins);
   for (const [k, v] of Object.entries(extraVars)) {
@@ -143,9 +144,10 @@ function mergeVarsFiles(value: unknown, pointer: string, source: YamlSource, loa
       loader.problems.push({ location: loaded.locate(''), pointer: '', message: 'a vars file must be a mapping of variable names to values' });
       continue;
     }
+    loader.problems.push(...validateAgainst(VARS_SCHEMA, loaded.value, loaded, '', { skipTemplates: false }));
     for (const [k, v] of Object.entries(loaded.value)) {
       vars[k] = v;
-      origins.set(k, { source: loaded, pointer: `/${k}` });
+      origins.set(k, { source: loaded, pointer: encodePointer([k]) });
     }
   }
 }

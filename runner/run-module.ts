@@ -8,7 +8,7 @@ import type { FactCache } from './types.js';
 import type { TaskNode } from './playbook.js';
 import { applyPlan, type ApplyOutcome } from './apply.js';
 import { validateModuleArgs } from './module-args.js';
-import { renderString } from './template.js';
+import { renderText } from './template.js';
 import { RunnerError, UnreachableError, formatLocation } from './errors.js';
 
 export interface Invocation {
@@ -52,7 +52,7 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     vars: inv.vars,
     checkMode: inv.check,
     playbookDir: inv.playbookDir,
-    render: (template, sourceName) => String(renderString(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined)),
+    render: (template, sourceName) => renderText(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined),
     ...(inv.signal ? { signal: inv.signal } : {}),
   };
 

@@ -209,6 +209,15 @@ function buildTask(raw: Record<string, unknown>, source: YamlSource, pointer: st
   return [task];
 }
 
+/** Ansible task keys people carry over, with what to write here instead. */
+const TASK_HINTS: Record<string, string> = {
+  args: 'put the arguments under the module key, e.g. `command: { argv: [ls] }`',
+  action: 'write the module as the key, e.g. `debug: { msg: hi }`',
+  local_action: 'write the module as the key and add `delegate_to: localhost`',
+  include_tasks: 'tasks files are imported statically: use import_tasks',
+  with_items: 'use loop',
+};
+
 /** The keys that say what the task does; unknown keys are reported here with a suggestion. */
 function findActions(raw: Record<string, unknown>, source: YamlSource, pointer: string, problems: ConfigProblem[]): string[] {
   const actions: string[] = [];
@@ -217,11 +226,12 @@ function findActions(raw: Record<string, unknown>, source: YamlSource, pointer: 
     if (key === 'block' || key === 'import_tasks' || key === 'meta' || getModule(key)) actions.push(key);
     else if (!TASK_KEYWORDS.includes(key)) unknown.push(key);
   }
+  const actionNames = [...modules.keys(), 'block', 'import_tasks', 'meta'];
   for (const key of unknown) {
     const keyword = didYouMean(key, TASK_KEYWORDS.filter((k) => !STRUCTURE.has(k)));
-    const module = didYouMean(key, [...modules.keys(), 'block', 'import_tasks', 'meta']);
-    const isModule = module !== undefined || (keyword === undefined && actions.length === 0);
-    const message = isModule ? `unknown module '${key}'${formatSuggestion(key, [...modules.keys(), 'block', 'import_tasks', 'meta'])}` : `unknown keyword '${key}'${formatSuggestion(key, TASK_KEYWORDS)}`;
+    const isModule = didYouMean(key, actionNames) !== undefined || (keyword === undefined && actions.length === 0);
+    const message = TASK_HINTS[key] ? `unknown keyword '${key}': ${TASK_HINTS[key]}`
+      : isModule ? `unknown module '${key}'${formatSuggestion(key, actionNames)}` : `unknown keyword '${key}'${formatSuggestion(key, TASK_KEYWORDS)}`;
     problems.push(keyProblem(source, pointer, key, message));
   }
   if (actions.length === 0 && unknown.length === 0) {

@@ -17,6 +17,8 @@ import { validateAgainst } from '../../runner/validate.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
 import { certs, type CertsParams } from '../../modules/certs.js';
 import { createCa, issueLeaf } from '../../runner/pki/issue.js';
+import { writeFileSync } from 'node:fs';
+import { runEngine, total, PROJECT_DIR } from '../helpers/quorum.js';
 import { resolveWantedLeaf } from '../../runner/pki/check.js';
 
 const HOST = 'infra4';
@@ -175,4 +177,54 @@ test.serial('second run: no changes; a wrong mode is fixed alone; a new SAN reis
   t.regex(await sh(`${OPENSSL} x509 -noout -ext subjectAltName -in ${PKI}/etcd/server.crt`), /IP Address:10\.213\.0\.99/);
   t.not(await sh(`${OPENSSL} x509 -noout -serial -in ${PKI}/etcd/server.crt`), serialBefore);
   t.deepEqual(describes((await runCerts(wider, true)).plan), []);
+});
+
+test.serial('through the engine on two spare hosts in parallel: --check touches nothing, apply shares one CA, re-run changes nothing', async (t) => {
+  const playbookFile = join(playbookDir, 'certs.yaml');
+  writeFileSync(playbookFile, [
+    '- hosts: spare',
+    '  become: true',
+    '  gather_facts: false',
+    '  tasks:',
+    '    - name: etcd pki',
+    '      certs:',
+    '        ca_dir: engine-ca',
+    `        pki_dir: ${DIR}/engine`,
+    '        advertise_address: "{{ ansible_host }}"',
+    '        server_cert_sans: ["{{ ansible_host }}"]',
+    '      register: pki',
+    '',
+  ].join('\n'));
+  const options = { playbookFile, inventoryFile: join(PROJECT_DIR, '.lab/inventory.yaml'), limit: 'infra4:infra5' };
+  const check = await runEngine({ ...options, check: true });
+  t.is(total(check.summary, 'changed'), 2);
+  t.is(total(check.summary, 'failed'), 0);
+  t.false(existsSync(join(playbookDir, 'engine-ca')));
+
+  const applied = await runEngine(options);
+  t.is(total(applied.summary, 'changed'), 2);
+  const results = applied.results('etcd pki');
+  t.deepEqual(results.map((r) => r.host).sort(), ['infra4', 'infra5']);
+  const created = results.map((r) => (r.result as { ca: { created: boolean } }).ca.created);
+  t.deepEqual(created.filter(Boolean), [true]); // one host created the CA, the other found it
+  for (const r of results) {
+    const server = (r.result as { certs: Record<string, { serial: string; issued: boolean }> }).certs['etcd-server']!;
+    t.true(server.issued);
+    t.regex(server.serial, /^\d+$/);
+  }
+  t.false(JSON.stringify(applied.events).includes('PRIVATE KEY'));
+
+  const again = await runEngine(options);
+  t.is(total(again.summary, 'changed'), 0);
+  t.is(total(again.summary, 'ok'), 2);
+  const other = await connectLab('infra5');
+  try {
+    const caOn5 = (await other.conn.get(`${DIR}/engine/etcd/ca.crt`, { sudo: true })).toString();
+    t.is(caOn5, (await conn.get(`${DIR}/engine/etcd/ca.crt`, { sudo: true })).toString());
+    t.is(caOn5, readFileSync(join(playbookDir, 'engine-ca', 'ca.crt'), 'utf8'));
+    await other.conn.exec(`rm -rf ${DIR}`, { sudo: true });
+  } finally {
+    await other.conn.close();
+  }
+  await run(`rm -rf ${DIR}/engine`);
 });

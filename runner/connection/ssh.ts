@@ -61,6 +61,8 @@ export class SshConnection implements Connection {
     let session: ShellSession;
     try {
       session = await (lane.session ??= this.#startShell(lane.root));
+      // A shell that ended between commands (a background job killed it) is replaced, not blamed.
+      if (!session.alive) session = await (lane.session = this.#startShell(lane.root));
     } catch (err) {
       lane.session = undefined;
       // sudo refusing to start a shell is the command's failure, as with `sudo -n sh -c` locally.

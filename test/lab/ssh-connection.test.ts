@@ -94,6 +94,10 @@ test('non-zero exits are results, and exit/cd do not end or change the shell', a
   t.is((await conn.exec('no-such-command-quorum')).exitCode, 127);
   t.is((await conn.exec(`sh -c 'kill -9 $$'`)).exitCode, 137);
   t.is((await conn.exec('cd / && set -e && false')).exitCode, 1);
+  // Killing the shell itself ends only that command; the next one gets a new shell.
+  const killed = await conn.exec('echo last words; kill -9 $$');
+  t.is(killed.exitCode, 255);
+  t.is(killed.stdout.toString(), 'last words\n');
   const pwd = await conn.exec('pwd');
   t.is(pwd.stdout.toString(), '/home/ubuntu\n');
   const opts = await conn.exec(['sh', '-c', 'printf "%s %s" "$PWD" "$GREETING"'], { cwd: '/etc', env: { GREETING: "it's me" } });

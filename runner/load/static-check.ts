@@ -61,14 +61,15 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
   const place: Place = { source: checker.sources?.files.get(item.location.file), fallback: item.location };
   const kw = item.keywords;
   const scope = new Set([...outer, ...Object.keys(kw.vars ?? {})]);
-  if (kw.loop !== undefined) checkValue(kw.loop, `${item.pointer}/loop`, scope, place, checker);
   if (kw.loop !== undefined) {
+    // The loop variable exists for everything in the task except the loop itself.
+    checkValue(kw.loop, `${item.pointer}/loop`, scope, place, checker);
     scope.add(kw.loop_control?.loop_var ?? 'item');
     if (kw.loop_control?.index_var) scope.add(kw.loop_control.index_var);
   }
   if (item.name !== undefined) checkValue(item.name, `${item.pointer}/name`, scope, place, checker);
   for (const [name, value] of Object.entries(kw.vars ?? {})) checkValue(value, `${item.pointer}/vars${encodePointer([name])}`, scope, place, checker);
-  for (const key of ['delegate_to'] as const) if (kw[key] !== undefined) checkValue(kw[key], `${item.pointer}/${key}`, scope, place, checker);
+  if (kw.delegate_to !== undefined) checkValue(kw.delegate_to, `${item.pointer}/delegate_to`, scope, place, checker);
   if (kw.loop_control?.label !== undefined) checkValue(kw.loop_control.label, `${item.pointer}/loop_control/label`, scope, place, checker);
   // The file's own value, not the normalized list, so pointers match what the user wrote.
   for (const key of CEL_KEYWORDS) checkConditions(readAt(place, `${item.pointer}/${key}`) ?? kw[key], `${item.pointer}/${key}`, key, scope, place, checker);

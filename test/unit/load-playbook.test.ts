@@ -164,3 +164,9 @@ test('didYouMean: transpositions and typos within a length-dependent distance', 
   t.is(didYouMean('Ab', ['ab', 'cd']), 'ab', 'but a case change is found');
   t.is(didYouMean('when', ['when']), undefined, 'an exact match is not a suggestion');
 });
+
+test('static check: names bound by each blocks, block params, CEL macros, register and set_fact are defined', (t) => {
+  const pb = loadPlaybook(join(dir, 'scopes.yaml'));
+  t.is(pb.plays[0]!.tasks.length, 5);
+  t.deepEqual(staticCheck(pb, new Set()), []);
+});

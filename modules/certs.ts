@@ -83,6 +83,9 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
       'Extra SANs that are neither an IP nor a DNS name are dropped with a warning, as kubeadm does.',
       'A leaf whose key size differs from key_size is reissued; a different validity_days alone does not reissue.',
       'Several quorum processes creating the same CA at once are not coordinated beyond an exclusive link of each file.',
+      'gather reads the host\'s key files (with become) to check each key matches its cert; only a hash of the public modulus is kept, never the key.',
+      'An etcd/ca.key already on a host is left alone when copy_ca_key is false (it is neither checked nor removed).',
+      'owner/group are compared by name (stat %U/%G): give names, not numeric ids, or every run will chown.',
     ],
   },
   async gather(ctx, params) {

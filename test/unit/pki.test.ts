@@ -65,6 +65,8 @@ test('CA: CN etcd-ca, SAN DNS etcd-ca, critical KU with keyCertSign, critical CA
   t.is(openssl(['rsa', '-noout', '-modulus'], keyPem), openssl(['x509', '-noout', '-modulus'], ca.certPem));
 });
 
+// openssl prints a 4-byte IP SAN dotted and a 16-byte one in colon form: the texts below also
+// prove kubeadm's encoding (IPv4 as 4 bytes, IPv6 as 16).
 const expectations = {
   'etcd-server': { cn: 'infra0', eku: 'TLS Web Server Authentication, TLS Web Client Authentication', san: 'DNS:etcd.example.com, DNS:infra0, DNS:localhost, IP Address:10.0.0.6, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1' },
   'etcd-peer': { cn: 'infra0', eku: 'TLS Web Server Authentication, TLS Web Client Authentication', san: 'DNS:infra0, DNS:localhost, IP Address:10.0.0.6, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:FD00:0:0:0:0:0:0:6' },

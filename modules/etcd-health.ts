@@ -83,7 +83,8 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
     const options = { binary: params.etcdctl, cacert: params.cacert, cert: params.cert, key: params.key, timeoutSeconds };
     try {
       // Direct execs, not cached facts: health is live state and retries must see it change.
-      const probes = await Promise.all(endpoints.map((e) => probeEtcdctl(ctx.conn, e, options, ctx.become)));
+      // As root, like facts: the client keys (kubeadm's peer.key) are root-only 0600 files.
+      const probes = await Promise.all(endpoints.map((e) => probeEtcdctl(ctx.conn, e, options, true)));
       return { probes, names };
     } catch (err) {
       if (err instanceof EtcdctlMissingError) return { probes: [], names, error: err.message };

@@ -20,13 +20,14 @@ import { parseYamlText } from '../../runner/load/yaml.js';
 import { systemd } from '../../modules/systemd.js';
 import { etcdHealth } from '../../modules/etcd-health.js';
 import { kubeadmPhase } from '../../modules/kubeadm-phase.js';
+import { runEngine } from '../helpers/quorum.js';
 
 const HOSTS = ['infra3', 'infra4', 'infra5'];
 const UNIT = 'quorum-test-etcd';
 const PKI = '/etc/quorum-test-etcd/pki';
 const DATA = '/var/lib/quorum-test-etcd';
 
-interface LabState { keyFile: string; knownHostsFile: string; user: string; hosts: Array<{ name: string; address: string }> }
+interface LabState { inventory: string; keyFile: string; knownHostsFile: string; user: string; hosts: Array<{ name: string; address: string }> }
 const stateFile = new URL('../../.lab/state.json', import.meta.url);
 if (!existsSync(stateFile)) throw new Error('the lab is not up: run `node --import=tsx runner/cli.ts lab up` first');
 const lab = JSON.parse(readFileSync(stateFile, 'utf8')) as LabState;
@@ -178,6 +179,41 @@ test.serial('second run of systemd changes nothing, check mode plans nothing', a
   t.is((check.plan.result as any).healthy, true, 'etcd-health is read-only and runs in check mode');
 });
 
+/** A playbook on infra3 that waits for the cluster with retries/until, run by the real engine. */
+async function runHealthPlaybook(check: boolean) {
+  const file = join(certDir, 'health.yaml');
+  writeFileSync(file, [
+    '- hosts: infra3',
+    '  gather_facts: false',
+    '  become: true',
+    '  tasks:',
+    '    - name: wait for etcd',
+    '      etcd-health:',
+    `        endpoints: [${HOSTS.map(endpoint).join(', ')}]`,
+    `        cacert: ${PKI}/ca.crt`,
+    `        cert: ${PKI}/member.crt`,
+    `        key: ${PKI}/member.key`,
+    '        timeout: 3',
+    '      register: health',
+    '      retries: 3',
+    '      delay: 1',
+    '      until: health.healthy',
+    '',
+  ].join('\n'));
+  const run = await runEngine({ playbookFile: file, inventoryFile: lab.inventory, check });
+  return run.results('wait for etcd', 'infra3');
+}
+
+test.serial('through the engine: retries/until on the registered result, in check mode too', async (t) => {
+  for (const check of [false, true]) {
+    const [result] = await runHealthPlaybook(check);
+    t.is(result?.status, 'ok', JSON.stringify(result));
+    t.is(result?.result?.['healthy'], true);
+    t.deepEqual((result?.result?.['endpoints'] as Array<{ name: string }>).map((e) => e.name), HOSTS, 'endpoints named after inventory hosts');
+    t.deepEqual(result?.changes, []);
+  }
+});
+
 test.serial('one member stopped: degraded, quorum kept, the member named; etcdctl agrees', async (t) => {
   const stop = await runModule(conns.get('infra5')!, systemd, { name: UNIT, state: 'stopped' as const });
   t.deepEqual(stop.plan.changes.map((c) => c.describe), [`stop ${UNIT}.service`]);
@@ -192,6 +228,9 @@ test.serial('one member stopped: degraded, quorum kept, the member named; etcdct
   const own = await etcdctlOwn('endpoint health');
   t.is(own.rc, 1);
   t.regex(own.out, new RegExp(`${endpoint('infra5').replace(/\./g, '\\.')} is unhealthy`));
+  const [viaEngine] = await runHealthPlaybook(false);
+  t.is(viaEngine?.status, 'failed');
+  t.true(String(viaEngine?.result?.['msg']).startsWith(prefix), JSON.stringify(viaEngine?.result?.['msg']));
   const gateway = await runModule(conns.get('infra3')!, etcdHealth, gatewayParams, { playbookDir: certDir });
   t.is(gateway.plan.failed, `degraded, quorum kept: infra5 (${endpoint('infra5')}) unhealthy: connection refused`);
 });

@@ -1,6 +1,12 @@
 /**
  * Load a playbook: YAML with positions -> schema -> the AST of runner/playbook.ts. Every problem
  * of every file (imports and vars_files included) is collected and thrown as one ConfigError.
+ *
+ * Where Ansible leaves a choice, we decided: variables are play vars < vars_files (in order) <
+ * extra vars, all merged into `Play.vars`; `import_tasks` is static, paths relative to the file
+ * that names it, and an import with keywords (when, tags, vars...) becomes a block carrying them;
+ * pre_tasks / post_tasks are joined to tasks with a `meta: flush_handlers` between sections;
+ * a notify naming no handler or listen topic of the play is an error (Ansible's too).
  */
 import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { readFileSync } from 'node:fs';

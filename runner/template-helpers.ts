@@ -18,8 +18,23 @@ type HelperOptions = Handlebars.HelperOptions;
 
 /** Register every helper on a handlebars instance (runner/template.ts owns the only one). */
 export function registerTemplateHelpers(hb: typeof Handlebars): void {
-  for (const [name, helper] of Object.entries(HELPERS)) hb.registerHelper(name, helper);
+  for (const [name, helper] of Object.entries(HELPERS)) hb.registerHelper(name, withPosition(helper));
   makeEachStrict(hb);
+}
+
+type Position = { loc?: { start: { line: number; column: number } } };
+
+/** Errors from a helper carry the position of the call, as handlebars' own errors do. */
+function withPosition(helper: (...args: any[]) => unknown): (...args: any[]) => unknown {
+  return function positioned(this: unknown, ...args: unknown[]) {
+    try {
+      return helper.apply(this, args);
+    } catch (err) {
+      const loc = (args[args.length - 1] as Position | undefined)?.loc;
+      if (loc && err instanceof Error && !('lineNumber' in err)) Object.assign(err, { lineNumber: loc.start.line, column: loc.start.column });
+      throw err;
+    }
+  };
 }
 
 /**
@@ -32,7 +47,7 @@ function makeEachStrict(hb: typeof Handlebars): void {
   const each = hb.helpers.each as (this: unknown, context: unknown, options: HelperOptions) => unknown;
   hb.registerHelper('each', function strictEach(this: unknown, context: unknown, options: HelperOptions) {
     if (context === undefined) {
-      const loc = (options as HelperOptions & { loc?: { start: { line: number; column: number } } }).loc;
+      const loc = (options as HelperOptions & Position).loc;
       throw Object.assign(new Error('#each over an undefined value (a misspelt variable?)'), { lineNumber: loc?.start.line, column: loc?.start.column });
     }
     return each.call(this, context, options);
@@ -111,6 +126,11 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
   lower: (value: unknown) => requireString('lower', value).toLowerCase(),
   /** replace TEXT OLD NEW: every occurrence of OLD (a plain string, not a regex). */
   replace: (text: unknown, from: unknown, to: unknown) => requireString('replace', text).split(requireString('replace', from)).join(requireString('replace', to)),
+  /** url_host ADDRESS: the address as the host part of a URL (an IPv6 address in brackets). */
+  url_host(value: unknown) {
+    const address = requireString('url_host', value);
+    return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+  },
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,
 };

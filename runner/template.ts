@@ -5,7 +5,8 @@
  * `{{ hostvars.infra0.ansible_host }}`: all are handlebars paths. Index a list with
  * `{{ groups.etcd.[0] }}` and reach names with dots with `{{ hostvars.[10.0.0.6] }}`.
  *
- * A value that is exactly one `{{ path }}` keeps its type (a list stays a list), as in Ansible.
+ * A value that is exactly one `{{ path }}` or one `{{ helper args }}` keeps its type (a list
+ * stays a list, `{{ eq a b }}` is a boolean), as Ansible's native types do.
  */
 import Handlebars from 'handlebars';
 import { TemplateError, type SourceLocation } from './errors.js';
@@ -17,6 +18,10 @@ type Compiled = Handlebars.TemplateDelegate;
 
 const hb = Handlebars.create();
 registerTemplateHelpers(hb);
+hb.registerHelper('__capture', (value: unknown, options: Handlebars.HelperOptions) => {
+  (options.data as { capture: { value?: unknown } }).capture.value = value;
+  return '';
+});
 
 /** Compiled templates by source text; bounded so a long run cannot grow it without end. */
 const cache = new Map<string, Compiled>();
@@ -24,12 +29,16 @@ const CACHE_LIMIT = 5000;
 
 /** `{{ path }}` and nothing else: identifier segments joined by `.` or `/`, `[literal]` allowed. */
 const SINGLE_PATH = /^\s*\{\{\s*((?:[\w$-]+|\[[^\]]*\])(?:[./](?:[\w$-]+|\[[^\]]*\]))*)\s*\}\}\s*$/;
+/** `{{ helper args }}` and nothing else: its result keeps its type too (`{{ eq a b }}` is a boolean). */
+const SINGLE_CALL = /^\s*\{\{\s*([A-Za-z_][\w-]*)\s+([^{}]+?)\s*\}\}\s*$/;
+/** Block helpers and handlebars internals: never called inline for a value. */
+const NOT_VALUE_HELPERS = new Set(['if', 'unless', 'each', 'with', 'log', 'helperMissing', 'blockHelperMissing']);
 /** Names handlebars treats as literals or keywords, not variables. */
 const NOT_PATHS = new Set(['true', 'false', 'null', 'undefined', 'this', 'else']);
 
 /**
- * Render one string. A string that is exactly `{{ path }}` returns the raw value (list, number,
- * object, Secret); any other string renders to a string.
+ * Render one string. A string that is exactly `{{ path }}` or `{{ helper args }}` returns the
+ * raw value (list, number, boolean, object, Secret); any other string renders to a string.
  * @param where where the string was written, for errors (`file:line:col  undefined variable ...`)
  * @throws TemplateError on an undefined variable, unknown helper or bad syntax
  */
@@ -37,7 +46,24 @@ export function renderString(text: string, vars: Readonly<Record<string, unknown
   if (!text.includes('{{')) return text;
   const single = SINGLE_PATH.exec(text);
   if (single && !NOT_PATHS.has(single[1]!) && !/^\d/.test(single[1]!)) return lookupPath(single[1]!, vars, text, where);
+  const call = SINGLE_CALL.exec(text);
+  if (call && hb.helpers[call[1]!] && !NOT_VALUE_HELPERS.has(call[1]!)) return callHelper(call[1]!, call[2]!, text, vars, where);
   return renderText(text, vars, where);
+}
+
+/**
+ * The raw result of a lone helper call: the call is made a subexpression of `__capture`,
+ * which keeps the value aside. On any error the original text is rendered again, so the
+ * message and column are those of what the user wrote.
+ */
+function callHelper(name: string, args: string, text: string, vars: Readonly<Record<string, unknown>>, where?: SourceLocation): unknown {
+  const box: { value?: unknown } = {};
+  try {
+    compileCached(`{{__capture (${name} ${args})}}`, where)(vars, { data: { capture: box } });
+  } catch {
+    return renderText(text, vars, where);
+  }
+  return box.value;
 }
 
 /**

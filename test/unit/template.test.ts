@@ -81,14 +81,35 @@ test('helpers: join, default (strict-safe), upper/lower/replace, eq/ne', (t) => 
   t.is(renderString('{{ join groups.etcd }}', vars), 'infra0,infra1,infra2', 'the separator defaults to ","');
   t.is(renderString('{{ default missing "fallback" }}', vars), 'fallback', 'default works for an undefined variable in strict mode');
   t.is(renderString('{{ default config.missing "x" }}', vars), 'x');
-  t.is(renderString('{{ default nothing 5 }}', vars), '5');
-  t.is(renderString('{{ default port 1 }}', vars), '2379');
+  t.is(renderString('{{ default nothing 5 }}', vars), 5);
+  t.is(renderString('{{ default port 1 }}', vars), 2379);
+  t.is(renderString('port {{ default port 1 }}', vars), 'port 2379');
   t.throws(() => renderString('{{ default absent.deeper "x" }}', vars, at), { instanceOf: TemplateError, message: /the parent of 'deeper' is not defined/ });
   t.is(renderString('{{ upper inventory_hostname }}/{{ lower "AbC" }}', vars), 'INFRA1/abc');
   t.is(renderString('{{ replace etcd_image ":" "@" }}', vars), 'registry.k8s.io/etcd@3.5.21-0');
   t.is(renderString('{{#if (eq inventory_hostname "infra1")}}yes{{else}}no{{/if}}', vars), 'yes');
   t.is(renderString('{{#if (ne inventory_hostname "infra1")}}yes{{else}}no{{/if}}', vars), 'no');
-  t.throws(() => renderString('{{ join inventory_hostname "," }}', vars), { instanceOf: TemplateError, message: /join: expected a list, got a string/ });
+  const join = t.throws(() => renderString('hosts: {{ join inventory_hostname "," }}', vars, at), { instanceOf: TemplateError });
+  t.is(join!.message, 'playbooks/x.yaml:12:16  cannot render template: join: expected a list, got a string in "{{ join inventory_hostname \\",\\" }}"');
+});
+
+test('a lone helper call keeps the type of its result', (t) => {
+  t.is(renderString('{{ eq inventory_hostname "infra1" }}', vars), true);
+  t.is(renderString('{{ ne inventory_hostname "infra1" }}', vars), false);
+  t.is(renderString('{{ get groups.etcd 0 }}', vars), 'infra0');
+  t.deepEqual(renderString('{{ get hostvars "infra2" }}', vars), { ansible_host: '10.0.0.8' });
+  t.is(renderString('{{ default missing port }}', vars), 2379);
+  t.is(renderString('{{ upper inventory_hostname }}', vars), 'INFRA1');
+  t.is(renderString('{{ lookup groups.etcd 2 }}', vars), 'infra2', "handlebars' own lookup too");
+  const err = t.throws(() => renderString('{{ get hostvars "infra9" }}', vars, at), { instanceOf: TemplateError });
+  t.is(err!.message, 'playbooks/x.yaml:12:9  cannot render template: get: no key \'infra9\' (keys: infra0, infra1, infra2, 10.0.0.9) in "{{ get hostvars \\"infra9\\" }}"');
+});
+
+test('url_host brackets IPv6 addresses only', (t) => {
+  t.is(renderString('https://{{ url_host "10.0.0.6" }}:2380', vars), 'https://10.0.0.6:2380');
+  t.is(renderString('https://{{ url_host "fd00::6" }}:2380', vars), 'https://[fd00::6]:2380');
+  t.is(renderString('https://{{ url_host "[fd00::6]" }}:2380', vars), 'https://[fd00::6]:2380');
+  t.is(renderString('https://{{ url_host "infra0" }}:2380', vars), 'https://infra0:2380');
 });
 
 test('helpers: b64encode/b64decode, to_json, to_yaml, indent', (t) => {

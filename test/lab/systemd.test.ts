@@ -16,6 +16,7 @@ import { systemd } from '../../modules/systemd.js';
 const HOST = 'infra3';
 const UNIT = 'quorum-test-systemd';
 const FAILING = 'quorum-test-systemd-fail';
+const MASKED = 'quorum-test-systemd-masked';
 const MARK_FILE = `/run/${UNIT}.mark`;
 
 /** Connect to a lab host from .lab/state.json (written by `quorum lab up`). */
@@ -75,7 +76,7 @@ test.after.always(async () => {
 
 async function cleanUp(): Promise<void> {
   await conn.exec(
-    `for u in ${UNIT} ${FAILING}; do systemctl disable --now $u.service 2>/dev/null; rm -rf /etc/systemd/system/$u.service /etc/systemd/system/$u.service.d; systemctl reset-failed $u.service 2>/dev/null; done; rm -f ${MARK_FILE}; systemctl daemon-reload`,
+    `for u in ${UNIT} ${FAILING} ${MASKED}; do systemctl unmask $u.service 2>/dev/null; systemctl disable --now $u.service 2>/dev/null; rm -rf /etc/systemd/system/$u.service /etc/systemd/system/$u.service.d; systemctl reset-failed $u.service 2>/dev/null; done; rm -f ${MARK_FILE}; systemctl daemon-reload`,
     { sudo: true },
   );
 }
@@ -141,6 +142,17 @@ test.serial('unmask then mask a packaged unit (Debian etcd.service, masked by th
   } finally {
     await conn.exec('systemctl mask etcd.service', { sudo: true });
   }
+});
+
+test.serial('a masked unit gets its own unit file with masked: false (the etcd-ha playbook\'s path)', async (t) => {
+  await conn.exec(`systemctl mask ${MASKED}.service`, { sudo: true });
+  t.is(await sh(conn, `readlink /etc/systemd/system/${MASKED}.service`), '/dev/null');
+  const params = { name: MASKED, unit: unitText.replace(MARK_FILE, `/run/${MASKED}.mark`), masked: false, enabled: true, state: 'started' as const };
+  const first = await runModule(conn, systemd, params);
+  t.deepEqual(describes(first.plan), [`unmask ${MASKED}.service`, `write unit file /etc/systemd/system/${MASKED}.service`, `daemon-reload (unit files of ${MASKED}.service changed)`, `enable ${MASKED}.service`, `start ${MASKED}.service`]);
+  t.is(first.outcome?.failure, undefined);
+  t.is(await sh(conn, `systemctl is-active ${MASKED}`), 'active');
+  t.deepEqual((await runModule(conn, systemd, params)).plan.changes, []);
 });
 
 test.serial('a unit that does not exist fails with a clear message', async (t) => {

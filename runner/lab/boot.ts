@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LAB_USER, ROOTFS_DIR, type LabPaths } from './paths.js';
+import { LAB_USER, ROOTFS_DIR, netnsName, type LabPaths } from './paths.js';
 import { isHostProcess } from './state.js';
 
 /**
@@ -20,7 +20,7 @@ export function bootHost(name: string, paths: LabPaths): number {
     '-M', name,
     '--boot',
     '--volatile=overlay',
-    `--network-namespace-path=/run/netns/${name}`,
+    `--network-namespace-path=/run/netns/${netnsName(name)}`,
     '--register=no',
     '--keep-unit',
     `--bind-ro=${paths.publicKey}:/home/${LAB_USER}/.ssh/authorized_keys`,

@@ -3,7 +3,7 @@
  * by a veth pair. Addresses are private and stay on this machine: the bridge is not routed
  * anywhere and the hosts get no default route.
  */
-import { BRIDGE, BRIDGE_ADDRESS, PREFIX_LENGTH, vethName } from './paths.js';
+import { BRIDGE, BRIDGE_ADDRESS, PREFIX_LENGTH, hostOfNetns, netnsName, vethName } from './paths.js';
 import { mustRun, runCommand } from './run.js';
 
 /** Create the bridge with the controller's address, unless it is already there. */
@@ -22,17 +22,18 @@ export async function removeBridge(): Promise<void> {
 }
 
 /**
- * Give host `name` its namespace (/run/netns/NAME), with `eth0` holding `address` and `lo` up.
+ * Give host `name` its namespace (/run/netns/NS), with `eth0` holding `address` and `lo` up.
  * Starts from scratch so a half-made namespace from a killed run cannot linger.
  */
 export async function createHostNetwork(name: string, address: string): Promise<void> {
   await removeHostNetwork(name);
   const veth = vethName(name);
-  await mustRun(['ip', 'netns', 'add', name]);
-  await mustRun(['ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
+  const ns = netnsName(name);
+  await mustRun(['ip', 'netns', 'add', ns]);
+  await mustRun(['ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
   await mustRun(['ip', 'link', 'set', veth, 'master', BRIDGE]);
   await mustRun(['ip', 'link', 'set', veth, 'up']);
-  const inNs = (...argv: string[]) => mustRun(['ip', '-n', name, ...argv]);
+  const inNs = (...argv: string[]) => mustRun(['ip', '-n', ns, ...argv]);
   await inNs('addr', 'add', `${address}/${PREFIX_LENGTH}`, 'dev', 'eth0');
   await inNs('link', 'set', 'eth0', 'up');
   await inNs('link', 'set', 'lo', 'up');
@@ -41,14 +42,14 @@ export async function createHostNetwork(name: string, address: string): Promise<
 /** Remove host `name`'s namespace and veth; quiet when they do not exist. */
 export async function removeHostNetwork(name: string): Promise<void> {
   await runCommand(['ip', 'link', 'del', vethName(name)]);
-  await runCommand(['ip', 'netns', 'del', name]);
+  await runCommand(['ip', 'netns', 'del', netnsName(name)]);
 }
 
-/** Namespaces that look like lab hosts (infraN), for cleaning up after a lost state file. */
+/** Hosts (infraN) that have a namespace of this lab, for cleaning up after a lost state file. */
 export async function listLabNamespaces(): Promise<string[]> {
   const r = await runCommand(['ip', 'netns', 'list']);
   return r.stdout
     .split('\n')
-    .map((l) => l.split(/\s+/)[0] ?? '')
-    .filter((n) => /^infra\d+$/.test(n));
+    .map((l) => hostOfNetns(l.split(/\s+/)[0] ?? ''))
+    .filter((n): n is string => n !== undefined);
 }

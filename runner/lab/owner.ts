@@ -7,8 +7,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LAB_ID } from './paths.js';
 
-const OWNER_FILE = process.env.QUORUM_LAB_OWNER_FILE ?? '/run/quorum-lab/owner';
+/** One owner per lab id: labs with different ids share nothing but the root filesystem. */
+const OWNER_FILE = LAB_ID === 0 ? '/run/quorum-lab/owner' : `/run/quorum-lab/owner-${LAB_ID}`;
 
 /** The project root that owns the running lab, if another one does and its lab still exists. */
 export async function findOtherOwner(projectRoot: string): Promise<string | undefined> {

@@ -6,10 +6,15 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Which lab of this machine (QUORUM_LAB_ID, default 0). Bridge, namespaces, veths, subnet and
+ * owner are per id, so a CI clone can run its own lab (id 1) next to a developer's (id 0).
+ */
+export const LAB_ID = parseLabId(process.env.QUORUM_LAB_ID);
 /** Bridge on the controller that every host's veth joins. */
-export const BRIDGE = 'qlab0';
+export const BRIDGE = `qlab${LAB_ID}`;
 /** Private range for the lab, only on the bridge: hosts get no default route, nothing is routed out. */
-export const SUBNET_PREFIX = '10.213.0';
+export const SUBNET_PREFIX = `10.213.${LAB_ID}`;
 export const BRIDGE_ADDRESS = `${SUBNET_PREFIX}.1`;
 export const PREFIX_LENGTH = 24;
 /** Host i gets .(FIRST_HOST_OCTET + i); keeps .1-.9 for the controller side. */
@@ -73,7 +78,24 @@ export function hostAddress(index: number): string {
   return `${SUBNET_PREFIX}.${FIRST_HOST_OCTET + index}`;
 }
 
-/** Name of the controller end of host i's veth pair (interface names are at most 15 bytes). */
+/** Name of the controller end of host `name`'s veth pair (interface names are at most 15 bytes). */
 export function vethName(name: string): string {
-  return `qv-${name}`.slice(0, 15);
+  return (LAB_ID === 0 ? `qv-${name}` : `qv${LAB_ID}-${name}`).slice(0, 15);
+}
+
+/** Network namespace of host `name` (/run/netns/...): the bare name in lab 0, prefixed in others. */
+export function netnsName(name: string): string {
+  return LAB_ID === 0 ? name : `q${LAB_ID}-${name}`;
+}
+
+/** Host name for a namespace of this lab, or undefined when the namespace is not this lab's. */
+export function hostOfNetns(ns: string): string | undefined {
+  const name = LAB_ID === 0 ? ns : ns.startsWith(`q${LAB_ID}-`) ? ns.slice(`q${LAB_ID}-`.length) : undefined;
+  return name !== undefined && /^infra\d+$/.test(name) ? name : undefined;
+}
+
+function parseLabId(text: string | undefined): number {
+  if (text === undefined || text === '') return 0;
+  if (!/^\d+$/.test(text) || Number(text) > 250) throw new Error(`QUORUM_LAB_ID must be a whole number from 0 to 250, got "${text}"`);
+  return Number(text);
 }

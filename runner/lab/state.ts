@@ -3,7 +3,7 @@
  * know the hosts, their addresses and the pids to stop.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { LabPaths } from './paths.js';
+import { netnsName, type LabPaths } from './paths.js';
 
 /** One booted host. */
 export interface LabHostState {
@@ -51,11 +51,15 @@ export async function writeLabState(paths: LabPaths, state: LabState): Promise<v
   await rename(tmp, paths.state);
 }
 
-/** Whether pid is a live systemd-nspawn process for machine `name` (guards against pid reuse). */
+/**
+ * Whether pid is a live systemd-nspawn process for machine `name` in this lab's namespace
+ * (guards against pid reuse, and against another lab's host of the same name).
+ */
 export async function isHostProcess(pid: number, name: string): Promise<boolean> {
+  if (!(pid > 0)) return false;
   try {
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    return argv[0]?.endsWith('systemd-nspawn') === true && argv.includes(name);
+    return argv[0]?.endsWith('systemd-nspawn') === true && argv.includes(name) && argv.includes(`--network-namespace-path=/run/netns/${netnsName(name)}`);
   } catch {
     return false;
   }

@@ -205,7 +205,10 @@ function buildTask(raw: Record<string, unknown>, source: YamlSource, pointer: st
     return [block];
   }
   if (action === 'import_tasks') return importTasks(raw, source, pointer, loader, keywords, role);
-  for (const [k, name] of (keywords.notify ?? []).entries()) loader.notified.push({ name, source, pointer: `${pointer}/notify${Array.isArray(raw.notify) ? `/${k}` : ''}` });
+  for (const [k, name] of toList(raw.notify ?? []).entries()) {
+    // A notify of the wrong type is already a schema problem: no "no such handler" on top.
+    if (typeof name === 'string') loader.notified.push({ name, source, pointer: `${pointer}/notify${Array.isArray(raw.notify) ? `/${k}` : ''}` });
+  }
   if (action === undefined) return [];
   const args = raw[action] ?? {};
   const schema = getModule(action)?.schema;

@@ -30,8 +30,11 @@ export function buildEtcdctlArgv(endpoint: string, subcommand: readonly string[]
   return [...argv, ...subcommand];
 }
 
+/** Plain output on purpose: its verdict lines are the same in 3.4 and 3.5+ (only the stream differs). */
 export const HEALTH_SUBCOMMAND = ['endpoint', 'health'] as const;
+/** JSON, parsed with big ids quoted (see ids.ts). */
 export const STATUS_SUBCOMMAND = ['endpoint', 'status', '-w', 'json'] as const;
+/** JSON; `-w json --hex` gives hex ids only from 3.5 (spec 4.6), quoting big ints works for every version. */
 export const MEMBERS_SUBCOMMAND = ['member', 'list', '-w', 'json'] as const;
 
 /** etcdctl's verdict on one endpoint from `endpoint health` (plain output). */

@@ -10,6 +10,7 @@ import { gatherHostFacts } from '../../runner/facts/host-facts.js';
 import { buildScript, quote } from '../../runner/connection/quote.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
 import { labStatus, labUp } from '../../runner/lab/command.js';
+import { parseAptMirror, readAptMirror } from '../../runner/lab/rootfs.js';
 import { labHosts, labInventoryPath, labState, sshExec, type LabHost } from '../helpers/lab.js';
 
 const all = labHosts('all');
@@ -123,4 +124,17 @@ test.serial('lab up with the same size reuses every running host', async (t) => 
   await labUp({ hosts: before.length, log: () => {} });
   t.deepEqual(labState().hosts.map((h) => [h.name, h.pid]), before);
   t.true((await labStatus()).up);
+});
+
+test('the root filesystem was bootstrapped from this machine\'s apt mirror', async (t) => {
+  const built = readFileSync(`${labState().rootfs}/etc/apt/sources.list`, 'utf8');
+  t.is(built.trim(), `deb ${await readAptMirror()} bookworm main`);
+});
+
+test('the mirror is read from deb822 and one-line sources, skipping security and updates', (t) => {
+  const deb822 = 'Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\nTypes: deb deb-src\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n';
+  t.is(parseAptMirror(deb822), 'http://mirror.example/debian');
+  const oneLine = '# comment\ndeb http://security.debian.org/debian-security bookworm-security main\ndeb http://ftp.example/debian bookworm-updates main\ndeb [arch=amd64] http://ftp.example/debian bookworm main\n';
+  t.is(parseAptMirror(oneLine), 'http://ftp.example/debian');
+  t.is(parseAptMirror('Types: deb-src\nURIs: http://x/debian\nSuites: bookworm\n'), undefined);
 });

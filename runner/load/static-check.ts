@@ -60,7 +60,8 @@ interface Place {
 function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
   const place: Place = { source: checker.sources?.files.get(item.location.file), fallback: item.location };
   const kw = item.keywords;
-  const scope = new Set([...outer, ...Object.keys(kw.vars ?? {})]);
+  // Copy the scope only when the node adds names: inventories can define many variables.
+  const scope = kw.vars || kw.loop !== undefined ? new Set([...outer, ...Object.keys(kw.vars ?? {})]) : outer;
   if (kw.loop !== undefined) {
     // The loop variable exists for everything in the task except the loop itself.
     checkValue(kw.loop, `${item.pointer}/loop`, scope, place, checker);

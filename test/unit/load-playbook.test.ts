@@ -11,7 +11,7 @@ import { staticCheck } from '../../runner/load/static-check.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
 import { validateAgainst } from '../../runner/validate.js';
 import { didYouMean } from '../../runner/suggest.js';
-import { formatProblem } from '../../runner/errors.js';
+import { ConfigError, formatProblem } from '../../runner/errors.js';
 import type { TaskItem } from '../../runner/playbook.js';
 
 const dir = fileURLToPath(new URL('../fixtures/playbooks', import.meta.url));
@@ -169,4 +169,11 @@ test('static check: names bound by each blocks, block params, CEL macros, regist
   const pb = loadPlaybook(join(dir, 'scopes.yaml'));
   t.is(pb.plays[0]!.tasks.length, 5);
   t.deepEqual(staticCheck(pb, new Set()), []);
+});
+
+test('a playbook that cannot be read is a ConfigError naming the file', (t) => {
+  const missing = join(dir, 'no-such-playbook.yaml');
+  const error = t.throws(() => loadPlaybook(missing), { instanceOf: ConfigError });
+  t.is(error?.problems.length, 1);
+  t.true(error!.problems[0]!.message.startsWith(`cannot read ${missing}`), error!.message);
 });

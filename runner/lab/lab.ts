@@ -45,8 +45,8 @@ const logToStderr = (line: string) => process.stderr.write(`lab: ${line}\n`);
 
 /**
  * Make the lab exactly `hosts` hosts big and every host answer SSH. Idempotent: hosts already
- * running are kept, missing or dead ones are booted, extra ones are stopped. On failure every
- * host this call booted is stopped again and the error names the silent hosts.
+ * running are kept, missing or dead ones are booted, extra ones are stopped. When a host does not
+ * answer in time the whole lab is removed (nothing half-up is left) and the error names the host.
  */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   const count = opts.hosts ?? 3;
@@ -61,8 +61,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   await claimLab(root);
   const previous = await readLabState(paths);
   const wanted: HostEntry[] = Array.from({ length: count }, (_, i) => ({ name: hostName(i), address: hostAddress(i) }));
-  const alive = new Map<string, LabHostState>();
-  for (const h of previous?.hosts ?? []) if (await isHostProcess(h.pid, h.name)) alive.set(h.name, h);
+  const alive = await findRunningHosts(previous);
   const extra = [...alive.values()].filter((h) => !wanted.some((w) => w.name === h.name));
   const toBoot = wanted.filter((w) => !alive.has(w.name));
   if (previous) log(`lab exists with ${alive.size} running host(s); ${toBoot.length === 0 && extra.length === 0 ? 'reusing it' : `adjusting to ${count}`}`);
@@ -94,6 +93,13 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   }
   log(`${count} host(s) answer SSH (${((Date.now() - bootStarted) / 1000).toFixed(1)} s); inventory: ${paths.inventory}`);
   return state;
+}
+
+/** Hosts of the previous state whose nspawn process still runs, by name. */
+async function findRunningHosts(previous: LabState | undefined): Promise<Map<string, LabHostState>> {
+  const alive = new Map<string, LabHostState>();
+  for (const h of previous?.hosts ?? []) if (await isHostProcess(h.pid, h.name)) alive.set(h.name, h);
+  return alive;
 }
 
 /** The state for `wanted`, keeping the pids of hosts already running. */

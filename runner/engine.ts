@@ -40,7 +40,7 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);
   const problems = staticCheck(playbook, known);
   if (problems.length > 0) throw new ConfigError(problems);
-  const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit));
+  const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
   return { inventory, playbook, playHosts };
 }
 

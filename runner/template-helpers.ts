@@ -19,6 +19,14 @@ type HelperOptions = Handlebars.HelperOptions;
 /** Register every helper on a handlebars instance (runner/template.ts owns the only one). */
 export function registerTemplateHelpers(hb: typeof Handlebars): void {
   for (const [name, helper] of Object.entries(HELPERS)) hb.registerHelper(name, withPosition(helper));
+  /** render_file PATH: a controller template file rendered with the same variables (Ansible's lookup('template')). */
+  hb.registerHelper(
+    'render_file',
+    withPosition((path: unknown, options: HelperOptions) => {
+      const text = readControllerFile('render_file', path, options);
+      return hb.compile(text, { strict: true, noEscape: true })(options.data?.root, { data: options.data });
+    }),
+  );
   makeEachStrict(hb);
 }
 
@@ -56,7 +64,7 @@ function makeEachStrict(hb: typeof Handlebars): void {
 
 /** Names of the helpers, for "did you mean" and the docs. */
 export function listTemplateHelpers(): string[] {
-  return [...Object.keys(HELPERS), 'if', 'unless', 'each', 'with', 'lookup'];
+  return [...Object.keys(HELPERS), 'render_file', 'if', 'unless', 'each', 'with', 'lookup'];
 }
 
 /** handlebars passes its options object last; helpers with optional arguments drop it. */
@@ -113,14 +121,7 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
   },
   /** lookup_file PATH: a controller file's text; relative to the playbook's directory. */
   lookup_file(path: unknown, options: HelperOptions) {
-    const p = requireString('lookup_file', path);
-    const base = (options.data?.root as Record<string, unknown> | undefined)?.playbook_dir;
-    const full = isAbsolute(p) ? p : resolve(typeof base === 'string' ? base : process.cwd(), p);
-    try {
-      return readFileSync(full, 'utf8');
-    } catch (err) {
-      throw new Error(`lookup_file: cannot read ${full}: ${(err as Error).message}`, { cause: err });
-    }
+    return readControllerFile('lookup_file', path, options);
   },
   upper: (value: unknown) => requireString('upper', value).toUpperCase(),
   lower: (value: unknown) => requireString('lower', value).toLowerCase(),
@@ -134,3 +135,15 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,
 };
+
+/** A controller file's text; a relative path is relative to the playbook's directory. */
+function readControllerFile(helper: string, path: unknown, options: HelperOptions): string {
+  const p = requireString(helper, path);
+  const base = (options.data?.root as Record<string, unknown> | undefined)?.playbook_dir;
+  const full = isAbsolute(p) ? p : resolve(typeof base === 'string' ? base : process.cwd(), p);
+  try {
+    return readFileSync(full, 'utf8');
+  } catch (err) {
+    throw new Error(`${helper}: cannot read ${full}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -28,18 +28,12 @@ export function buildSharedVars(state: RunState, play: Play, playHosts: string[]
   const groups: Record<string, string[]> = {};
   for (const [name, group] of state.inventory.groups) groups[name] = [...group.hosts];
   const hostvars: Record<string, Record<string, unknown>> = {};
-  for (const [name, host] of state.inventory.hosts) {
+  const shared: SharedVars = { groups, hostvars, playHosts };
+  for (const [name] of state.inventory.hosts) {
     const runtime = state.hosts.get(name);
-    hostvars[name] = lazilyRendered({
-      ...host.vars,
-      ...play.vars,
-      ...(runtime?.runtimeVars ?? {}),
-      ...state.options.extraVars,
-      inventory_hostname: name,
-      ...(runtime?.hostFacts ? { facts: runtime.hostFacts } : {}),
-    });
+    hostvars[name] = withMagic(state, shared, name, runtime, lazilyRendered(userVars(state, play, name, runtime, [])));
   }
-  return { groups, hostvars, playHosts };
+  return shared;
 }
 
 export function buildTaskVars(
@@ -49,28 +43,42 @@ export function buildTaskVars(
   host: HostState,
   scopes: ReadonlyArray<Record<string, unknown> | undefined>,
 ): Record<string, unknown> {
-  const inventoryHost = state.inventory.hosts.get(host.name);
-  const merged: Record<string, unknown> = {
-    ...(inventoryHost?.vars ?? {}),
-    ...play.vars,
-  };
+  return withMagic(state, shared, host.name, host, lazilyRendered(userVars(state, play, host.name, host, scopes)));
+}
+
+/** Layers 1 to 5 of the precedence list, lowest first. */
+function userVars(
+  state: RunState,
+  play: Play,
+  name: string,
+  host: HostState | undefined,
+  scopes: ReadonlyArray<Record<string, unknown> | undefined>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...(state.inventory.hosts.get(name)?.vars ?? {}), ...play.vars };
   for (const scope of scopes) Object.assign(merged, scope ?? {});
-  Object.assign(merged, host.runtimeVars, state.options.extraVars);
-  Object.assign(merged, {
-    inventory_hostname: host.name,
-    inventory_hostname_short: host.name.split('.')[0],
-    group_names: (inventoryHost?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped'),
+  return Object.assign(merged, host?.runtimeVars ?? {}, state.options.extraVars);
+}
+
+/**
+ * The magic variables, added after the lazy getters are in place: templates rendered later
+ * read them from the same object, and the walk for templates never descends into hostvars.
+ */
+function withMagic(state: RunState, shared: SharedVars, name: string, host: HostState | undefined, vars: Record<string, unknown>): Record<string, unknown> {
+  const groupNames = (state.inventory.hosts.get(name)?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped');
+  return Object.assign(vars, {
+    inventory_hostname: name,
+    inventory_hostname_short: name.split('.')[0],
+    group_names: groupNames,
     groups: shared.groups,
     hostvars: shared.hostvars,
     play_hosts: shared.playHosts,
     ansible_play_hosts: shared.playHosts,
-    facts: host.hostFacts ?? {},
+    facts: host?.hostFacts ?? {},
     check_mode: state.options.check,
     ansible_check_mode: state.options.check,
     diff_mode: state.options.diff,
     playbook_dir: state.playbook.dir,
   });
-  return lazilyRendered(merged);
 }
 
 /** Replace template-valued entries by getters that render (once) against the same object. */

@@ -52,8 +52,7 @@ export function validateAgainst(
   if (validate(value)) return [];
   const skipTemplates = options.skipTemplates ?? true;
   // A propertyNames failure comes twice: the summary adds nothing to the error about the name.
-  // Likewise an if/then failure: the errors of `then` say what is wrong, "must match then" does not.
-  const errors = collapseAlternatives(validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if' && !(skipTemplates && isTemplate(e.data)));
+  const errors = collapseAlternatives(validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames' && !(skipTemplates && isTemplate(e.data)));
   const problems = errors.map((e) => formatAjvError(e, source, basePointer, options.noun));
   return dedupeProblems(problems);
 }

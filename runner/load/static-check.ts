@@ -13,11 +13,10 @@ import { listTemplateHelpers } from '../template-helpers.js';
 import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 
-/** Variables the runner defines on every host, whatever the inventory says. */
+/** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
 export const MAGIC_VARS = [
   'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'facts',
-  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_batch', 'playbook_dir',
-  'ansible_check_mode', 'ansible_diff_mode',
+  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'playbook_dir', 'ansible_check_mode',
 ];
 
 /** Task keywords whose strings are CEL expressions; everything else is a template. */

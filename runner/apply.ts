@@ -54,7 +54,7 @@ async function applyChange(
       outcome.lastExec = r;
       if (!(change.okExitCodes ?? [0]).includes(r.exitCode)) {
         const stderr = r.stderr.toString('utf8').trim();
-        return { message: `exit ${r.exitCode}${stderr ? `: ${lastLines(stderr, 10)}` : ''}`, exec: r };
+        return { message: `exit ${r.exitCode}${stderr ? `: ${lastLines(stderr, 25)}` : ''}`, exec: r };
       }
       return undefined;
     }

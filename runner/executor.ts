@@ -89,7 +89,7 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
   if (!module) return failedResult(`${formatLocation(task.location)}  unknown module '${task.module}'`, started);
 
   const check = kw.check_mode ?? state.options.check;
-  const become = kw.become ?? run.play.become ?? Boolean(state.inventory.hosts.get(host.name)?.vars['ansible_become']);
+  const become = becomeFor(state, host.name, kw.become ?? run.play.become);
   const retries = kw.until !== undefined ? kw.retries ?? 3 : kw.retries ?? 0;
   const delayMs = (kw.delay ?? 5) * 1000;
 
@@ -119,12 +119,16 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
     }
     result = applyResultConditions(result, kw, vars, task.location);
     if (retries === 0 || result.status === 'unreachable') break;
-    const registered = { ...result.result, attempts: attempt };
+    const registered: Record<string, unknown> = { ...result.result, attempts: attempt };
     result = { ...result, result: registered };
     const done = kw.until !== undefined ? untilHolds(kw.until, vars, kw.register, registered, task) : result.status !== 'failed';
     if (done) break;
     if (attempt > retries) {
-      if (kw.until !== undefined) result = { ...result, status: 'failed', msg: `still not true after ${attempt} attempts: ${kw.until}`, result: { ...registered, failed: true } };
+      if (kw.until !== undefined) {
+        const last = typeof registered['msg'] === 'string' ? `; last: ${registered['msg']}` : '';
+        const msg = `still not true after ${attempt} attempts: ${kw.until}${last}`;
+        result = { ...result, status: 'failed', msg, result: { ...registered, failed: true } };
+      }
       break;
     }
     if (state.options.verbosity > 0) run.emit({ kind: 'warning', host: host.name, message: `${task.name ?? task.module}: retrying (${attempt}/${retries})` });
@@ -132,6 +136,16 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
     if (state.interrupted) break;
   }
   return result;
+}
+
+/**
+ * As in Ansible, the inventory's connection variable `ansible_become` wins over the play and
+ * task keyword; without it, the task's keyword, then the play's.
+ */
+function becomeFor(state: RunState, host: string, keyword: boolean | undefined): boolean {
+  const fromInventory = state.inventory.hosts.get(host)?.vars['ansible_become'];
+  if (typeof fromInventory === 'boolean') return fromInventory;
+  return keyword ?? false;
 }
 
 function untilHolds(expr: string, vars: Record<string, unknown>, register: string | undefined, result: Record<string, unknown>, task: TaskNode): boolean {

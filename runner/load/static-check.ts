@@ -10,6 +10,7 @@ import type { Playbook, Play, TaskItem, TaskNode } from '../playbook.js';
 import { formatSuggestion } from '../suggest.js';
 import { sortProblems } from '../validate.js';
 import { listTemplateHelpers } from '../template-helpers.js';
+import { isScalar } from 'yaml';
 import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 
@@ -127,15 +128,36 @@ function checkValue(value: unknown, pointer: string, scope: Set<string>, place: 
 }
 
 function checkTemplate(template: string, pointer: string, scope: Set<string>, place: Place, checker: Checker): void {
-  const location = locateIn(place, pointer);
-  let roots: string[];
+  let roots: TemplateRoot[];
   try {
     roots = findTemplateRoots(Handlebars.parse(template));
   } catch (err) {
-    checker.problems.push({ location, pointer, message: `template syntax error: ${describeTemplateError(err as Error)}` });
+    checker.problems.push({ location: locateIn(place, pointer), pointer, message: `template syntax error: ${describeTemplateError(err as Error)}` });
     return;
   }
-  checkNames(roots, scope, location, pointer, checker);
+  for (const root of roots) checkNames([root.name], scope, locateInScalar(place, pointer, root), pointer, checker);
+}
+
+/**
+ * Where a position inside a string value is in the file, when the scalar maps it exactly: a
+ * literal block (`|`, one file line per template line) or a one-line value. Else the value's start.
+ */
+function locateInScalar(place: Place, pointer: string, at: { line: number; column: number }): SourceLocation {
+  const start = locateIn(place, pointer);
+  const node = place.source?.doc.getIn(decodePointer(pointer), true);
+  if (!place.source || !isScalar(node) || !node.range) return start;
+  if (node.type === 'BLOCK_LITERAL') {
+    const body = place.source.text.slice(place.source.text.indexOf('\n', node.range[0]) + 1, node.range[1]);
+    const firstLine = body.split('\n').find((l) => l.trim() !== '') ?? '';
+    const indent = firstLine.length - firstLine.trimStart().length;
+    return { file: start.file, line: start.line + at.line, col: indent + at.column + 1 };
+  }
+  const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+  // In a quoted scalar an escape before the template shifts columns by a little; still the right line.
+  if (at.line === 1 && (quoted || node.type === 'PLAIN') && !String(node.source ?? '').includes('\n')) {
+    return { ...start, col: start.col + at.column + (quoted ? 1 : 0) };
+  }
+  return start;
 }
 
 function checkNames(roots: string[], scope: Set<string>, location: SourceLocation, pointer: string, checker: Checker): void {
@@ -195,22 +217,30 @@ const SAME_CONTEXT = new Set(['if', 'unless']);
 
 type HbNode = { type: string; [key: string]: any };
 
+/** A variable a template reads and where: line 1-based, column 0-based, in the template text. */
+export interface TemplateRoot {
+  name: string;
+  line: number;
+  column: number;
+}
+
 /**
- * Root variable names a template reads. Inside {{#each}} / {{#with}} a plain path names a field
+ * Root variables a template reads, first occurrence of each. Inside {{#each}} / {{#with}} a plain path names a field
  * of the current item, not a variable, so only paths that climb back (../x, @root.x) count.
  */
-export function findTemplateRoots(program: HbNode): string[] {
-  const roots: string[] = [];
+export function findTemplateRoots(program: HbNode): TemplateRoot[] {
+  const roots: TemplateRoot[] = [];
+  const at = (path: HbNode, name: string): TemplateRoot => ({ name, line: path.loc?.start.line ?? 1, column: path.loc?.start.column ?? 0 });
   const visitPath = (path: HbNode, depth: number, locals: Set<string>): void => {
     if (path.type !== 'PathExpression') return visitExpression(path, depth, locals);
     const parts = path.parts as string[];
     if (path.data) {
-      if (parts[0] === 'root' && parts[1]) roots.push(parts[1]);
+      if (parts[0] === 'root' && parts[1]) roots.push(at(path, parts[1]));
       return;
     }
     if (parts.length === 0 || /^(this\b|\.\/)/.test(path.original)) return;
     if (locals.has(parts[0]!)) return;
-    if (depth - (path.depth as number) === 0) roots.push(parts[0]!);
+    if (depth - (path.depth as number) === 0) roots.push(at(path, parts[0]!));
   };
   const visitExpression = (node: HbNode | undefined, depth: number, locals: Set<string>): void => {
     if (!node) return;
@@ -237,7 +267,7 @@ export function findTemplateRoots(program: HbNode): string[] {
     }
   };
   visitProgram(program, 0, new Set());
-  return [...new Set(roots)];
+  return roots.filter((root, i) => roots.findIndex((r) => r.name === root.name) === i);
 }
 
 /** CEL macros whose first argument names a variable bound in the others: xs.all(x, x > 0). */

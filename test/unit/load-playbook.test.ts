@@ -126,7 +126,7 @@ test('static check: a correct playbook has no problems, and an inventory variabl
   const pb = loadPlaybook(site);
   t.deepEqual(staticCheck(pb, new Set(['etcd_data_dir'])), []);
   const problems = staticCheck(pb, new Set()).map(formatProblem);
-  t.deepEqual(problems, [`${site}:60:21  /1/tasks/0/debug/msg  undefined variable 'etcd_data_dir'`]);
+  t.deepEqual(problems, [`${site}:60:25  /1/tasks/0/debug/msg  undefined variable 'etcd_data_dir'`]);
 });
 
 test('static check: extra vars are defined variables', (t) => {

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the Debian packages the lab and the lab tests need, only those missing.
+# Used by `npm run demo` and `npm test` so that both work on a fresh Debian machine as root.
+set -euo pipefail
+packages=(debootstrap systemd-container openssh-client etcd-client iproute2 openssl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ $(id -u) != 0 ]]; then
+  echo "the lab needs: apt-get install -y ${missing[*]} (run it as root)" >&2
+  exit 1
+fi
+echo "installing the lab's packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

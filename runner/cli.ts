@@ -41,6 +41,8 @@ program
     process.exitCode = await runCommand(playbook, opts);
   });
 
+const { registerDocCommands } = await import('./doc/command.js');
+registerDocCommands(program);
 const { registerLabCommand } = await import('./lab/command.js');
 registerLabCommand(program);
 

@@ -7,6 +7,7 @@ import { closeSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LAB_USER, ROOTFS_DIR, netnsName, type LabPaths } from './paths.js';
 import { isHostProcess } from './state.js';
+import { quote } from '../connection/quote.js';
 
 /**
  * Start host `name` detached and return its nspawn pid. `--register=no` because there is no
@@ -14,7 +15,7 @@ import { isHostProcess } from './state.js';
  * tmpfs layer over the shared read-only image; the lab key and /etc/hosts are bind-mounted
  * read-only so the cached image never holds per-lab data.
  */
-export function bootHost(name: string, paths: LabPaths): number {
+export function bootHost(name: string, paths: LabPaths, cgroupDirs: string[]): number {
   const argv = [
     '-D', ROOTFS_DIR,
     '-M', name,
@@ -30,7 +31,9 @@ export function bootHost(name: string, paths: LabPaths): number {
   ];
   const log = openSync(paths.log(name), 'a');
   try {
-    const child = spawn('systemd-nspawn', argv, { detached: true, stdio: ['ignore', log, log] });
+    // The shell joins the host's own cgroups, then becomes nspawn (same pid), see cgroup.ts.
+    const join = cgroupDirs.map((d) => `echo $$ > ${quote(`${d}/cgroup.procs`)} || exit 125`).join('\n');
+    const child = spawn('/bin/sh', ['-c', `${join}\nexec systemd-nspawn "$@"`, 'sh', ...argv], { detached: true, stdio: ['ignore', log, log] });
     if (child.pid === undefined) throw new Error(`lab: could not start systemd-nspawn for ${name}`);
     child.unref();
     return child.pid;

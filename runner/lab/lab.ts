@@ -8,6 +8,7 @@ import { ensureLabKey, writeAccessFiles, type HostEntry } from './access.js';
 import { bootHost, stopHost } from './boot.js';
 import { createBridge, createHostNetwork, listLabNamespaces, removeBridge, removeHostNetwork } from './network.js';
 import { BRIDGE, BRIDGE_ADDRESS, ETCD_GROUP_SIZE, LAB_USER, MAX_HOSTS, ROOTFS_DIR, findProjectRoot, hostAddress, hostName, labPaths, type LabPaths } from './paths.js';
+import { createHostCgroups, removeHostCgroups } from './cgroup.js';
 import { raiseKernelLimits } from './kernel.js';
 import { assertNoOtherOwner, claimLab, releaseLab } from './owner.js';
 import { ensureRootfs } from './rootfs.js';
@@ -79,7 +80,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   try {
     for (const h of toBoot) await createHostNetwork(h.name, h.address);
     for (const h of toBoot) {
-      const pid = bootHost(h.name, paths);
+      const pid = bootHost(h.name, paths, await createHostCgroups(h.name));
       state.hosts.find((s) => s.name === h.name)!.pid = pid;
     }
     // Written before waiting so that `lab down` finds the hosts even if this process dies now.
@@ -129,7 +130,10 @@ async function stopHosts(hosts: { name: string; pid: number }[], log: (line: str
   if (hosts.length === 0) return;
   log(`stopping ${hosts.map((h) => h.name).join(', ')}`);
   await Promise.all(hosts.map((h) => stopHost(h.name, h.pid)));
-  for (const h of hosts) await removeHostNetwork(h.name);
+  for (const h of hosts) {
+    await removeHostNetwork(h.name);
+    await removeHostCgroups(h.name);
+  }
 }
 
 /**
@@ -146,7 +150,10 @@ export async function labDown(opts: { log?: (line: string) => void; projectRoot?
   const hosts = new Map<string, number>((state?.hosts ?? []).map((h) => [h.name, h.pid]));
   for (const stray of await findStrayHostProcesses(ROOTFS_DIR)) hosts.set(stray.name, stray.pid);
   await stopHosts([...hosts].map(([name, pid]) => ({ name, pid })), log);
-  for (const ns of await listLabNamespaces()) await removeHostNetwork(ns);
+  for (const name of await listLabNamespaces()) {
+    await removeHostNetwork(name);
+    await removeHostCgroups(name);
+  }
   await removeBridge();
   await removeLabFiles(paths);
   await releaseLab(root);

@@ -5,12 +5,13 @@ import { certs } from './certs.js';
 import { command } from './command.js';
 import { debug } from './debug.js';
 import { etcdHealth } from './etcd-health.js';
+import { fetch } from './fetch.js';
 import { file } from './file.js';
 import { kubeadmPhase } from './kubeadm-phase.js';
 import { setFact } from './set_fact.js';
 import { systemd } from './systemd.js';
 
-const all: ModuleDefinition[] = [assert, certs, command, debug, etcdHealth, file, kubeadmPhase, setFact, systemd];
+const all: ModuleDefinition[] = [assert, certs, command, debug, etcdHealth, fetch, file, kubeadmPhase, setFact, systemd];
 
 export const modules: ReadonlyMap<string, ModuleDefinition> = new Map(all.map((m) => [m.name, m]));
 

@@ -65,6 +65,11 @@ export interface Play {
   /** Host pattern (`all`, `etcd`, `a:&b`, ...). */
   hosts: string;
   vars: Record<string, unknown>;
+  /**
+   * quorum's play `defaults:`: the lowest precedence, below the inventory, like an Ansible
+   * role's defaults, so a playbook can document its knobs and the inventory still wins.
+   */
+  defaults: Record<string, unknown>;
   gather_facts: boolean;
   become: boolean;
   /** Batch sizes: a number, a percentage string, or a list of them (Ansible's serial). */

@@ -1,6 +1,7 @@
 /**
  * Variables a task sees, and their precedence (lowest first), as in Ansible:
  *
+ *   0. the play's `defaults` (quorum's counterpart of role defaults)
  *   1. inventory: group vars (all < parent < child) < host vars
  *   2. play vars, then vars_files (merged into play vars by the loader)
  *   3. block vars (outer to inner), then task vars
@@ -54,7 +55,7 @@ function userVars(
   host: HostState | undefined,
   scopes: ReadonlyArray<Record<string, unknown> | undefined>,
 ): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...(state.inventory.hosts.get(name)?.vars ?? {}), ...play.vars };
+  const merged: Record<string, unknown> = { ...play.defaults, ...(state.inventory.hosts.get(name)?.vars ?? {}), ...play.vars };
   for (const scope of scopes) Object.assign(merged, scope ?? {});
   return Object.assign(merged, host?.runtimeVars ?? {}, state.options.extraVars);
 }

@@ -105,6 +105,11 @@ function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, 
     origins.set(k, { source, pointer: `${pointer}/vars${encodePointer([k])}` });
   }
   mergeVarsFiles(raw.vars_files, `${pointer}/vars_files`, source, loader, vars, origins);
+  const defaults: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(isMapping(raw.defaults) ? raw.defaults : {})) {
+    defaults[k] = v;
+    if (!origins.has(k)) origins.set(k, { source, pointer: `${pointer}/defaults${encodePointer([k])}` });
+  }
   for (const [k, v] of Object.entries(extraVars)) {
     vars[k] = v;
     origins.delete(k);
@@ -124,6 +129,7 @@ function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, 
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
     hosts: Array.isArray(raw.hosts) ? raw.hosts.join(':') : String(raw.hosts ?? ''),
     vars,
+    defaults,
     gather_facts: raw.gather_facts !== false,
     become: raw.become === true,
     ...(serial ? { serial } : {}),

@@ -40,9 +40,9 @@ export function staticCheck(playbook: Playbook, knownVars: Set<string>): ConfigP
 }
 
 function checkPlay(play: Play, global: Set<string>, checker: Checker): void {
-  const scope = new Set([...global, ...Object.keys(play.vars)]);
+  const scope = new Set([...global, ...Object.keys(play.defaults), ...Object.keys(play.vars)]);
   const origins = checker.sources?.varOrigins.get(play);
-  for (const [name, value] of Object.entries(play.vars)) {
+  for (const [name, value] of [...Object.entries(play.defaults), ...Object.entries(play.vars)]) {
     const origin = origins?.get(name);
     // Extra vars come from the command line: no file to point at, and the user typed them.
     if (origin) checkValue(value, origin.pointer, scope, { source: origin.source, fallback: play.location }, checker);

@@ -41,6 +41,7 @@ test('play keywords are normalized, with defaults', (t) => {
   t.deepEqual(play0, {
     name: 'etcd members',
     hosts: 'etcd:spare',
+    defaults: {},
     gather_facts: true,
     become: true,
     serial: [1, '50%'],
@@ -51,7 +52,7 @@ test('play keywords are normalized, with defaults', (t) => {
     pointer: '/0',
   });
   const { tasks: _t1, handlers: _h1, ...play1 } = second!;
-  t.deepEqual(play1, { hosts: 'all', vars: {}, gather_facts: false, become: false, any_errors_fatal: false, location: { file: site, line: 57, col: 3 }, pointer: '/1' });
+  t.deepEqual(play1, { hosts: 'all', vars: {}, defaults: {}, gather_facts: false, become: false, any_errors_fatal: false, location: { file: site, line: 57, col: 3 }, pointer: '/1' });
 });
 
 test('vars_files override play vars; extra vars override both and reach every play', (t) => {

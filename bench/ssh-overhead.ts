@@ -4,7 +4,9 @@
  *
  *   node --import=tsx bench/ssh-overhead.ts [N=2000] [M=50]
  *
- * Needs the lab (`quorum lab up`); uses the first host of the `spare` group.
+ * Needs the lab (`quorum lab up`); uses the first host of the `spare` group. The lab's state file
+ * is <project>/.lab/state.json unless QUORUM_BENCH_LAB_STATE names another (bench/run.ts points
+ * it at the bench's own lab).
  */
 import { readFileSync } from 'node:fs';
 import { openConnection } from '../runner/connection/connect.js';
@@ -34,9 +36,10 @@ async function measure(runs: number, call: () => Promise<unknown>): Promise<{ me
   return { median: times[Math.floor(times.length / 2)]!, mean: total / runs };
 }
 
-const lab = JSON.parse(readFileSync(new URL('../.lab/state.json', import.meta.url), 'utf8')) as LabState;
+const stateFile = process.env.QUORUM_BENCH_LAB_STATE ?? new URL('../.lab/state.json', import.meta.url).pathname;
+const lab = JSON.parse(readFileSync(stateFile, 'utf8')) as LabState;
 const host = lab.hosts.find((h) => h.group === 'spare');
-if (!host) throw new Error('no spare host in .lab/state.json: run `quorum lab up` first');
+if (!host) throw new Error(`no spare host in ${stateFile}: run \`quorum lab up --hosts 4\` (or more) first`);
 
 const connectStarted = performance.now();
 const conn = await openConnection({

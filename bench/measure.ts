@@ -1,0 +1,78 @@
+/**
+ * Timing one command: wall time measured here around the child, peak RSS as GNU time reports
+ * it (`%M`, the largest resident set of the child or any of its descendants, in KiB).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One timed run. */
+export interface Sample {
+  wallMs: number;
+  peakRssKb: number;
+}
+
+/** min / median / max of a list of numbers. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** A command to time: argv plus extra environment. */
+export interface TimedCommand {
+  argv: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/**
+ * Run `cmd` under /usr/bin/time and return its wall time and peak RSS. Output goes to `logFile`
+ * (never to the terminal: it is only needed when the command fails, and then its tail is shown).
+ * Throws when the command exits non-zero, so a broken workload cannot pass as a fast one.
+ */
+export async function runTimed(cmd: TimedCommand, workDir: string, logFile: string): Promise<Sample> {
+  const rssFile = join(workDir, 'rss.txt');
+  rmSync(rssFile, { force: true });
+  const argv = ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...cmd.argv];
+  const started = performance.now();
+  const code = await spawnToLog(argv, logFile, { ...process.env, ...cmd.env }, cmd.cwd);
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`bench: \`${cmd.argv.join(' ')}\` exited ${code}; last output:\n${readTail(logFile, 25)}`);
+  const peakRssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+  return { wallMs, peakRssKb };
+}
+
+/** Run argv with stdout and stderr appended to `logFile`; resolves to the exit code. */
+export function spawnToLog(argv: string[], logFile: string, env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fd = openSync(logFile, 'a');
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd], env, cwd });
+    child.once('error', (err) => {
+      closeSync(fd);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      closeSync(fd);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+/** The last `lines` lines of a file, for error messages. */
+export function readTail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+/** min, median (middle value, mean of the two middle ones for an even count) and max. */
+export function computeSpread(values: number[]): Spread {
+  if (values.length === 0) throw new Error('bench: no samples');
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { min: s[0]!, median, max: s[s.length - 1]! };
+}

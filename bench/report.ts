@@ -1,0 +1,101 @@
+/**
+ * bench/results.md: machine, versions, date, one table row per job, the targets of
+ * design/architecture.md "Performance budget" checked against the measured numbers. Text after
+ * the KEEP marker (hand-written analysis: profile, honesty notes) survives a new run.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { computeSpread, type Sample } from './measure.js';
+import type { Job } from './jobs.js';
+
+/** Measured samples of one job. */
+export interface JobResult {
+  job: Job;
+  quorum: Sample[];
+  ansible: Sample[];
+}
+
+/** Everything results.md shows besides the table. */
+export interface RunInfo {
+  date: string;
+  rounds: number;
+  versions: Record<string, string>;
+  startup?: string;
+  sshOverhead?: string;
+}
+
+const KEEP = '<!-- everything below this line is hand-written and kept by bench/run.ts -->';
+
+const secs = (ms: number) => (ms / 1000).toFixed(3);
+const mb = (kb: number) => (kb / 1024).toFixed(0);
+
+/** Ratio of medians, Ansible over quorum (how many times faster quorum is). */
+export function computeRatio(r: JobResult): number {
+  return computeSpread(r.ansible.map((s) => s.wallMs)).median / computeSpread(r.quorum.map((s) => s.wallMs)).median;
+}
+
+/** One markdown table row: wall min/median/max in s and peak RSS (max over rounds) in MB. */
+function formatRow(r: JobResult): string {
+  const q = computeSpread(r.quorum.map((s) => s.wallMs));
+  const a = computeSpread(r.ansible.map((s) => s.wallMs));
+  const qRss = Math.max(...r.quorum.map((s) => s.peakRssKb));
+  const aRss = Math.max(...r.ansible.map((s) => s.peakRssKb));
+  return `| ${r.job.workload} | ${r.job.name} | ${r.job.hosts} | ${secs(q.min)} / **${secs(q.median)}** / ${secs(q.max)} | ${secs(a.min)} / **${secs(a.median)}** / ${secs(a.max)} | **${computeRatio(r).toFixed(1)}x** | ${mb(qRss)} | ${mb(aRss)} |`;
+}
+
+/** The targets, each with the measured value and a verdict (met / MISSED / not measured). */
+export function checkTargets(results: JobResult[]): string[] {
+  const lines: string[] = [];
+  const verdict = (ok: boolean) => (ok ? 'met' : '**MISSED**');
+  for (const r of results.filter((x) => x.job.workload !== 3)) {
+    lines.push(`- workload ${r.job.workload} (${r.job.name}, ${r.job.hosts} hosts) at least 30x faster than Ansible: ${computeRatio(r).toFixed(1)}x, ${verdict(computeRatio(r) >= 30)}`);
+  }
+  const etcd = results.find((r) => r.job.workload === 3);
+  if (etcd) {
+    const m = computeSpread(etcd.quorum.map((s) => s.wallMs)).median;
+    lines.push(`- workload 3 (etcd-ha re-run, ${etcd.job.hosts} hosts) under 1 s wall including start-up: median ${secs(m)} s, ${verdict(m < 1000)}`);
+  }
+  const big = results.filter((r) => r.job.hosts >= 30);
+  if (big.length > 0) {
+    const rss = Math.max(...big.flatMap((r) => r.quorum.map((s) => s.peakRssKb)));
+    lines.push(`- controller peak RSS under 150 MB at ${big[0]!.job.hosts} hosts: ${mb(rss)} MB, ${verdict(rss < 150 * 1024)}`);
+  }
+  for (const r of big) {
+    const small = results.find((s) => s.job.name === r.job.name && s.job.hosts < r.job.hosts);
+    if (!small) continue;
+    const growth = computeSpread(r.quorum.map((s) => s.wallMs)).median / computeSpread(small.quorum.map((s) => s.wallMs)).median;
+    lines.push(`- ${small.job.hosts} -> ${r.job.hosts} hosts grows less than 2x (${r.job.name}): ${growth.toFixed(2)}x, ${verdict(growth < 2)}`);
+  }
+  return lines;
+}
+
+/** Write `file` with the new measurements, keeping the hand-written part of the old one. */
+export function writeResults(file: string, results: JobResult[], info: RunInfo): void {
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const kept = old.includes(KEEP) ? old.slice(old.indexOf(KEEP) + KEEP.length) : '\n';
+  const text = [
+    '# quorum vs Ansible: benchmark results',
+    '',
+    `Written by \`npm run bench\` (bench/run.ts) on ${info.date}. ${info.rounds} measured rounds per job after one warm-up round, quorum and Ansible alternating (A/B, then B/A). Wall time from spawn to exit of the controller; peak RSS is GNU time's \`%M\` (largest resident set of the controller or any child it waited for), max over the rounds.`,
+    '',
+    '## Machine and versions',
+    '',
+    `- machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory; the lab hosts (systemd-nspawn) run on the same machine`,
+    ...Object.entries(info.versions).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    '## Wall time (s, min / **median** / max) and controller peak RSS (MB)',
+    '',
+    '| # | workload | hosts | quorum | Ansible | Ansible / quorum (medians) | quorum RSS | Ansible RSS |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(formatRow),
+    '',
+    '## Targets (design/architecture.md "Performance budget", the bench issue)',
+    '',
+    ...checkTargets(results),
+    '',
+    ...(info.startup ? ['## `quorum --version` start-up', '', '```', info.startup.trim(), '```', ''] : []),
+    ...(info.sshOverhead ? ['## Per-command overhead over the persistent shell (bench/ssh-overhead.ts)', '', '```', info.sshOverhead.trim(), '```', ''] : []),
+    KEEP,
+  ].join('\n');
+  writeFileSync(file, text + kept);
+}

@@ -1,0 +1,138 @@
+/**
+ * `npm run bench`: quorum against Ansible on the same lab hosts (bench/README.md).
+ *
+ *   node --import=tsx bench/run.ts [--hosts 3,30] [--rounds 5] [--only files,check,etcd,startup,ssh]
+ *                                  [--lab-id 5] [--keep-lab] [--out bench/results.md]
+ *
+ * Needs root (the lab) and a built tree (`npm run build`): quorum is timed through dist/.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureTools, readAnsibleVersion, writeAnsibleConfig } from './ansible.js';
+import { fetchMemberFiles, setUpEtcdCluster } from './etcd-setup.js';
+import { checkRecap, makeEtcdJob, makeFileJobs, type Job, type JobContext } from './jobs.js';
+import { bringUpLab, readHostOpenSshVersion, takeDownLab } from './lab.js';
+import { runTimed, type Sample } from './measure.js';
+import { computeRatio, writeResults, type JobResult } from './report.js';
+import { measureSshOverhead, measureStartup } from './startup.js';
+
+const ALL = ['files', 'check', 'etcd', 'startup', 'ssh'];
+const projectRoot = resolve(import.meta.dirname, '..');
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '3,30' },
+    rounds: { type: 'string', default: '5' },
+    only: { type: 'string', default: ALL.join(',') },
+    'lab-id': { type: 'string', default: process.env.QUORUM_LAB_ID && process.env.QUORUM_LAB_ID !== '0' ? process.env.QUORUM_LAB_ID : '5' },
+    'keep-lab': { type: 'boolean', default: false },
+    out: { type: 'string', default: join(projectRoot, 'bench', 'results.md') },
+    'work-dir': { type: 'string', default: '/tmp/quorum-bench' },
+  },
+});
+
+/** Parse the options into checked values; bad input says which flag and what is allowed. */
+function parseOptions() {
+  const sizes = values.hosts!.split(',').map((t) => {
+    if (!/^\d+$/.test(t) || Number(t) < 3) throw new Error(`bench: --hosts takes sizes of at least 3 separated by commas, e.g. 3,30; got "${values.hosts}"`);
+    return Number(t);
+  }).sort((a, b) => a - b);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench: --rounds takes a whole number >= 1, got "${values.rounds}"`);
+  const only = new Set(values.only!.split(','));
+  for (const w of only) if (!ALL.includes(w)) throw new Error(`bench: --only takes some of ${ALL.join(',')}; "${w}" is not one`);
+  const labId = Number(values['lab-id']);
+  if (!Number.isInteger(labId) || labId < 1 || labId > 250) throw new Error(`bench: --lab-id must be 1..250 (lab 0 belongs to the test suites), got "${values['lab-id']}"`);
+  return { sizes, rounds, only, labId };
+}
+
+/**
+ * `tsc` emits no JSON, but the built loader reads schemas/*.schema.json relative to dist/
+ * (dist/schemas/...). Until the build copies them, copy them here so the built CLI can run.
+ */
+function copySchemasToDist(): void {
+  const from = join(projectRoot, 'schemas');
+  const to = join(projectRoot, 'dist', 'schemas');
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from).filter((n) => n.endsWith('.json'))) {
+    if (!existsSync(join(to, f))) log(`copying schemas/${f} to dist/schemas/ (the build does not)`);
+    copyFileSync(join(from, f), join(to, f));
+  }
+}
+
+/** Run one job: a warm-up round, then `rounds` measured rounds, alternating which tool goes first. */
+async function runJob(job: Job, rounds: number, workDir: string): Promise<JobResult> {
+  const result: JobResult = { job, quorum: [], ansible: [] };
+  for (let round = 0; round <= rounds; round++) {
+    const order = round % 2 === 0 ? (['ansible', 'quorum'] as const) : (['quorum', 'ansible'] as const);
+    for (const tool of order) {
+      await job.reset?.();
+      const logFile = join(workDir, 'logs', `w${job.workload}-${job.hosts}-${tool}.log`);
+      rmSync(logFile, { force: true });
+      const sample: Sample = await runTimed(job[tool], workDir, logFile);
+      const problem = checkRecap(readFileSync(logFile, 'utf8'), job.expect, job.hosts);
+      if (problem) throw new Error(`bench: ${tool}, workload ${job.workload} (${job.name}), round ${round}: ${problem}; see ${logFile}`);
+      if (round > 0) result[tool].push(sample);
+    }
+    log(`  ${job.name} @${job.hosts}: round ${round === 0 ? 'warm-up' : round} done`);
+  }
+  log(`${job.name} @${job.hosts}: Ansible/quorum = ${computeRatio(result).toFixed(1)}x`);
+  return result;
+}
+
+async function main(): Promise<void> {
+  const { sizes, rounds, only, labId } = parseOptions();
+  ensureTools(log);
+  copySchemasToDist();
+  const workDir = values['work-dir']!;
+  mkdirSync(join(workDir, 'logs'), { recursive: true, mode: 0o700 });
+  const labRoot = join(workDir, 'lab');
+  const results: JobResult[] = [];
+  const versions: Record<string, string> = {
+    node: process.version,
+    quorum: JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')).version + ` (git ${execFileSync('git', ['-C', projectRoot, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()})`,
+    'ansible-core': readAnsibleVersion(),
+  };
+  let startup: string | undefined;
+  let sshOverhead: string | undefined;
+  if (only.has('startup')) startup = await measureStartup(projectRoot, workDir, log);
+  try {
+    for (const [i, size] of sizes.entries()) {
+      log(`lab ${labId}: ${size} hosts`);
+      const lab = await bringUpLab(labId, size, labRoot, log);
+      versions['OpenSSH on the hosts'] ??= await readHostOpenSshVersion(lab, join(workDir, 'logs', 'misc.log'));
+      const ctx: JobContext = { projectRoot, workDir, lab, ansibleEnv: writeAnsibleConfig(join(workDir, 'ansible'), lab, Math.max(50, size)) };
+      const jobs: Job[] = [];
+      if (only.has('files')) jobs.push(...makeFileJobs(ctx, false).filter((j) => j.workload !== 4));
+      if (only.has('check') && i === 0) jobs.push(...makeFileJobs(ctx, true).filter((j) => j.workload === 4));
+      if (only.has('etcd') && i === 0) {
+        log('setting the etcd cluster up once with quorum (not timed)');
+        await setUpEtcdCluster(ctx, join(workDir, 'logs', 'etcd-setup.log'));
+        const filesDir = join(workDir, 'etcd-files');
+        await fetchMemberFiles(ctx, filesDir, join(workDir, 'logs', 'misc.log'));
+        jobs.push(makeEtcdJob(ctx, filesDir));
+      }
+      for (const job of jobs) {
+        results.push(await runJob(job, rounds, workDir));
+        // Written after every job: a long run stopped half-way still leaves its numbers.
+        writeResults(values.out!, results, { date: new Date().toISOString(), rounds, versions, startup, sshOverhead });
+      }
+      if (only.has('ssh') && i === sizes.length - 1) sshOverhead = await measureSshOverhead(projectRoot, lab, workDir, log);
+    }
+  } finally {
+    if (!values['keep-lab']) await takeDownLab(labId, labRoot, log);
+  }
+  writeResults(values.out!, results, { date: new Date().toISOString(), rounds, versions, startup, sshOverhead });
+  for (const r of results) process.stdout.write(`workload ${r.job.workload} ${r.job.name} @${r.job.hosts}: Ansible/quorum (medians) = ${computeRatio(r).toFixed(1)}x\n`);
+  process.stdout.write(`results: ${values.out}\n`);
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

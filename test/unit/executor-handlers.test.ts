@@ -56,7 +56,7 @@ test('notified by name and by a topic only one handler listens to: once per host
 // listens to is deleted from the host's notifications, so a second handler listening to the
 // same topic never runs. Ansible runs every handler that listens to a notified topic
 // (here: second and third both listen to "restart things").
-test.failing('a topic several handlers listen to runs all of them, async (t) => {
+test.failing('a topic several handlers listen to runs all of them', async (t) => {
   const { r, log } = await run(`
     - name: change
       debug: { msg: x }

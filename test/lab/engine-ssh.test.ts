@@ -27,7 +27,11 @@ const ROOT = '/opt/quorum-engine-ssh';
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const BASE = `${ROOT}/apply-${RUN_ID}`;
 const CHECK_BASE = `${ROOT}/check-${RUN_ID}`;
-const SECOND_LAB_ID = '7';
+/** Lab id of the second lab; QUORUM_SECOND_LAB_ID lets a CI clone running this suite pick another. */
+const SECOND_LAB_ID = process.env.QUORUM_SECOND_LAB_ID ?? '7';
+if (!/^[1-9]\d*$/.test(SECOND_LAB_ID) || SECOND_LAB_ID === process.env.QUORUM_LAB_ID) {
+  throw new Error(`QUORUM_SECOND_LAB_ID must be a lab id from 1 to 250 other than QUORUM_LAB_ID, got "${SECOND_LAB_ID}"`);
+}
 
 const spare = labHosts('spare').slice(0, 3);
 const temp = createTempInventoryDir('quorum-engine-ssh-');
@@ -50,6 +54,14 @@ async function runQuorum(playbook: string, args: string[]): Promise<CliRun> {
   const results = (task?: string, host?: string) =>
     events.filter((e): e is TaskHostEvent => e.kind === 'task:host' && (task === undefined || e.task === task) && (host === undefined || e.host === host));
   return { ...r, events, results, end };
+}
+
+/**
+ * The lines of the lab's private key that hold key material (the first base64 line is the
+ * format's header, the same for every key): none may appear in quorum's output.
+ */
+function privateKeyLines(host: LabHost): string[] {
+  return readFileSync(host.keyFile, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('-----')).slice(1);
 }
 
 /** The files.yaml variables of one run: where to work and a fresh controller barrier directory. */
@@ -125,6 +137,9 @@ test.serial('file and command tasks run on the three spare hosts at once, as the
     for (const [task, status] of Object.entries(FIRST_RUN)) t.deepEqual(run.results(task, h.name).map((r) => r.status), [status], `${h.name}: ${task}`);
   }
   t.deepEqual(Object.keys(run.end.recap).sort(), spare.map((h) => h.name));
+  const keyLines = privateKeyLines(spare[0]!);
+  t.true(keyLines.length >= 3, 'the lab key has key material lines');
+  t.deepEqual(keyLines.filter((l) => run.stdout.includes(l) || run.stderr.includes(l)), [], 'the private key is not in the output');
   for (const h of spare) {
     const stats = await sh(h, `sudo -n stat -c '%n %F %a %U %G' ${BASE} ${BASE}/private ${BASE}/static.txt ${BASE}/private/app.conf ${BASE}/stamp ${BASE}/uname.txt`);
     t.is(stats, [

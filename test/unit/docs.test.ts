@@ -5,7 +5,7 @@
  * and reject what the loader rejects; `quorum doc` and `quorum schema` print/write the same.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -126,4 +126,38 @@ test('quorum schema --out DIR writes the committed editor schemas', async (t) =>
     t.is(readFileSync(join(PROJECT_DIR, 'docs/schemas', name), 'utf8'), content, `docs/schemas/${name}`);
   }
   t.regex(r.stdout, /yaml-language-server: \$schema=.*playbook\.schema\.json/);
+});
+
+/** The fenced blocks of a markdown file with their language, in order. */
+function readFencedBlocks(file: string): Array<{ lang: string; text: string }> {
+  const blocks: Array<{ lang: string; text: string }> = [];
+  for (const m of readFileSync(file, 'utf8').matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)) blocks.push({ lang: m[1]!, text: m[2]! });
+  return blocks;
+}
+
+test("the tutorial's snippets work: its inventory loads and every playbook passes --syntax-check against it", async (t) => {
+  const blocks = readFencedBlocks(join(PROJECT_DIR, 'docs/writing-playbooks.md'));
+  const yamlBlocks = blocks.filter((b) => b.lang === 'yaml').map((b) => b.text);
+  const inventory = yamlBlocks.find((b) => /^all:/m.test(b));
+  t.truthy(inventory, 'the tutorial shows an inventory');
+  // The snippets refer to examples/vars and examples/templates: run them from a copy of examples/.
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-tutorial-'));
+  cpSync(join(PROJECT_DIR, 'examples'), dir, { recursive: true });
+  writeFileSync(join(dir, 'inventory.yaml'), inventory!);
+  const playbooks = yamlBlocks.filter((b) => Array.isArray(parse(b)));
+  t.true(playbooks.length >= 6, `${playbooks.length} playbook snippets`);
+  for (const [i, text] of playbooks.entries()) {
+    const file = join(dir, `snippet-${i}.yaml`);
+    writeFileSync(file, text);
+    const r = await runCli(['run', file, '-i', join(dir, 'inventory.yaml'), '--syntax-check']);
+    t.is(r.code, 0, `snippet ${i}:\n${text}\n${r.stdout}${r.stderr}`);
+  }
+  const hosts = await runCli(['run', join(dir, 'snippet-0.yaml'), '-i', join(dir, 'inventory.yaml'), '--list-hosts']);
+  t.regex(hosts.stdout, /infra3[\s\S]*infra4[\s\S]*infra5/);
+});
+
+test("the tutorial's template snippet is the real template's text", (t) => {
+  const snippet = readFencedBlocks(join(PROJECT_DIR, 'docs/writing-playbooks.md')).find((b) => b.lang === 'handlebars');
+  t.truthy(snippet);
+  t.true(readFileSync(join(PROJECT_DIR, 'examples/templates/quorum-demo.conf.hbs'), 'utf8').includes(snippet!.text));
 });

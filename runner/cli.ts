@@ -6,6 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 
+// `quorum lab status | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const pkg = JSON.parse(readFileSync(new URL(await packageJsonUrl(), import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('quorum')

@@ -16,8 +16,10 @@ import { getModule, modules } from '../../modules/index.js';
 import { registerSchema, sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion, didYouMean } from '../suggest.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
+import playbookSchema from '../../schemas/playbook.schema.json' with { type: 'json' };
 
-const PLAYBOOK_SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/playbook.schema.json', import.meta.url), 'utf8'));
+// Imported (not read from disk) so that tsc copies the schema into dist/ with the code.
+const PLAYBOOK_SCHEMA = playbookSchema as { $id: string; $defs: { task: { properties: object } } } & Record<string, unknown>;
 registerSchema(PLAYBOOK_SCHEMA);
 const TASK_LIST_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/taskList` };
 const VARS_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/vars` };

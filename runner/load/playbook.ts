@@ -9,7 +9,6 @@
  * a notify naming no handler or listen topic of the play is an error (Ansible's too).
  */
 import { dirname, join, resolve, isAbsolute } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Playbook, Play, TaskItem, TaskNode, TaskKeywords, BlockNode } from '../playbook.js';
 import { getModule, modules } from '../../modules/index.js';

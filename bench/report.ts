@@ -10,7 +10,9 @@ import type { Job } from './jobs.js';
 
 /** Measured samples of one job. */
 export interface JobResult {
-  job: Job;
+  job: Pick<Job, 'workload' | 'name' | 'hosts' | 'expect'>;
+  /** Warm-up rounds before the measured ones (default 1). */
+  warmup?: number;
   quorum: Sample[];
   ansible: Sample[];
 }
@@ -32,6 +34,13 @@ const mb = (kb: number) => (kb / 1024).toFixed(0);
 /** Ratio of medians, Ansible over quorum (how many times faster quorum is). */
 export function computeRatio(r: JobResult): number {
   return computeSpread(r.ansible.map((s) => s.wallMs)).median / computeSpread(r.quorum.map((s) => s.wallMs)).median;
+}
+
+/** "5 after 1 warm-up (all jobs)" or per job when they differ. */
+function describeRounds(results: JobResult[]): string {
+  const text = (r: JobResult) => `${r.quorum.length} after ${r.warmup ?? 1} warm-up`;
+  const all = new Set(results.map(text));
+  return all.size === 1 ? `${[...all][0]} (every job)` : results.map((r) => `${text(r)} (workload ${r.job.workload}, ${r.job.hosts} hosts)`).join('; ');
 }
 
 /** One markdown table row: wall min/median/max in s and peak RSS (max over rounds) in MB. */
@@ -69,14 +78,25 @@ export function checkTargets(results: JobResult[]): string[] {
   return lines;
 }
 
-/** Write `file` with the new measurements, keeping the hand-written part of the old one. */
+/** Raw samples of a run, next to results.md (`.json`), so runs can be merged (bench/merge.ts). */
+export interface SavedRun {
+  info: RunInfo;
+  results: { job: Pick<Job, 'workload' | 'name' | 'hosts' | 'expect'>; quorum: Sample[]; ansible: Sample[]; rounds: number; warmup: number }[];
+}
+
+/** Write `file` (markdown) and `file`.json (raw samples), keeping the hand-written part of the old markdown. */
 export function writeResults(file: string, results: JobResult[], info: RunInfo): void {
+  const saved: SavedRun = {
+    info,
+    results: results.map((r) => ({ job: { workload: r.job.workload, name: r.job.name, hosts: r.job.hosts, expect: r.job.expect }, quorum: r.quorum, ansible: r.ansible, rounds: r.quorum.length, warmup: r.warmup ?? 1 })),
+  };
+  writeFileSync(file.replace(/\.md$/, '') + '.json', JSON.stringify(saved, null, 2) + '\n');
   const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const kept = old.includes(KEEP) ? old.slice(old.indexOf(KEEP) + KEEP.length) : '\n';
   const text = [
     '# quorum vs Ansible: benchmark results',
     '',
-    `Written by \`npm run bench\` (bench/run.ts) on ${info.date}. ${info.rounds} measured rounds per job after one warm-up round, quorum and Ansible alternating (A/B, then B/A). Wall time from spawn to exit of the controller; peak RSS is GNU time's \`%M\` (largest resident set of the controller or any child it waited for), max over the rounds.`,
+    `Written by \`npm run bench\` (bench/run.ts) on ${info.date}. Measured rounds per job after warm-up rounds: ${describeRounds(results)}; quorum and Ansible alternate which goes first (A/B, then B/A). Wall time from spawn to exit of the controller; peak RSS is GNU time's \`%M\` (largest resident set of the controller or any child it waited for), max over the rounds.`,
     '',
     '## Machine and versions',
     '',

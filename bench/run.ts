@@ -2,7 +2,8 @@
  * `npm run bench`: quorum against Ansible on the same lab hosts (bench/README.md).
  *
  *   node --import=tsx bench/run.ts [--hosts 3,30] [--rounds 5] [--only files,check,etcd,startup,ssh]
- *                                  [--lab-id 5] [--keep-lab] [--out bench/results.md]
+ *                                  [--warmup 1] [--lab-id 5] [--keep-lab] [--out bench/results.md]
+ *                                  [--work-dir /tmp/quorum-bench]
  *
  * Needs root (the lab) and a built tree (`npm run build`): quorum is timed through dist/.
  */
@@ -26,6 +27,7 @@ const { values } = parseArgs({
   options: {
     hosts: { type: 'string', default: '3,30' },
     rounds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
     only: { type: 'string', default: ALL.join(',') },
     'lab-id': { type: 'string', default: process.env.QUORUM_LAB_ID && process.env.QUORUM_LAB_ID !== '0' ? process.env.QUORUM_LAB_ID : '5' },
     'keep-lab': { type: 'boolean', default: false },
@@ -44,9 +46,11 @@ function parseOptions() {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench: --rounds takes a whole number >= 1, got "${values.rounds}"`);
   const only = new Set(values.only!.split(','));
   for (const w of only) if (!ALL.includes(w)) throw new Error(`bench: --only takes some of ${ALL.join(',')}; "${w}" is not one`);
+  const warmup = Number(values.warmup);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`bench: --warmup takes a whole number >= 0, got "${values.warmup}"`);
   const labId = Number(values['lab-id']);
   if (!Number.isInteger(labId) || labId < 1 || labId > 250) throw new Error(`bench: --lab-id must be 1..250 (lab 0 belongs to the test suites), got "${values['lab-id']}"`);
-  return { sizes, rounds, only, labId };
+  return { sizes, rounds, warmup, only, labId };
 }
 
 /**
@@ -63,11 +67,11 @@ function copySchemasToDist(): void {
   }
 }
 
-/** Run one job: a warm-up round, then `rounds` measured rounds, alternating which tool goes first. */
-async function runJob(job: Job, rounds: number, workDir: string): Promise<JobResult> {
-  const result: JobResult = { job, quorum: [], ansible: [] };
-  for (let round = 0; round <= rounds; round++) {
-    const order = round % 2 === 0 ? (['ansible', 'quorum'] as const) : (['quorum', 'ansible'] as const);
+/** Run one job: `warmup` rounds, then `rounds` measured rounds, alternating which tool goes first. */
+async function runJob(job: Job, rounds: number, warmup: number, workDir: string): Promise<JobResult> {
+  const result: JobResult = { job, warmup, quorum: [], ansible: [] };
+  for (let round = 1 - warmup; round <= rounds; round++) {
+    const order = (round + 2) % 2 === 0 ? (['ansible', 'quorum'] as const) : (['quorum', 'ansible'] as const);
     for (const tool of order) {
       await job.reset?.();
       const logFile = join(workDir, 'logs', `w${job.workload}-${job.hosts}-${tool}.log`);
@@ -77,14 +81,14 @@ async function runJob(job: Job, rounds: number, workDir: string): Promise<JobRes
       if (problem) throw new Error(`bench: ${tool}, workload ${job.workload} (${job.name}), round ${round}: ${problem}; see ${logFile}`);
       if (round > 0) result[tool].push(sample);
     }
-    log(`  ${job.name} @${job.hosts}: round ${round === 0 ? 'warm-up' : round} done`);
+    log(`  ${job.name} @${job.hosts}: round ${round <= 0 ? 'warm-up' : round} done`);
   }
   log(`${job.name} @${job.hosts}: Ansible/quorum = ${computeRatio(result).toFixed(1)}x`);
   return result;
 }
 
 async function main(): Promise<void> {
-  const { sizes, rounds, only, labId } = parseOptions();
+  const { sizes, rounds, warmup, only, labId } = parseOptions();
   ensureTools(log);
   copySchemasToDist();
   const workDir = values['work-dir']!;
@@ -116,7 +120,7 @@ async function main(): Promise<void> {
         jobs.push(makeEtcdJob(ctx, filesDir));
       }
       for (const job of jobs) {
-        results.push(await runJob(job, rounds, workDir));
+        results.push(await runJob(job, rounds, warmup, workDir));
         // Written after every job: a long run stopped half-way still leaves its numbers.
         writeResults(values.out!, results, { date: new Date().toISOString(), rounds, versions, startup, sshOverhead });
       }

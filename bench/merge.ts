@@ -1,0 +1,24 @@
+/**
+ * Merge the raw samples of several bench runs (the .json next to each results.md) into one
+ * results.md, e.g. the 3-host and the 30-host runs made separately. A job measured in a later
+ * file replaces the same job (workload, name, hosts) of an earlier one.
+ *
+ *   node --import=tsx bench/merge.ts OUT.md RUN1.json RUN2.json ...
+ */
+import { readFileSync } from 'node:fs';
+import { writeResults, type JobResult, type RunInfo, type SavedRun } from './report.js';
+
+const [out, ...inputs] = process.argv.slice(2);
+if (!out || inputs.length === 0) throw new Error('usage: node --import=tsx bench/merge.ts OUT.md RUN1.json [RUN2.json ...]');
+const byKey = new Map<string, JobResult>();
+let info: RunInfo | undefined;
+for (const file of inputs) {
+  const run = JSON.parse(readFileSync(file, 'utf8')) as SavedRun;
+  // Versions and micro-measurements: the first run that has each one.
+  info = info
+    ? { ...info, versions: { ...run.info.versions, ...info.versions }, startup: info.startup ?? run.info.startup, sshOverhead: info.sshOverhead ?? run.info.sshOverhead }
+    : run.info;
+  for (const r of run.results) byKey.set(`${r.job.workload}|${r.job.name}|${r.job.hosts}`, { job: r.job, warmup: r.warmup, quorum: r.quorum, ansible: r.ansible });
+}
+const results = [...byKey.values()].sort((a, b) => a.job.hosts - b.job.hosts || a.job.workload - b.job.workload);
+writeResults(out, results, { ...info!, date: `${info!.date} (merged from ${inputs.length} runs)` });

@@ -41,7 +41,7 @@ export function describeModuleArgs(schema: Schema): ArgsDescription {
   const extra = objectSchema.additionalProperties;
   if (extra && typeof extra === 'object') {
     const names = (objectSchema.propertyNames as Schema | undefined)?.pattern;
-    rules.push(`Any key${names ? ` matching \`${String(names)}\`` : ''} is accepted: ${text((extra as Schema).description) || describeType(extra as Schema)}`);
+    rules.push(`Any key${names ? ` matching \`${String(names)}\`` : ''} is accepted; each value: ${text((extra as Schema).description) || describeType(extra as Schema)}`);
   }
   return { params, rules };
 }

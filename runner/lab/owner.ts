@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LAB_ID } from './paths.js';
+import { LAB_ID, labPaths } from './paths.js';
+import { isHostProcess, readLabState } from './state.js';
 
 /** One owner per lab id: labs with different ids share nothing but the root filesystem. */
 const OWNER_FILE = LAB_ID === 0 ? '/run/quorum-lab/owner' : `/run/quorum-lab/owner-${LAB_ID}`;
@@ -17,7 +18,17 @@ export async function findOtherOwner(projectRoot: string): Promise<string | unde
   const owner = (await readFile(OWNER_FILE, 'utf8').catch(() => '')).trim();
   if (owner === '' || owner === projectRoot) return undefined;
   // An owner whose state file is gone has already taken its lab down (or lost it): not a claim.
-  return existsSync(join(owner, '.lab', 'state.json')) ? owner : undefined;
+  if (!existsSync(join(owner, '.lab', 'state.json'))) return undefined;
+  // Neither is one whose hosts are all gone (ended with the session that started them, or the
+  // machine rebooted): its state file outlived the lab, and the next `up` clears what is left.
+  return (await ownerHasLiveHosts(owner)) ? owner : undefined;
+}
+
+async function ownerHasLiveHosts(owner: string): Promise<boolean> {
+  const state = await readLabState(labPaths(owner)).catch(() => undefined);
+  if (!state) return false;
+  for (const host of state.hosts) if (await isHostProcess(host.pid, host.name)) return true;
+  return false;
 }
 
 /** Throw when another checkout owns the machine's lab. */

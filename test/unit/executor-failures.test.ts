@@ -276,3 +276,38 @@ test('a failure in always fails the host', async (t) => {
   t.is(r.summary.recap['b']!.failed, 1);
   t.is(r.summary.exitCode, 2);
 });
+
+test('an unreachable host leaves the run; the others go on; exit 4', async (t) => {
+  const s = writeScenario(`
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: one
+      command: { argv: ["true"] }
+    - name: two
+      debug: { msg: two }
+`, { hosts: { a: {}, d: { ansible_connection: 'ssh', ansible_host: '127.0.0.1', ansible_port: 1, ansible_user: 'root' } } });
+  const r = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile });
+  t.deepEqual(r.results('one').map((e) => [e.host, e.status]).sort(), [['a', 'changed'], ['d', 'unreachable']]);
+  t.deepEqual(hostsOf(r, 'two'), ['a']);
+  t.is(r.summary.recap['d']!.unreachable, 1);
+  t.is(r.summary.exitCode, 4);
+});
+
+test('a failing handler fails its host', async (t) => {
+  const r = await run(`
+- hosts: nodes
+  gather_facts: false
+  handlers:
+    - name: h
+      ${FAIL_ON_B}
+  tasks:
+    - name: change
+      debug: { msg: x }
+      changed_when: true
+      notify: h
+`);
+  t.deepEqual(r.results('h').map((e) => [e.host, e.status]).sort(), [['a', 'changed'], ['b', 'failed'], ['c', 'changed']]);
+  t.is(r.summary.recap['b']!.failed, 1);
+  t.is(r.summary.exitCode, 2);
+});

@@ -132,3 +132,29 @@ test('groups, group_names and the magic variables', async (t) => {
   });
   t.is(run.results('magic').length, 1);
 });
+
+test('inventory groups: all < parent < child < host', async (t) => {
+  const s = writeScenario(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: read
+      debug: { msg: "{{ x }} {{ y }} {{ z }}" }
+`, { hosts: { placeholder: {} } });
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(s.inventoryFile, `all:
+  vars: { ansible_connection: local, x: all, y: all, z: all }
+  children:
+    parent:
+      vars: { x: parent, y: parent, z: parent }
+      children:
+        child:
+          vars: { y: child, z: child }
+          hosts:
+            h1: { z: host }
+            h2: {}
+`);
+  const run = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile });
+  t.is(run.results('read', 'h1')[0]!.msg, 'parent child host');
+  t.is(run.results('read', 'h2')[0]!.msg, 'parent child child');
+});

@@ -35,7 +35,7 @@ if (!/^[1-9]\d*$/.test(SECOND_LAB_ID) || SECOND_LAB_ID === process.env.QUORUM_LA
 
 const spare = labHosts('spare').slice(0, 3);
 const temp = createTempInventoryDir('quorum-engine-ssh-');
-const secondLabRoot = mkdtempSync(join(tmpdir(), 'quorum-engine-ssh-lab7-'));
+const secondLabRoot = mkdtempSync(join(tmpdir(), 'quorum-engine-ssh-lab-'));
 let secondLabStarted = false;
 
 /** What one `quorum run -o json` did: exit code, stderr, its events. */
@@ -82,7 +82,7 @@ function describeTree(host: LabHost, root: string): Promise<string> {
   return sh(host, `sudo -n sh -c 'test -e ${root} || exit 0; find ${root} -printf "%p %y %m %u %g %s %T@\\n" | sort; find ${root} -type f -print0 | sort -z | xargs -0 -r sha256sum'`);
 }
 
-/** Run the lab code with QUORUM_LAB_ID=7 in a child process, its `.lab/` under its own root. */
+/** Run the lab code with QUORUM_LAB_ID=SECOND_LAB_ID in a child process, its `.lab/` under its own root. */
 function runSecondLab(action: 'labUp' | 'labDown'): Promise<CliResult> {
   // The lab reads QUORUM_LAB_ID when loaded, and keeps its files in `<projectRoot>/.lab`: the
   // CLI's root is this checkout, whose .lab/ is the shared lab's, so a separate root is given.
@@ -120,6 +120,7 @@ test.after.always(async () => {
 const FIRST_RUN: Record<string, 'ok' | 'changed'> = {
   'Gathering Facts': 'ok',
   'all hosts at once': 'ok',
+  'who logged in and who runs': 'ok',
   'base directory': 'changed',
   'private directory for the lab user': 'changed',
   'static file for root only': 'changed',
@@ -133,10 +134,12 @@ test.serial('file and command tasks run on the three spare hosts at once, as the
   const run = await runQuorum('files.yaml', ['-i', labInventoryPath(), ...filesVars(BASE)]);
   t.is(run.code, 0, run.stderr);
   for (const h of spare) {
-    t.deepEqual(run.end.recap[h.name], { ok: 9, changed: 6, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 }, h.name);
+    t.deepEqual(run.end.recap[h.name], { ok: 10, changed: 6, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 }, h.name);
     for (const [task, status] of Object.entries(FIRST_RUN)) t.deepEqual(run.results(task, h.name).map((r) => r.status), [status], `${h.name}: ${task}`);
   }
   t.deepEqual(Object.keys(run.end.recap).sort(), spare.map((h) => h.name));
+  // Logged in as the lab user, commands run as root through sudo (the inventory's ansible_become).
+  for (const h of spare) t.is((run.results('who logged in and who runs', h.name)[0]?.result as { stdout?: string })?.stdout, 'root for ubuntu\n', h.name);
   const keyLines = privateKeyLines(spare[0]!);
   t.true(keyLines.length >= 3, 'the lab key has key material lines');
   t.deepEqual(keyLines.filter((l) => run.stdout.includes(l) || run.stderr.includes(l)), [], 'the private key is not in the output');
@@ -167,7 +170,7 @@ test.serial('the second run changes nothing', async (t) => {
   const run = await runQuorum('files.yaml', ['-i', labInventoryPath(), ...filesVars(BASE)]);
   t.is(run.code, 0, run.stderr);
   for (const h of spare) {
-    t.deepEqual(run.end.recap[h.name], { ok: 9, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 }, h.name);
+    t.deepEqual(run.end.recap[h.name], { ok: 10, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 }, h.name);
     t.deepEqual(run.results(undefined, h.name).filter((r) => r.status !== 'ok').map((r) => `${r.task}: ${r.status}`), [], h.name);
   }
   t.deepEqual(await Promise.all(spare.map((h) => describeTree(h, BASE))), before);
@@ -182,7 +185,7 @@ test.serial('--check on fresh paths changes nothing on the hosts and reports cha
     const statuses = Object.fromEntries(run.results(undefined, h.name).map((r) => [r.task, r.status]));
     // The barrier command cannot be predicted, so check mode skips it; every file task would change.
     t.deepEqual(statuses, { ...FIRST_RUN, 'all hosts at once': 'skipped' }, h.name);
-    t.deepEqual(run.end.recap[h.name], { ok: 8, changed: 6, unreachable: 0, failed: 0, skipped: 1, rescued: 0, ignored: 0 }, h.name);
+    t.deepEqual(run.end.recap[h.name], { ok: 9, changed: 6, unreachable: 0, failed: 0, skipped: 1, rescued: 0, ignored: 0 }, h.name);
     const diff = run.results('rendered template', h.name)[0]!.diffs;
     t.true(JSON.stringify(diff).includes(`uname=${h.name}`), `${h.name}: the diff shows the rendered template`);
   }

@@ -127,3 +127,20 @@ test('a handler notified in a loop runs once', async (t) => {
 `);
   for (const h of ['a', 'b', 'c']) t.deepEqual(log(h), ['first']);
 });
+
+// BUG (runner/strategy/linear.ts runPlay): after any_errors_fatal ends the play, the notified
+// handlers still run on the hosts that did not fail. Ansible marks every remaining host failed
+// (linear strategy, any_errors_fatal) so no handler runs (unless force_handlers).
+test.failing('any_errors_fatal: no handler runs after the play was stopped', async (t) => {
+  const s = writeScenario(`- hosts: nodes\n  gather_facts: false\n  any_errors_fatal: true\n${HANDLERS}  tasks:
+    - name: change
+      debug: { msg: x }
+      changed_when: true
+      notify: first
+    - name: fail on b
+      command: { argv: [test, "{{ inventory_hostname }}", "!=", "b"] }
+`);
+  const r = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile });
+  t.is(r.summary.exitCode, 2);
+  t.deepEqual(r.results('first'), []);
+});

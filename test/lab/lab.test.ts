@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { gatherHostFacts } from '../../runner/facts/host-facts.js';
 import { buildScript, quote } from '../../runner/connection/quote.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
-import { labStatus, labUp } from '../../runner/lab/command.js';
+import { labStatus, labUp } from '../../runner/lab/lab.js';
 import { parseAptMirror, readAptMirror } from '../../runner/lab/rootfs.js';
 import { labHosts, labInventoryPath, labState, sshExec, type LabHost } from '../helpers/lab.js';
 

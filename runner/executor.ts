@@ -35,6 +35,8 @@ export interface TaskRun {
   task: TaskNode;
   host: HostState;
   inherited: Inherited;
+  /** The task's name as shown (templates in it rendered once for the whole task). */
+  displayName: string;
   emit(event: RunEvent): void;
 }
 
@@ -131,7 +133,7 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
       }
       break;
     }
-    if (state.options.verbosity > 0) run.emit({ kind: 'warning', host: host.name, message: `${task.name ?? task.module}: retrying (${attempt}/${retries})` });
+    if (state.options.verbosity > 0) run.emit({ kind: 'warning', host: host.name, message: `${run.displayName}: retrying (${attempt}/${retries})` });
     await sleep(delayMs, state.options.signal);
     if (state.interrupted) break;
   }
@@ -178,7 +180,7 @@ function emitResult(run: TaskRun, kw: TaskKeywords, result: TaskResult, item: st
   const shown = kw.no_log ? censor(result) : result;
   run.emit({
     kind: 'task:host',
-    task: run.task.name ?? run.task.module,
+    task: run.displayName,
     host: run.host.name,
     status: result.status,
     ...(item !== undefined ? { item } : {}),

@@ -11,7 +11,8 @@ import type { HostState, RunState } from '../run-state.js';
 import type { TaskResult } from '../types.js';
 import { emptyRecap } from '../run-state.js';
 import { executeTask, ROOT_SCOPE, type Inherited } from '../executor.js';
-import { buildSharedVars } from '../vars.js';
+import { buildSharedVars, buildTaskVars } from '../vars.js';
+import { renderText } from '../template.js';
 import { formatLocation } from '../errors.js';
 import { selectedByTags } from './tags.js';
 import { gatherFactsTask } from './gather.js';
@@ -92,12 +93,12 @@ async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): P
 
 async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherited: Inherited, handler: boolean): Promise<void> {
   const { state, play } = run;
-  const name = task.name ?? task.module;
   const started = performance.now();
   const emit = state.options.reporter.emit.bind(state.options.reporter);
-  emit({ kind: 'task:start', play: play.name ?? play.hosts, task: name, location: formatLocation(task.location), hosts: hosts.map((h) => h.name), ...(handler ? { handler } : {}) });
   const shared = buildSharedVars(state, play, run.batch.map((h) => h.name));
-  const runOn = (host: HostState) => executeTask({ state, play, shared, task, host, inherited, emit });
+  const name = displayName(task, hosts[0] && buildTaskVars(state, play, shared, hosts[0], [...inherited.varsScopes, task.keywords.vars]));
+  emit({ kind: 'task:start', play: play.name ?? play.hosts, task: name, location: formatLocation(task.location), hosts: hosts.map((h) => h.name), ...(handler ? { handler } : {}) });
+  const runOn = (host: HostState) => executeTask({ state, play, shared, task, host, inherited, displayName: name, emit });
 
   const runOnce = task.keywords.run_once ?? inherited.keywords.run_once;
   if (runOnce && hosts.length > 0) {
@@ -173,6 +174,20 @@ async function flushHandlers(run: PlayRun): Promise<void> {
     for (const h of hosts) for (const t of topics) h.notified.delete(t);
     await runTask(run, handler, hosts, ROOT_SCOPE, true);
     if (run.aborted || run.state.interrupted) return;
+  }
+}
+
+/**
+ * A task's name with its templates rendered, as Ansible shows it; with the first host's
+ * variables, since one name stands for every host. A name that cannot render stays as written.
+ */
+function displayName(task: TaskNode, vars: Record<string, unknown> | undefined): string {
+  const name = task.name ?? task.module;
+  if (!vars || !name.includes('{{')) return name;
+  try {
+    return renderText(name, vars);
+  } catch {
+    return name;
   }
 }
 

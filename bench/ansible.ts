@@ -49,6 +49,9 @@ export function writeAnsibleConfig(dir: string, lab: BenchLab, forks: number): R
       `forks = ${forks}`,
       'host_key_checking = True',
       'interpreter_python = /usr/bin/python3',
+      // The default 10 s (connect and the sudo prompt) fails hosts on a loaded 2-core machine
+      // with 30 hosts; quorum is given the same 60 s (-T 60).
+      'timeout = 60',
       'retry_files_enabled = False',
       'nocolor = True',
       'deprecation_warnings = False',

@@ -68,9 +68,11 @@ export async function executeTask(run: TaskRun): Promise<TaskResult> {
   for (const [index, item] of items.entries()) {
     if (state.interrupted) break;
     const vars = withLoopVars(baseVars, loopVar, item, kw.loop_control?.index_var, index);
-    const result = await runOnce(run, kw, vars, when);
+    const once = await runOnce(run, kw, vars, when);
+    // As in Ansible, each entry of a registered loop's `results` says which item it was for.
+    const result = { ...once, result: { ...once.result, [loopVar]: item, ansible_loop_var: loopVar } };
     perItem.push(result);
-    emitResult(run, kw, result, itemLabel(kw.loop_control?.label, vars, item));
+    emitResult(run, kw, result, kw.no_log ? '(hidden by no_log)' : itemLabel(kw.loop_control?.label, vars, item));
     if (kw.loop_control?.pause) await sleep(kw.loop_control.pause * 1000, state.options.signal);
   }
   return finish(run, kw, aggregateLoop(perItem, started), perItem);

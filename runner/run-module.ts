@@ -102,8 +102,9 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
 function execFields(outcome: ApplyOutcome): Record<string, unknown> {
   const r = outcome.failure?.exec ?? outcome.lastExec;
   if (!r) return {};
-  const stdout = r.stdout.toString('utf8');
-  const stderr = r.stderr.toString('utf8');
+  // Ansible strips the trailing newlines, so `echo 3` registers "3" and `r.stdout == "3"` holds.
+  const stdout = r.stdout.toString('utf8').replace(/[\r\n]+$/, '');
+  const stderr = r.stderr.toString('utf8').replace(/[\r\n]+$/, '');
   return {
     rc: r.exitCode,
     stdout,
@@ -114,8 +115,7 @@ function execFields(outcome: ApplyOutcome): Record<string, unknown> {
 }
 
 function splitLines(text: string): string[] {
-  if (text === '') return [];
-  return text.replace(/\n$/, '').split('\n');
+  return text === '' ? [] : text.split(/\r?\n/);
 }
 
 function failedFrom(err: unknown): Omit<TaskResult, 'durationMs'> {

@@ -86,7 +86,9 @@ export function aggregateLoop(items: TaskResult[], started: number): TaskResult 
 
 /** What reporters see of a no_log task: the status, nothing of the data. */
 export function censor(result: TaskResult): TaskResult {
-  return { ...result, diffs: [], result: { censored: NO_LOG_MESSAGE, changed: result.status === 'changed' }, msg: NO_LOG_MESSAGE };
+  // Change descriptions can quote a command line, and with it a secret: only their number shows.
+  const changes = result.changes.map(() => '(hidden by no_log)');
+  return { ...result, changes, diffs: [], result: { censored: NO_LOG_MESSAGE, changed: result.status === 'changed' }, msg: NO_LOG_MESSAGE };
 }
 
 /** The label of a loop item: loop_control.label rendered, or a short form of the item. */

@@ -73,7 +73,11 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
   if (kw.delegate_to !== undefined) checkValue(kw.delegate_to, `${item.pointer}/delegate_to`, scope, place, checker);
   if (kw.loop_control?.label !== undefined) checkValue(kw.loop_control.label, `${item.pointer}/loop_control/label`, scope, place, checker);
   // The file's own value, not the normalized list, so pointers match what the user wrote.
-  for (const key of CEL_KEYWORDS) checkConditions(readAt(place, `${item.pointer}/${key}`) ?? kw[key], `${item.pointer}/${key}`, key, scope, place, checker);
+  for (const key of CEL_KEYWORDS) {
+    // The task's own result is `result` (and its register name) in the conditions judged after it ran.
+    const conditionScope = key === 'when' ? scope : new Set([...scope, 'result']);
+    checkConditions(readAt(place, `${item.pointer}/${key}`) ?? kw[key], `${item.pointer}/${key}`, key, conditionScope, place, checker);
+  }
   if (item.kind === 'block') {
     for (const child of [...item.block, ...item.rescue, ...item.always]) checkItem(child, scope, checker);
     return;

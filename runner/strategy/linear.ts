@@ -33,8 +33,11 @@ export async function runPlay(state: RunState, play: Play, hostNames: string[]):
     const run: PlayRun = { state, play, batch, aborted: false };
     if (play.gather_facts) await gatherFactsTask(state, play, batch, (h, r) => record(state, h, r));
     await runItems(run, play.tasks, ROOT_SCOPE);
-    if (!state.interrupted) await flushHandlers(run);
+    // A play stopped by its failure policy runs no handlers (Ansible marks every host failed).
+    if (!state.interrupted && !run.aborted) await flushHandlers(run);
     if (run.aborted || state.interrupted) break;
+    // When every host of a batch failed, Ansible stops the play: later batches would fail alike.
+    if (live(batch).length === 0) break;
   }
 }
 
@@ -65,16 +68,16 @@ async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): P
     await runItems(run, block.block, { ...scope, rescuable: inherited.rescuable || block.rescue.length > 0 });
     const failed = entered.filter((h) => h.failed && !h.unreachable);
     if (block.rescue.length > 0 && failed.length > 0 && !run.aborted) {
-      for (const h of failed) h.failed = false;
-      run.batch = failed;
-      await runItems(run, block.rescue, scope);
       for (const h of failed) {
-        if (h.failed || h.unreachable) continue;
-        // As in Ansible's recap, a rescued failure counts as rescued, not as failed.
+        h.failed = false;
+        // As in Ansible's recap, a failure that goes to rescue counts as rescued, not as failed
+        // (a failing rescue task then counts as failed on its own).
         const recap = recapOf(run.state, h.name);
         recap.rescued++;
         recap.failed = Math.max(0, recap.failed - 1);
       }
+      run.batch = failed;
+      await runItems(run, block.rescue, scope);
     }
     if (block.always.length > 0 && !run.state.interrupted) {
       const stillFailed = new Set(entered.filter((h) => h.failed));
@@ -165,15 +168,23 @@ function applyFailurePolicy(run: PlayRun, anyErrorsFatal: boolean | undefined, i
   }
 }
 
-/** Run notified handlers, in the order they are defined, on the hosts that notified them. */
+/**
+ * Run notified handlers, in the order they are defined, on the hosts that notified them: a
+ * notification names a handler or a `listen` topic, and every handler answering it runs. A
+ * handler may notify others; they run in the same flush.
+ */
 async function flushHandlers(run: PlayRun): Promise<void> {
-  for (const handler of run.play.handlers) {
-    const topics = [handler.name, ...(handler.listen ?? [])].filter((t): t is string => t !== undefined);
-    const hosts = live(run.batch).filter((h) => topics.some((t) => h.notified.has(t)));
-    if (hosts.length === 0) continue;
-    for (const h of hosts) for (const t of topics) h.notified.delete(t);
-    await runTask(run, handler, hosts, ROOT_SCOPE, true);
-    if (run.aborted || run.state.interrupted) return;
+  for (let round = 0; round < 10; round++) {
+    const pending = new Map(live(run.batch).map((h) => [h, new Set(h.notified)] as const));
+    if ([...pending.values()].every((topics) => topics.size === 0)) return;
+    for (const h of pending.keys()) h.notified.clear();
+    for (const handler of run.play.handlers) {
+      const answers = [handler.name, ...(handler.listen ?? [])].filter((t): t is string => t !== undefined);
+      const hosts = [...pending].filter(([h, topics]) => live([h]).length > 0 && answers.some((t) => topics.has(t))).map(([h]) => h);
+      if (hosts.length === 0) continue;
+      await runTask(run, handler, hosts, ROOT_SCOPE, true);
+      if (run.aborted || run.state.interrupted) return;
+    }
   }
 }
 

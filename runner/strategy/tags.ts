@@ -9,7 +9,7 @@ export function selectedByTags(options: { tags?: string[]; skipTags?: string[] }
   const wanted = options.tags;
   if (!wanted || wanted.length === 0 || wanted.includes('all')) return !tags.has('never');
   if (tags.has('always')) return true;
-  if (wanted.includes('tagged') && tags.size > 0) return true;
+  if (wanted.includes('tagged') && tags.size > 0 && !tags.has('never')) return true;
   if (wanted.includes('untagged') && tags.size === 0) return true;
   return wanted.some((t) => tags.has(t));
 }

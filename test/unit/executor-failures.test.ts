@@ -151,7 +151,7 @@ test('serial with max_fail_percentage: a batch over the limit stops the later ba
 // BUG (runner/strategy/linear.ts runPlay): when every host of a serial batch fails, Ansible
 // stops the play (PlaybookExecutor: "break out ... if the entire batch failed"); quorum goes
 // on with the next batch.
-test.failing('serial: a batch whose hosts all failed stops the later batches (no max_fail_percentage)', async (t) => {
+test('serial: a batch whose hosts all failed stops the later batches (no max_fail_percentage)', async (t) => {
   const r = await run(`
 - hosts: nodes
   gather_facts: false
@@ -242,7 +242,7 @@ test('a failing rescue leaves the host failed; always still runs', async (t) => 
 // into rescue, then a failing rescue task, gives failed=2 rescued=0. Ansible counts the first
 // failure as `rescued` (StrategyBase._process_pending_results: run_state RESCUE -> rescued,
 // else failures) and only the rescue task's failure as `failures`: failed=1 rescued=1.
-test.failing('a failing rescue: recap failed=1 rescued=1, as in Ansible', async (t) => {
+test('a failing rescue: recap failed=1 rescued=1, as in Ansible', async (t) => {
   const r = await run(`
 - hosts: nodes
   gather_facts: false

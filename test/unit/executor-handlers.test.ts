@@ -56,7 +56,7 @@ test('notified by name and by a topic only one handler listens to: once per host
 // listens to is deleted from the host's notifications, so a second handler listening to the
 // same topic never runs. Ansible runs every handler that listens to a notified topic
 // (here: second and third both listen to "restart things").
-test.failing('a topic several handlers listen to runs all of them', async (t) => {
+test('a topic several handlers listen to runs all of them', async (t) => {
   const { r, log } = await run(`
     - name: change
       debug: { msg: x }
@@ -131,7 +131,7 @@ test('a handler notified in a loop runs once', async (t) => {
 // BUG (runner/strategy/linear.ts runPlay): after any_errors_fatal ends the play, the notified
 // handlers still run on the hosts that did not fail. Ansible marks every remaining host failed
 // (linear strategy, any_errors_fatal) so no handler runs (unless force_handlers).
-test.failing('any_errors_fatal: no handler runs after the play was stopped', async (t) => {
+test('any_errors_fatal: no handler runs after the play was stopped', async (t) => {
   const s = writeScenario(`- hosts: nodes\n  gather_facts: false\n  any_errors_fatal: true\n${HANDLERS}  tasks:
     - name: change
       debug: { msg: x }

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LAB_USER, ROOTFS_DIR, netnsName, type LabPaths } from './paths.js';
 import { isHostProcess } from './state.js';
@@ -54,7 +55,26 @@ export async function stopHost(name: string, pid: number, graceMs = 15_000): Pro
     if (!(await isHostProcess(pid, name))) return;
     await sleep(200);
   }
-  if (await isHostProcess(pid, name)) process.kill(pid, 'SIGKILL');
+  if (await isHostProcess(pid, name)) {
+    // Killing nspawn alone leaves the container's init (and sshd) running in its namespaces:
+    // kill the container's processes first, then nspawn.
+    for (const child of await childrenOf(pid)) killQuietly(child);
+    killQuietly(pid);
+  }
   // Let the kernel tear down the container's namespaces before the caller removes the netns.
   for (let i = 0; i < 25 && (await isHostProcess(pid, name)); i++) await sleep(200);
+}
+
+/** Direct children of `pid` (the container's init, for nspawn), from /proc. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return text.split(/\s+/).filter(Boolean).map(Number);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }

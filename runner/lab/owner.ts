@@ -18,7 +18,7 @@ export async function findOtherOwner(projectRoot: string): Promise<string | unde
   const owner = (await readFile(OWNER_FILE, 'utf8').catch(() => '')).trim();
   if (owner === '' || owner === projectRoot) return undefined;
   // An owner whose state file is gone has already taken its lab down (or lost it): not a claim.
-  if (!existsSync(join(owner, '.lab', 'state.json'))) return undefined;
+  if (!existsSync(labPaths(owner).state)) return undefined;
   // Neither is one whose hosts are all gone (ended with the session that started them, or the
   // machine rebooted): its state file outlived the lab, and the next `up` clears what is left.
   return (await ownerHasLiveHosts(owner)) ? owner : undefined;

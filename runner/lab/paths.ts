@@ -55,7 +55,8 @@ export interface LabPaths {
 
 /** Paths under `<project>/.lab/`. */
 export function labPaths(projectRoot = findProjectRoot()): LabPaths {
-  const dir = join(projectRoot, '.lab');
+  // Lab 0 keeps `.lab/`; another id gets its own directory, so two labs never share files.
+  const dir = join(projectRoot, LAB_ID === 0 ? '.lab' : `.lab-${LAB_ID}`);
   return {
     dir,
     state: join(dir, 'state.json'),

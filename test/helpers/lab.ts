@@ -7,9 +7,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LabState } from '../../runner/lab/state.js';
+import { labPaths } from '../../runner/lab/paths.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-const stateFile = fileURLToPath(new URL('../../.lab/state.json', import.meta.url));
+// The lab of QUORUM_LAB_ID (default 0), as the lab code itself resolves it.
+const stateFile = labPaths(projectRoot).state;
 
 /** A lab host as tests need it. */
 export interface LabHost {

@@ -84,7 +84,7 @@ function describeTree(host: LabHost, root: string): Promise<string> {
 
 /** Run the lab code with QUORUM_LAB_ID=SECOND_LAB_ID in a child process, its `.lab/` under its own root. */
 function runSecondLab(action: 'labUp' | 'labDown'): Promise<CliResult> {
-  // The lab reads QUORUM_LAB_ID when loaded, and keeps its files in `<projectRoot>/.lab`: the
+  // The lab reads QUORUM_LAB_ID when loaded, and keeps its files in `<projectRoot>/.lab-ID`: the
   // CLI's root is this checkout, whose .lab/ is the shared lab's, so a separate root is given.
   const options = JSON.stringify({ ...(action === 'labUp' ? { hosts: 1 } : {}), projectRoot: secondLabRoot });
   const script = `const lab = await import(${JSON.stringify(join(PROJECT_DIR, 'runner/lab/lab.ts'))}); await lab.${action}(${options});`;
@@ -254,7 +254,7 @@ test.serial('a host killed mid-run ends unreachable and the run finishes (second
   secondLabStarted = true;
   const up = await runSecondLab('labUp');
   t.is(up.code, 0, up.stderr);
-  const stateFile = join(secondLabRoot, '.lab', 'state.json');
+  const stateFile = join(secondLabRoot, `.lab-${SECOND_LAB_ID}`, 'state.json');
   t.true(existsSync(stateFile), up.stderr);
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { keyFile: string; knownHostsFile: string; user: string; hosts: { name: string; address: string; pid: number }[] };
   const [doomed] = state.hosts;

@@ -139,7 +139,7 @@ test.serial('file and command tasks run on the three spare hosts at once, as the
   }
   t.deepEqual(Object.keys(run.end.recap).sort(), spare.map((h) => h.name));
   // Logged in as the lab user, commands run as root through sudo (the inventory's ansible_become).
-  for (const h of spare) t.is((run.results('who logged in and who runs', h.name)[0]?.result as { stdout?: string })?.stdout, 'root for ubuntu\n', h.name);
+  for (const h of spare) t.is((run.results('who logged in and who runs', h.name)[0]?.result as { stdout?: string })?.stdout, 'root for ubuntu', h.name);
   const keyLines = privateKeyLines(spare[0]!);
   t.true(keyLines.length >= 3, 'the lab key has key material lines');
   t.deepEqual(keyLines.filter((l) => run.stdout.includes(l) || run.stderr.includes(l)), [], 'the private key is not in the output');
@@ -159,7 +159,7 @@ test.serial('file and command tasks run on the three spare hosts at once, as the
     // Readable by the lab user without sudo: owner and mode really are what the task said.
     t.is(await sh(h, `cat ${BASE}/private/app.conf`), `# rendered by quorum for ${h.name}\ngreeting=hello from quorum\nuname=${h.name}\nos=${os}\n`);
     t.is(await sh(h, `cat ${BASE}/stamp`), 'made-by-command\n');
-    t.is(await sh(h, `cat ${BASE}/uname.txt`), `${h.name}\n`);
+    t.is(await sh(h, `cat ${BASE}/uname.txt`), h.name);
     t.is((await sshExec(h, `cat ${BASE}/static.txt`)).code, 1, 'root-only file is not readable by the lab user');
   }
 });
@@ -223,7 +223,7 @@ test.serial('a host whose address answers nothing ends unreachable (exit 4) whil
   t.deepEqual(run.results('kernel host name', 'ghost'), [], 'an unreachable host runs no further task');
   for (const h of spare) {
     t.deepEqual(run.end.recap[h.name], { ok: 2, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 }, h.name);
-    t.is((run.results('kernel host name', h.name)[0]?.result as { stdout?: string })?.stdout, `${h.name}\n`);
+    t.is((run.results('kernel host name', h.name)[0]?.result as { stdout?: string })?.stdout, h.name);
   }
 });
 

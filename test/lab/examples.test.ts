@@ -54,6 +54,8 @@ const cleanup = [
   'rm -rf /etc/systemd/system/etcd.service.d /var/lib/etcd /etc/kubernetes /var/backups/etcd',
   'rm -rf /opt/quorum-demo /var/lib/quorum-demo /etc/quorum-demo.conf',
   'userdel quorum-demo 2>/dev/null || true',
+  // Leave etcd as the lab made it: Debian's unit, masked.
+  'systemctl mask etcd.service',
   'systemctl daemon-reload',
 ].join('; ');
 

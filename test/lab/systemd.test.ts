@@ -130,6 +130,8 @@ test.serial('enable, then stop: each once', async (t) => {
 });
 
 test.serial('unmask then mask a packaged unit (Debian etcd.service, masked by the lab), each once', async (t) => {
+  // The lab masks it; another suite may have used the host since: start from that state.
+  await conn.exec('rm -f /etc/systemd/system/etcd.service && systemctl mask etcd.service && systemctl daemon-reload', { sudo: true });
   try {
     const unmask = await runModule(conn, systemd, { name: 'etcd', masked: false });
     t.deepEqual(describes(unmask.plan), ['unmask etcd.service']);

@@ -5,7 +5,8 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createMarker, encodeCommand, FrameParser, MarkerSplitter, ShellClosedError, ShellSession, type Frame, type ShellPipes } from '../../runner/connection/shell-session.js';
+import { createMarker, encodeCommand, FrameParser, MarkerSplitter, type Frame } from '../../runner/connection/frame.js';
+import { ShellClosedError, ShellSession, type ShellPipes } from '../../runner/connection/shell-session.js';
 
 const marker = '_QFdeadbeefdeadbeefdeadbeefdeadbeef_';
 

@@ -1,0 +1,132 @@
+/**
+ * The framing protocol of a persistent remote shell (architecture.md decision 9).
+ *
+ * One long-lived `sh` reads commands on its stdin. Each command runs in a subshell
+ * `( eval 'SCRIPT' )` so that `exit`, `cd`, `set -e` or a syntax error cannot end or change the
+ * shell, with its stdin either /dev/null or a base64 here-document (the shell's own stdin is the
+ * protocol and must never be read by a command). After it, the shell prints a random
+ * per-session marker on stdout (followed by `seq:status`) and on stderr (followed by `seq`).
+ * Output is cut at the marker wherever it appears, so bytes are exact: no trailing newline is
+ * added or removed, binary output passes untouched. The marker is 128 random bits, so output
+ * cannot contain it by accident, including output that imitates the marker's shape.
+ */
+import { randomBytes } from 'node:crypto';
+import { quote } from './quote.js';
+
+/** One command's completed output, as cut from the two streams. */
+export interface Frame {
+  seq: number;
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** A fresh random marker for one session. Only [A-Za-z0-9_], so it is safe in a printf format. */
+export function createMarker(): string {
+  return `_QF${randomBytes(16).toString('hex')}_`;
+}
+
+/**
+ * The text to write to the shell for one command.
+ * @param script the command as a shell script (already with cwd/env applied)
+ * @param stdin bytes for the command's stdin, or undefined for /dev/null
+ */
+export function encodeCommand(marker: string, seq: number, script: string, stdin?: Uint8Array): string {
+  const trailer = `; printf '${marker}${seq}:%d\\n' "$?"; printf '${marker}${seq}\\n' >&2\n`;
+  const body = `( eval ${quote(script)} )`;
+  if (stdin === undefined) return `${body} </dev/null${trailer}`;
+  // The delimiter contains '_', which base64 never produces, so no data line can end the document.
+  const eof = `${marker}IN`;
+  const data = Buffer.from(stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
+  return `base64 -d 2>/dev/null <<'${eof}' | ${body}${trailer}${data}${eof}\n`;
+}
+
+/** One record cut from a stream: the bytes before a marker and the text after it up to "\n". */
+interface Record_ {
+  body: Buffer;
+  trailer: string;
+}
+
+/**
+ * Cuts one byte stream at a marker. Chunks may split anywhere, even inside the marker; scanning
+ * only looks at new bytes plus a short carried-over window, so large outputs stay linear.
+ */
+export class MarkerSplitter {
+  readonly #marker: Buffer;
+  #body: Buffer[] = [];
+  #window: Buffer = Buffer.alloc(0);
+  readonly records: Record_[] = [];
+
+  constructor(marker: string) {
+    this.#marker = Buffer.from(marker, 'latin1');
+  }
+
+  /** Feed the next chunk of the stream. */
+  push(chunk: Buffer): void {
+    let win = this.#window.length > 0 ? Buffer.concat([this.#window, chunk]) : chunk;
+    for (;;) {
+      const at = win.indexOf(this.#marker);
+      if (at < 0) {
+        // Keep a tail that could be the start of a marker split across chunks.
+        const keep = Math.min(win.length, this.#marker.length - 1);
+        if (win.length > keep) this.#body.push(win.subarray(0, win.length - keep));
+        this.#window = win.subarray(win.length - keep);
+        return;
+      }
+      const nl = win.indexOf(0x0a, at + this.#marker.length);
+      if (nl < 0) {
+        if (at > 0) this.#body.push(win.subarray(0, at));
+        this.#window = win.subarray(at);
+        return;
+      }
+      this.#body.push(win.subarray(0, at));
+      this.records.push({ body: Buffer.concat(this.#body), trailer: win.subarray(at + this.#marker.length, nl).toString('latin1') });
+      this.#body = [];
+      win = win.subarray(nl + 1);
+    }
+  }
+
+  /** Bytes received since the last record (what a timed-out command printed so far). */
+  partial(): Buffer {
+    return Buffer.concat([...this.#body, this.#window]);
+  }
+}
+
+/** Pairs the stdout and stderr records of each command into frames. */
+export class FrameParser {
+  readonly #out: MarkerSplitter;
+  readonly #err: MarkerSplitter;
+
+  constructor(marker: string) {
+    this.#out = new MarkerSplitter(marker);
+    this.#err = new MarkerSplitter(marker);
+  }
+
+  pushStdout(chunk: Buffer): void {
+    this.#out.push(chunk);
+  }
+
+  pushStderr(chunk: Buffer): void {
+    this.#err.push(chunk);
+  }
+
+  /**
+   * The next complete frame (both streams have reached its marker), else undefined.
+   * Throws when the trailers are not what this protocol writes: the session is out of sync.
+   */
+  takeFrame(): Frame | undefined {
+    if (this.#out.records.length === 0 || this.#err.records.length === 0) return undefined;
+    const out = this.#out.records.shift()!;
+    const err = this.#err.records.shift()!;
+    const m = /^(\d+):(\d+)$/.exec(out.trailer);
+    if (!m || err.trailer !== m[1]) {
+      throw new Error(`shell framing out of sync (stdout trailer ${JSON.stringify(out.trailer)}, stderr trailer ${JSON.stringify(err.trailer)})`);
+    }
+    return { seq: Number(m[1]), exitCode: Number(m[2]), stdout: out.body, stderr: err.body };
+  }
+
+  /** Output received so far for the command in progress. */
+  partial(): { stdout: Buffer; stderr: Buffer } {
+    return { stdout: this.#out.partial(), stderr: this.#err.partial() };
+  }
+}

@@ -4,7 +4,6 @@
  */
 import { createMarker, encodeCommand, FrameParser, type Frame } from './frame.js';
 
-
 /** The pipes of a running shell: an ssh2 exec channel or, in tests, a local child process. */
 export interface ShellPipes {
   write(data: string | Uint8Array): void;

@@ -1,22 +1,15 @@
 /**
  * Runtime validation of a module's arguments after templates are rendered. The loader checks
  * what it can before any host is touched; values that were templates can only be checked here.
+ * Same ajv instance and compiled validators as the loader (runner/validate.ts).
  */
-import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import type { ModuleDefinition } from './types.js';
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-(addFormats as unknown as (a: Ajv) => void)(ajv);
-const compiled = new WeakMap<ModuleDefinition, ValidateFunction>();
+import { compileSchema } from './validate.js';
 
 /** A one-line description of what is wrong, or undefined when the arguments are valid. */
 export function validateModuleArgs(module: ModuleDefinition, args: unknown): string | undefined {
-  let validate = compiled.get(module);
-  if (!validate) {
-    validate = ajv.compile(module.schema);
-    compiled.set(module, validate);
-  }
+  const validate = compileSchema(module.schema);
   if (validate(args)) return undefined;
   return (validate.errors ?? []).map(describeError).join('; ');
 }

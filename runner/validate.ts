@@ -44,17 +44,23 @@ export function validateAgainst(
   basePointer: string,
   options: ValidateOptions = {},
 ): ConfigProblem[] {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
-  }
+  const validate = compileSchema(schema);
   if (validate(value)) return [];
   const skipTemplates = options.skipTemplates ?? true;
   // A propertyNames failure comes twice: the summary adds nothing to the error about the name.
   const errors = collapseAlternatives(validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames' && !(skipTemplates && isTemplate(e.data)));
   const problems = errors.map((e) => formatAjvError(e, source, basePointer, options.noun));
   return dedupeProblems(problems);
+}
+
+/** The validator of `schema`, compiled once by the one ajv instance (loader and runtime alike). */
+export function compileSchema(schema: object): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
 }
 
 /** A string that will be rendered before use: its type cannot be known yet. */

@@ -2,7 +2,7 @@
  * Read existing certificates and keys into plain summaries (what gather hands to the pure
  * plan). A summary never holds key material: a key is reduced to a hash of its public modulus.
  */
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { canonicalizeIp, type AltNames } from './sans.js';
 import type { ExtKeyUsage } from './profiles.js';
@@ -63,19 +63,18 @@ export function summarizeKeyPem(pem: string): KeySummary {
   return { publicKeyId: hashModulus(key.n), keyBits: key.n.bitLength() };
 }
 
-/** True when `cert` names `ca` as issuer and its signature verifies with the CA's key. */
+/**
+ * True when `cert` names `ca` as issuer and its signature verifies with the CA's key. Checked by
+ * node:crypto (OpenSSL): forge's big-number RSA took most of a re-run's certificate checks.
+ */
 export function verifySignedBy(cert: forge.pki.Certificate, ca: forge.pki.Certificate): boolean {
-  // Compare encoded names: forge's `hash` is only set on parsed certs, not on built ones.
-  if (encodeName(cert.issuer) !== encodeName(ca.subject)) return false;
   try {
-    return ca.verify(cert);
+    const issued = new X509Certificate(forge.pki.certificateToPem(cert));
+    const issuer = new X509Certificate(forge.pki.certificateToPem(ca));
+    return issued.checkIssued(issuer) && issued.verify(issuer.publicKey);
   } catch {
-    return false; // forge throws on a signature it cannot check: that is "not signed by this CA"
+    return false; // a signature that cannot be checked is "not signed by this CA"
   }
-}
-
-function encodeName(name: { attributes: forge.pki.CertificateField[] }): string {
-  return forge.asn1.toDer(forge.pki.distinguishedNameToAsn1(name)).toHex();
 }
 
 /** sha256 of a certificate's DER, hex. */

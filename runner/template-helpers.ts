@@ -16,6 +16,9 @@ import { stringify } from 'yaml';
 
 type HelperOptions = Handlebars.HelperOptions;
 
+/** render_file's compiled templates, by text: every host of every task renders the same few files. */
+const renderFileCache = new Map<string, Handlebars.TemplateDelegate>();
+
 /** Register every helper on a handlebars instance (runner/template.ts owns the only one). */
 export function registerTemplateHelpers(hb: typeof Handlebars): void {
   for (const [name, helper] of Object.entries(HELPERS)) hb.registerHelper(name, withPosition(helper));
@@ -24,7 +27,12 @@ export function registerTemplateHelpers(hb: typeof Handlebars): void {
     'render_file',
     withPosition((path: unknown, options: HelperOptions) => {
       const text = readControllerFile('render_file', path, options);
-      return hb.compile(text, { strict: true, noEscape: true })(options.data?.root, { data: options.data });
+      let template = renderFileCache.get(text);
+      if (!template) {
+        template = hb.compile(text, { strict: true, noEscape: true });
+        renderFileCache.set(text, template);
+      }
+      return template(options.data?.root, { data: options.data });
     }),
   );
   makeEachStrict(hb);

@@ -13,6 +13,11 @@ const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 // The lab of QUORUM_LAB_ID (default 0), as the lab code itself resolves it.
 const stateFile = labPaths(projectRoot).state;
 
+/** Path of the lab's state file (for QUORUM_LAB_ID's lab). */
+export function labStateFile(): string {
+  return stateFile;
+}
+
 /** A lab host as tests need it. */
 export interface LabHost {
   name: string;

@@ -5,6 +5,7 @@
  * serves mTLS with them (our client certs accepted, a cert from another CA rejected); the
  * second run changes nothing; a wrong mode is fixed without reissuing; a new SAN reissues one.
  */
+import { labInventoryPath, labStateFile } from '../helpers/lab.js';
 import test from 'ava';
 import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ interface LabHost {
 
 /** Connect to a lab host listed in .lab/state.json (written by `quorum lab up`). */
 async function connectLab(name: string): Promise<{ conn: Connection; host: LabHost }> {
-  const stateFile = new URL('../../.lab/state.json', import.meta.url);
+  const stateFile = labStateFile();
   if (!existsSync(stateFile)) throw new Error('the lab is not up: run `node --import=tsx runner/cli.ts lab up` first');
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { keyFile: string; knownHostsFile: string; user: string; hosts: LabHost[] };
   const host = state.hosts.find((h) => h.name === name);
@@ -195,7 +196,7 @@ test.serial('through the engine on two spare hosts in parallel: --check touches 
     '      register: pki',
     '',
   ].join('\n'));
-  const options = { playbookFile, inventoryFile: join(PROJECT_DIR, '.lab/inventory.yaml'), limit: 'infra4:infra5' };
+  const options = { playbookFile, inventoryFile: labInventoryPath(), limit: 'infra4:infra5' };
   const check = await runEngine({ ...options, check: true });
   t.is(total(check.summary, 'changed'), 2);
   t.is(total(check.summary, 'failed'), 0);

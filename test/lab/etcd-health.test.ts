@@ -5,6 +5,7 @@
  * verdict; then one member stopped: degraded, quorum kept, named. Also kubeadm-phase on a lab
  * host, where kubeadm really is missing.
  */
+import { labStateFile } from '../helpers/lab.js';
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -28,7 +29,7 @@ const PKI = '/etc/quorum-test-etcd/pki';
 const DATA = '/var/lib/quorum-test-etcd';
 
 interface LabState { inventory: string; keyFile: string; knownHostsFile: string; user: string; hosts: Array<{ name: string; address: string }> }
-const stateFile = new URL('../../.lab/state.json', import.meta.url);
+const stateFile = labStateFile();
 if (!existsSync(stateFile)) throw new Error('the lab is not up: run `node --import=tsx runner/cli.ts lab up` first');
 const lab = JSON.parse(readFileSync(stateFile, 'utf8')) as LabState;
 const address = (name: string) => lab.hosts.find((h) => h.name === name)?.address ?? '';

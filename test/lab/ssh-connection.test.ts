@@ -5,6 +5,7 @@
  * The hosts are read from .lab/state.json directly: test/helpers/lab.ts did not exist yet when
  * this suite was written.
  */
+import { labStateFile } from '../helpers/lab.js';
 import anyTest from 'ava';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ interface LabState {
 // handshakes to one host overlap, which would make the suite flaky for reasons not ours.
 const test = anyTest.serial;
 
-const stateFile = new URL('../../.lab/state.json', import.meta.url);
+const stateFile = labStateFile();
 const lab: LabState | undefined = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : undefined;
 const spare = lab?.hosts.filter((h) => h.group === 'spare') ?? [];
 

@@ -3,6 +3,7 @@
  * idempotence, check mode touching nothing, restart on a changed drop-in, stop, enable, a
  * missing unit and a failing start whose journal lines reach the failure message.
  */
+import { labStateFile } from '../helpers/lab.js';
 import test from 'ava';
 import { readFileSync, existsSync } from 'node:fs';
 import { openConnection } from '../../runner/connection/connect.js';
@@ -21,7 +22,7 @@ const MARK_FILE = `/run/${UNIT}.mark`;
 
 /** Connect to a lab host from .lab/state.json (written by `quorum lab up`). */
 async function connectLab(name: string): Promise<Connection> {
-  const stateFile = new URL('../../.lab/state.json', import.meta.url);
+  const stateFile = labStateFile();
   if (!existsSync(stateFile)) throw new Error('the lab is not up: run `node --import=tsx runner/cli.ts lab up` first');
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { keyFile: string; knownHostsFile: string; user: string; hosts: Array<{ name: string; address: string }> };
   const host = state.hosts.find((h) => h.name === name);

@@ -5,6 +5,7 @@
  * verdict; then one member stopped: degraded, quorum kept, named. Also kubeadm-phase on a lab
  * host, where kubeadm really is missing.
  */
+import { createFactCache } from '../../runner/facts/cache.js';
 import { labStateFile } from '../helpers/lab.js';
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
-import type { Fact, FactCache, ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
+import type { ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
 import { applyPlan, type ApplyOutcome } from '../../runner/apply.js';
 import { validateAgainst } from '../../runner/validate.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
@@ -43,24 +44,13 @@ async function connectLab(name: string): Promise<Connection> {
   });
 }
 
-function createCache(conn: Connection): FactCache {
-  const memo = new Map<string, Promise<unknown>>();
-  return {
-    get<T, A>(fact: Fact<T, A>, args: A): Promise<T> {
-      const key = `${fact.name}:${JSON.stringify(args)}`;
-      if (!memo.has(key)) memo.set(key, conn.exec(fact.command(args), { sudo: true }).then((r) => fact.parse({ stdout: r.stdout.toString(), stderr: r.stderr.toString(), exitCode: r.exitCode }, args)));
-      return memo.get(key) as Promise<T>;
-    },
-    clear: () => memo.clear(),
-  };
-}
 
 /** Validate, gather, plan and (unless check or read-only) apply, as the executor does. */
 async function runModule<P>(conn: Connection, module: ModuleDefinition<P>, params: P, opts: { check?: boolean; vars?: Record<string, unknown>; playbookDir?: string } = {}): Promise<{ plan: Plan; outcome?: ApplyOutcome }> {
   const problems = validateAgainst(module.schema, params, parseYamlText('lab-test', '{}'), '');
   if (problems.length > 0) throw new Error(`invalid params: ${problems.map((p) => p.message).join('; ')}`);
   const check = opts.check ?? false;
-  const ctx: ModuleContext = { host: conn.host, inventoryHost: conn.host, conn, become: true, facts: createCache(conn), vars: opts.vars ?? {}, checkMode: check, playbookDir: opts.playbookDir ?? '.', render: (s) => s };
+  const ctx: ModuleContext = { host: conn.host, inventoryHost: conn.host, conn, become: true, facts: createFactCache(conn, { sudo: true }), vars: opts.vars ?? {}, checkMode: check, playbookDir: opts.playbookDir ?? '.', render: (s) => s };
   const plan = module.plan(params, await module.gather(ctx, params), { host: conn.host, inventoryHost: conn.host, checkMode: check });
   if (check || plan.failed !== undefined || plan.changes.length === 0) return { plan };
   return { plan, outcome: await applyPlan(ctx, plan) };

@@ -2,6 +2,7 @@
  * The command module for real: gather -> plan -> applyPlan over LocalConnection in a temporary
  * directory: creates/removes, stdin, env, chdir, argv without a shell, and a failing command.
  */
+import { createFactCache } from '../../runner/facts/cache.js';
 import test from 'ava';
 import { mkdtemp, readFile, realpath, rm, writeFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,23 +11,8 @@ import { command } from '../../modules/command.js';
 import { applyPlan, type ApplyOutcome } from '../../runner/apply.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 import { validateModuleArgs } from '../../runner/module-args.js';
-import type { FactCache, ModuleContext, Plan } from '../../runner/types.js';
+import type { ModuleContext, Plan } from '../../runner/types.js';
 
-/** A real per-test fact cache (runner/facts/cache.ts had not landed when this was written). */
-function createTestFactCache(conn: LocalConnection): FactCache {
-  const cache = new Map<string, unknown>();
-  return {
-    async get(fact, args) {
-      const key = `${fact.name}${JSON.stringify(args)}`;
-      if (!cache.has(key)) {
-        const r = await conn.exec(fact.command(args));
-        cache.set(key, fact.parse({ stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), exitCode: r.exitCode }, args));
-      }
-      return cache.get(key) as never;
-    },
-    clear: () => cache.clear(),
-  };
-}
 
 function createContext(dir: string): ModuleContext {
   const conn = new LocalConnection();
@@ -35,7 +21,7 @@ function createContext(dir: string): ModuleContext {
     inventoryHost: 'localhost',
     conn,
     become: false,
-    facts: createTestFactCache(conn),
+    facts: createFactCache(conn, { sudo: false }),
     vars: {},
     checkMode: false,
     playbookDir: dir,

@@ -3,6 +3,7 @@
  * directory. Every case also runs a second time to prove the module is idempotent, and check
  * mode (gather + plan only) must leave the tree byte-identical.
  */
+import { createFactCache } from '../../runner/facts/cache.js';
 import test from 'ava';
 import { mkdtemp, mkdir, readFile, readlink, rm, stat, lstat, symlink, writeFile, readdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,23 +16,8 @@ import { pathState } from '../../runner/facts/path-state.js';
 import { formatDiff } from '../../runner/diff.js';
 import { renderText } from '../../runner/template.js';
 import { validateModuleArgs } from '../../runner/module-args.js';
-import type { FactCache, ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
+import type { ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
 
-/** A real per-test fact cache (runner/facts/cache.ts had not landed when this was written). */
-function createTestFactCache(conn: LocalConnection): FactCache {
-  const cache = new Map<string, unknown>();
-  return {
-    async get(fact, args) {
-      const key = `${fact.name}${JSON.stringify(args)}`;
-      if (!cache.has(key)) {
-        const r = await conn.exec(fact.command(args));
-        cache.set(key, fact.parse({ stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), exitCode: r.exitCode }, args));
-      }
-      return cache.get(key) as never;
-    },
-    clear: () => cache.clear(),
-  };
-}
 
 function createContext(playbookDir: string, vars: Record<string, unknown> = {}): ModuleContext {
   const conn = new LocalConnection();
@@ -40,7 +26,7 @@ function createContext(playbookDir: string, vars: Record<string, unknown> = {}):
     inventoryHost: 'localhost',
     conn,
     become: false,
-    facts: createTestFactCache(conn),
+    facts: createFactCache(conn, { sudo: false }),
     vars,
     checkMode: false,
     playbookDir,

@@ -3,47 +3,15 @@
  * directory. Every case also runs a second time to prove the module is idempotent, and check
  * mode (gather + plan only) must leave the tree byte-identical.
  */
-import { createFactCache } from '../../runner/facts/cache.js';
 import test from 'ava';
 import { mkdtemp, mkdir, readFile, readlink, rm, stat, lstat, symlink, writeFile, readdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { file } from '../../modules/file.js';
-import { applyPlan, type ApplyOutcome } from '../../runner/apply.js';
-import { LocalConnection } from '../../runner/connection/local.js';
 import { pathState } from '../../runner/facts/path-state.js';
 import { formatDiff } from '../../runner/diff.js';
-import { renderText } from '../../runner/template.js';
-import { validateModuleArgs } from '../../runner/module-args.js';
-import type { ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
-
-
-function createContext(playbookDir: string, vars: Record<string, unknown> = {}): ModuleContext {
-  const conn = new LocalConnection();
-  return {
-    host: 'localhost',
-    inventoryHost: 'localhost',
-    conn,
-    become: false,
-    facts: createFactCache(conn, { sudo: false }),
-    vars,
-    checkMode: false,
-    playbookDir,
-    render: (text, name) => renderText(text, vars, name ? { file: name, line: 1, col: 1 } : undefined),
-  };
-}
-
-async function planTask(module: ModuleDefinition, params: unknown, ctx: ModuleContext): Promise<Plan> {
-  const invalid = validateModuleArgs(module, params);
-  if (invalid) throw new Error(`invalid params: ${invalid}`);
-  return module.plan(params, await module.gather(ctx, params), { host: ctx.host, inventoryHost: ctx.inventoryHost, checkMode: ctx.checkMode });
-}
-
-async function runTask(module: ModuleDefinition, params: unknown, ctx: ModuleContext): Promise<{ plan: Plan; outcome: ApplyOutcome }> {
-  const plan = await planTask(module, params, ctx);
-  return { plan, outcome: await applyPlan(ctx, plan) };
-}
+import { localModuleContext, planModule, runModule } from '../helpers/module-run.js';
 
 async function createTempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'quorum-file-'));
@@ -67,14 +35,14 @@ async function snapshotTree(root: string): Promise<Record<string, string>> {
 
 test('content: create, then the second run is a noop with a reason', async (t) => {
   const dir = await createTempDir();
-  const ctx = createContext(dir);
+  const ctx = localModuleContext(dir);
   const params = { path: join(dir, 'app.conf'), content: 'hello\n', mode: '0640' };
-  const first = await runTask(file, params, ctx);
+  const first = await runModule(file, params, ctx);
   t.deepEqual(first.outcome.applied, [`create ${params.path} (6 bytes)`]);
   t.is(first.outcome.failure, undefined);
   t.is(await readFile(params.path, 'utf8'), 'hello\n');
   t.is(await readMode(params.path), '0640');
-  const second = await runTask(file, params, ctx);
+  const second = await runModule(file, params, ctx);
   t.deepEqual(second.plan.changes, []);
   t.is(second.plan.noop, `${params.path}: content and mode 0640 already as wanted`);
   await rm(dir, { recursive: true });
@@ -85,7 +53,7 @@ test('content change keeps the existing mode and shows a unified diff', async (t
   const path = join(dir, 'app.conf');
   await writeFile(path, 'line1\nold\n');
   await chmod(path, 0o604);
-  const { plan, outcome } = await runTask(file, { path, content: 'line1\nnew\n' }, createContext(dir));
+  const { plan, outcome } = await runModule(file, { path, content: 'line1\nnew\n' }, localModuleContext(dir));
   t.deepEqual(outcome.applied, [`update ${path} (10 bytes)`]);
   t.is(await readFile(path, 'utf8'), 'line1\nnew\n');
   t.is(await readMode(path), '0604');
@@ -99,13 +67,13 @@ test('mode only: one chmod, content untouched, then noop', async (t) => {
   const dir = await createTempDir();
   const path = join(dir, 'x');
   await writeFile(path, 'keep\n', { mode: 0o600 });
-  const ctx = createContext(dir);
-  const { plan, outcome } = await runTask(file, { path, mode: '0644' }, ctx);
+  const ctx = localModuleContext(dir);
+  const { plan, outcome } = await runModule(file, { path, mode: '0644' }, ctx);
   t.deepEqual(outcome.applied, [`chmod 0644 ${path}`]);
   t.deepEqual(plan.diffs, [{ label: `attributes of ${path}`, before: 'mode: 0600\n', after: 'mode: 0644\n' }]);
   t.is(await readMode(path), '0644');
   t.is(await readFile(path, 'utf8'), 'keep\n');
-  t.deepEqual((await planTask(file, { path, mode: '0644' }, ctx)).changes, []);
+  t.deepEqual((await planModule(file, { path, mode: '0644' }, ctx)).changes, []);
   await rm(dir, { recursive: true });
 });
 
@@ -113,26 +81,26 @@ test('owner and group: chown to nobody:nogroup, then noop', async (t) => {
   const dir = await createTempDir();
   const path = join(dir, 'owned');
   await writeFile(path, '');
-  const ctx = createContext(dir);
+  const ctx = localModuleContext(dir);
   const params = { path, owner: 'nobody', group: 'nogroup' };
-  const { outcome } = await runTask(file, params, ctx);
+  const { outcome } = await runModule(file, params, ctx);
   t.deepEqual(outcome.applied, [`chown nobody:nogroup ${path}`]);
   t.is((await stat(path)).uid, 65534);
-  t.deepEqual((await planTask(file, params, ctx)).changes, []);
+  t.deepEqual((await planModule(file, params, ctx)).changes, []);
   await rm(dir, { recursive: true });
 });
 
 test('directory: nested mkdir -p with mode, then noop; a file in the way fails', async (t) => {
   const dir = await createTempDir();
   const path = join(dir, 'a', 'b');
-  const ctx = createContext(dir);
-  const { outcome } = await runTask(file, { path, state: 'directory', mode: '0700' }, ctx);
+  const ctx = localModuleContext(dir);
+  const { outcome } = await runModule(file, { path, state: 'directory', mode: '0700' }, ctx);
   t.is(outcome.failure, undefined);
   t.true((await stat(path)).isDirectory());
   t.is(await readMode(path), '0700');
-  t.deepEqual((await planTask(file, { path, state: 'directory', mode: '0700' }, ctx)).changes, []);
+  t.deepEqual((await planModule(file, { path, state: 'directory', mode: '0700' }, ctx)).changes, []);
   await writeFile(join(dir, 'f'), '');
-  const blocked = await planTask(file, { path: join(dir, 'f'), state: 'directory' }, ctx);
+  const blocked = await planModule(file, { path: join(dir, 'f'), state: 'directory' }, ctx);
   t.is(blocked.failed, `${join(dir, 'f')} is a file, not a directory: remove it first with state: absent`);
   await rm(dir, { recursive: true });
 });
@@ -140,15 +108,15 @@ test('directory: nested mkdir -p with mode, then noop; a file in the way fails',
 test('link: create, noop, retarget; a file in the way fails', async (t) => {
   const dir = await createTempDir();
   const path = join(dir, 'current');
-  const ctx = createContext(dir);
-  await runTask(file, { path, state: 'link', target: 'v1' }, ctx);
+  const ctx = localModuleContext(dir);
+  await runModule(file, { path, state: 'link', target: 'v1' }, ctx);
   t.is(await readlink(path), 'v1');
-  t.deepEqual((await planTask(file, { path, target: 'v1' }, ctx)).changes, []);
-  const retarget = await runTask(file, { path, target: 'v2' }, ctx);
+  t.deepEqual((await planModule(file, { path, target: 'v1' }, ctx)).changes, []);
+  const retarget = await runModule(file, { path, target: 'v2' }, ctx);
   t.deepEqual(retarget.outcome.applied, [`link ${path} -> v2`]);
   t.is(await readlink(path), 'v2');
   await writeFile(join(dir, 'plain'), 'x');
-  t.regex((await planTask(file, { path: join(dir, 'plain'), target: 'v1' }, ctx)).failed ?? '', /is a file, not a symbolic link/);
+  t.regex((await planModule(file, { path: join(dir, 'plain'), target: 'v1' }, ctx)).failed ?? '', /is a file, not a symbolic link/);
   await rm(dir, { recursive: true });
 });
 
@@ -157,24 +125,24 @@ test('absent: removes a tree, then noop', async (t) => {
   const path = join(dir, 'tree');
   await mkdir(join(path, 'sub'), { recursive: true });
   await writeFile(join(path, 'sub', 'f'), 'x');
-  const ctx = createContext(dir);
-  const { outcome } = await runTask(file, { path, state: 'absent' }, ctx);
+  const ctx = localModuleContext(dir);
+  const { outcome } = await runModule(file, { path, state: 'absent' }, ctx);
   t.deepEqual(outcome.applied, [`remove a directory ${path}`]);
   await t.throwsAsync(lstat(path), { code: 'ENOENT' });
-  t.is((await planTask(file, { path, state: 'absent' }, ctx)).noop, `${path} is already absent`);
+  t.is((await planModule(file, { path, state: 'absent' }, ctx)).noop, `${path} is already absent`);
   await rm(dir, { recursive: true });
 });
 
 test('touch: creates an empty file, leaves an existing one (content and times) alone', async (t) => {
   const dir = await createTempDir();
   const path = join(dir, 'ready');
-  const ctx = createContext(dir);
-  await runTask(file, { path, state: 'touch' }, ctx);
+  const ctx = localModuleContext(dir);
+  await runModule(file, { path, state: 'touch' }, ctx);
   t.is((await readFile(path)).length, 0);
   t.is(await readMode(path), '0644');
   await writeFile(path, 'data');
   const before = await snapshotTree(dir);
-  const again = await planTask(file, { path, state: 'touch' }, ctx);
+  const again = await planModule(file, { path, state: 'touch' }, ctx);
   t.deepEqual(again.changes, []);
   t.deepEqual(await snapshotTree(dir), before);
   await rm(dir, { recursive: true });
@@ -184,11 +152,11 @@ test('template: rendered with the task variables; a missing variable fails in ga
   const dir = await createTempDir();
   await writeFile(join(dir, 'etcd.env.hbs'), 'ETCD_NAME={{ name }}\nPEERS={{ peers.count }}\n');
   const path = join(dir, 'etcd.env');
-  const ctx = createContext(dir, { name: 'infra0', peers: { count: 3 } });
-  await runTask(file, { path, template: 'etcd.env.hbs' }, ctx);
+  const ctx = localModuleContext(dir, { name: 'infra0', peers: { count: 3 } });
+  await runModule(file, { path, template: 'etcd.env.hbs' }, ctx);
   t.is(await readFile(path, 'utf8'), 'ETCD_NAME=infra0\nPEERS=3\n');
-  t.deepEqual((await planTask(file, { path, template: 'etcd.env.hbs' }, ctx)).changes, []);
-  await t.throwsAsync(planTask(file, { path, template: 'etcd.env.hbs' }, createContext(dir, { name: 'x' })), { message: /peers/ });
+  t.deepEqual((await planModule(file, { path, template: 'etcd.env.hbs' }, ctx)).changes, []);
+  await t.throwsAsync(planModule(file, { path, template: 'etcd.env.hbs' }, localModuleContext(dir, { name: 'x' })), { message: /peers/ });
   await rm(dir, { recursive: true });
 });
 
@@ -197,11 +165,11 @@ test('src: binary controller file copied byte for byte; a missing src says where
   const bytes = Buffer.from([0, 1, 2, 255, 254, 10, 0]);
   await writeFile(join(dir, 'blob.bin'), bytes);
   const path = join(dir, 'copy.bin');
-  const ctx = createContext(dir);
-  const { plan } = await runTask(file, { path, src: 'blob.bin' }, ctx);
+  const ctx = localModuleContext(dir);
+  const { plan } = await runModule(file, { path, src: 'blob.bin' }, ctx);
   t.deepEqual(await readFile(path), bytes);
   t.regex(plan.diffs![0]!.after, /binary or large content, sha256 [0-9a-f]{64}/);
-  await t.throwsAsync(planTask(file, { path, src: 'nope.bin' }, ctx), { message: `src ${join(dir, 'nope.bin')} cannot be read (ENOENT); src is relative to the playbook directory ${dir}` });
+  await t.throwsAsync(planModule(file, { path, src: 'nope.bin' }, ctx), { message: `src ${join(dir, 'nope.bin')} cannot be read (ENOENT); src is relative to the playbook directory ${dir}` });
   await rm(dir, { recursive: true });
 });
 
@@ -209,7 +177,7 @@ test('secret content: the diff carries no text and formatDiff prints only a noti
   const dir = await createTempDir();
   const path = join(dir, 'ca.key');
   await writeFile(path, 'OLD-SECRET-VALUE\n');
-  const { plan } = await runTask(file, { path, content: 'NEW-SECRET-VALUE\n', mode: '0600', secret: true }, createContext(dir));
+  const { plan } = await runModule(file, { path, content: 'NEW-SECRET-VALUE\n', mode: '0600', secret: true }, localModuleContext(dir));
   t.is(await readFile(path, 'utf8'), 'NEW-SECRET-VALUE\n');
   const printed = (plan.diffs ?? []).map(formatDiff).join('\n') + JSON.stringify(plan.diffs);
   t.notRegex(printed, /SECRET-VALUE/);
@@ -220,7 +188,7 @@ test('secret content: the diff carries no text and formatDiff prints only a noti
 test('missing parent directory: the apply fails with what to do, nothing is written', async (t) => {
   const dir = await createTempDir();
   const path = join(dir, 'missing', 'app.conf');
-  const { outcome } = await runTask(file, { path, content: 'x' }, createContext(dir));
+  const { outcome } = await runModule(file, { path, content: 'x' }, localModuleContext(dir));
   t.deepEqual(outcome.applied, []);
   t.is(outcome.failure?.change, `require parent directory ${join(dir, 'missing')}`);
   t.regex(outcome.failure?.message ?? '', /does not exist: create it first \(file with state: directory\)/);
@@ -235,7 +203,7 @@ test('check mode (gather + plan only) leaves the tree byte-identical', async (t)
   await symlink('a.conf', join(dir, 'l'));
   await writeFile(join(dir, 't.hbs'), '{{ x }}\n');
   const before = await snapshotTree(dir);
-  const ctx = { ...createContext(dir, { x: 'y' }), checkMode: true };
+  const ctx = { ...localModuleContext(dir, { x: 'y' }), checkMode: true };
   const tasks = [
     { path: join(dir, 'a.conf'), content: 'new\n', mode: '0644' },
     { path: join(dir, 'b.conf'), template: 't.hbs' },
@@ -244,7 +212,7 @@ test('check mode (gather + plan only) leaves the tree byte-identical', async (t)
     { path: join(dir, 'l'), target: 'b.conf' },
     { path: join(dir, 'n'), state: 'touch', owner: 'nobody' },
   ];
-  for (const params of tasks) t.true((await planTask(file, params, ctx)).changes.length > 0, JSON.stringify(params));
+  for (const params of tasks) t.true((await planModule(file, params, ctx)).changes.length > 0, JSON.stringify(params));
   t.deepEqual(await snapshotTree(dir), before);
   await rm(dir, { recursive: true });
 });
@@ -253,7 +221,7 @@ test('path-state fact on real paths: file, directory, link, absent, missing pare
   const dir = await createTempDir();
   await writeFile(join(dir, 'f'), 'hello\n', { mode: 0o640 });
   await symlink('f', join(dir, 'l'));
-  const ctx = createContext(dir);
+  const ctx = localModuleContext(dir);
   const get = (name: string) => ctx.facts.get(pathState, { path: join(dir, name) });
   t.like(await get('f'), { type: 'file', mode: '0640', owner: 'root', uid: 0, size: 6, sha256: '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03', parentExists: true });
   t.like(await get('l'), { type: 'link', target: 'f', sha256: undefined });

@@ -1,13 +1,9 @@
 /**
- * Diffs for `--diff`: content diffs (unified text from the `diff` package) and attribute diffs
- * (mode 0600 -> 0644). Modules build `Diff` values in `plan`; reporters print them with
- * {@link formatDiff}. A secret diff never carries its text: only the fact that it changed.
+ * Diffs for `--diff`: content diffs and attribute diffs (mode 0600 -> 0644). Modules build `Diff`
+ * values in `plan`; reporters print them (runner/report/render-diff.ts). A secret diff never
+ * carries its text: only the fact that it changed.
  */
-import { createTwoFilesPatch } from 'diff';
 import type { Diff } from './types.js';
-
-/** What a reporter prints instead of a secret diff's text. */
-export const SECRET_DIFF_TEXT = '(secret content changed)';
 
 /** File attributes shown in an attribute diff; absent keys are not shown. */
 export interface FileAttributes {
@@ -48,14 +44,6 @@ export function summarizeAttributeChanges(before: FileAttributes, after: FileAtt
   return ATTRIBUTE_ORDER.filter((k) => after[k] !== undefined && after[k] !== before[k])
     .map((k) => `${k} ${before[k] ?? '(none)'} -> ${after[k]}`)
     .join(', ');
-}
-
-/** Unified diff text of a Diff (what `--diff` prints); secret diffs print only a notice. */
-export function formatDiff(diff: Diff): string {
-  if (diff.secret) return `--- ${diff.label}\n+++ ${diff.label}\n${SECRET_DIFF_TEXT}\n`;
-  return createTwoFilesPatch(`${diff.label} (before)`, `${diff.label} (after)`, diff.before, diff.after, undefined, undefined, {
-    context: 3,
-  });
 }
 
 /**

@@ -99,7 +99,8 @@ async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherit
   const started = performance.now();
   const emit = state.options.reporter.emit.bind(state.options.reporter);
   const shared = buildSharedVars(state, play, run.batch.map((h) => h.name));
-  const name = displayName(task, hosts[0] && buildTaskVars(state, play, shared, hosts[0], [...inherited.varsScopes, task.keywords.vars]));
+  const first = hosts[0];
+  const name = displayName(task, () => first && buildTaskVars(state, play, shared, first, [...inherited.varsScopes, task.keywords.vars]));
   emit({ kind: 'task:start', play: play.name ?? play.hosts, task: name, location: formatLocation(task.location), hosts: hosts.map((h) => h.name), ...(handler ? { handler } : {}) });
   const runOn = (host: HostState) => executeTask({ state, play, shared, task, host, inherited, displayName: name, emit });
 
@@ -192,9 +193,11 @@ async function flushHandlers(run: PlayRun): Promise<void> {
  * A task's name with its templates rendered, as Ansible shows it; with the first host's
  * variables, since one name stands for every host. A name that cannot render stays as written.
  */
-function displayName(task: TaskNode, vars: Record<string, unknown> | undefined): string {
+function displayName(task: TaskNode, varsOfFirstHost: () => Record<string, unknown> | undefined): string {
   const name = task.name ?? task.module;
-  if (!vars || !name.includes('{{')) return name;
+  if (!name.includes('{{')) return name;
+  const vars = varsOfFirstHost();
+  if (!vars) return name;
   try {
     return renderText(name, vars);
   } catch {

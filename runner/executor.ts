@@ -15,7 +15,7 @@ import { getModule } from '../modules/index.js';
 import { invokeModule } from './run-module.js';
 import { resolveTarget } from './connect-host.js';
 import { UnreachableError, formatLocation } from './errors.js';
-import { applyResultConditions, censor, aggregateLoop, skippedResult, failedResult, itemLabel } from './task-result.js';
+import { applyResultConditions, censor, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult } from './task-result.js';
 
 /** Keywords a block passes down to the tasks inside it. */
 export interface Inherited {
@@ -153,7 +153,7 @@ function becomeFor(state: RunState, host: string, keyword: boolean | undefined):
 }
 
 function untilHolds(expr: string, vars: Record<string, unknown>, register: string | undefined, result: Record<string, unknown>, task: TaskNode): boolean {
-  const scope = { ...descriptors(vars), result, ...(register ? { [register]: result } : {}) };
+  const scope = scopeWithResult(vars, register, result);
   try {
     return evaluateBool(expr, scope, task.location);
   } catch {

@@ -25,9 +25,7 @@ export function skippedResult(reason: string, started: number): TaskResult {
 export function applyResultConditions(result: TaskResult, kw: TaskKeywords, vars: Record<string, unknown>, where: SourceLocation): TaskResult {
   if (result.status === 'skipped' || result.status === 'unreachable') return result;
   if (kw.changed_when === undefined && kw.failed_when === undefined) return result;
-  const scope = Object.defineProperties({}, Object.getOwnPropertyDescriptors(vars)) as Record<string, unknown>;
-  scope['result'] = result.result;
-  if (kw.register) scope[kw.register] = result.result;
+  const scope = scopeWithResult(vars, kw.register, result.result);
   const holds = (cond: string[] | boolean): boolean => (typeof cond === 'boolean' ? cond : cond.every((c) => evaluateBool(c, scope, where)));
 
   let out = result;
@@ -49,6 +47,18 @@ export function applyResultConditions(result: TaskResult, kw: TaskKeywords, vars
     return { ...out, status: 'failed', msg: (err as Error).message, result: { ...out.result, failed: true, msg: (err as Error).message } };
   }
   return out;
+}
+
+/**
+ * The variables of conditions judged after a task ran (changed_when, failed_when, until): the
+ * task's own, plus its result as `result` and under its `register` name. The copy keeps lazily
+ * rendered variables lazy (a spread would render every one of them now).
+ */
+export function scopeWithResult(vars: Record<string, unknown>, register: string | undefined, result: Record<string, unknown>): Record<string, unknown> {
+  const scope = Object.defineProperties({}, Object.getOwnPropertyDescriptors(vars)) as Record<string, unknown>;
+  scope['result'] = result;
+  if (register) scope[register] = result;
+  return scope;
 }
 
 function describe(cond: string[] | boolean): string {

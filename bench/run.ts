@@ -8,7 +8,7 @@
  * Needs root (the lab) and a built tree (`npm run build`): quorum is timed through dist/.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTools, readAnsibleVersion, writeAnsibleConfig } from './ansible.js';
@@ -53,20 +53,6 @@ function parseOptions() {
   return { sizes, rounds, warmup, only, labId };
 }
 
-/**
- * `tsc` emits no JSON, but the built loader reads schemas/*.schema.json relative to dist/
- * (dist/schemas/...). Until the build copies them, copy them here so the built CLI can run.
- */
-function copySchemasToDist(): void {
-  const from = join(projectRoot, 'schemas');
-  const to = join(projectRoot, 'dist', 'schemas');
-  mkdirSync(to, { recursive: true });
-  for (const f of readdirSync(from).filter((n) => n.endsWith('.json'))) {
-    if (!existsSync(join(to, f))) log(`copying schemas/${f} to dist/schemas/ (the build does not)`);
-    copyFileSync(join(from, f), join(to, f));
-  }
-}
-
 /** Run one job: `warmup` rounds, then `rounds` measured rounds, alternating which tool goes first. */
 async function runJob(job: Job, rounds: number, warmup: number, workDir: string): Promise<JobResult> {
   const result: JobResult = { job, warmup, quorum: [], ansible: [] };
@@ -90,7 +76,6 @@ async function runJob(job: Job, rounds: number, warmup: number, workDir: string)
 async function main(): Promise<void> {
   const { sizes, rounds, warmup, only, labId } = parseOptions();
   ensureTools(log);
-  copySchemasToDist();
   const workDir = values['work-dir']!;
   mkdirSync(join(workDir, 'logs'), { recursive: true, mode: 0o700 });
   const labRoot = join(workDir, 'lab');

@@ -12,7 +12,7 @@ import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs
 import { dirname, resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { fetchSchema } from '../schemas/modules/fetch.js';
-import { fileState, type FileState } from '../runner/facts/file-state.js';
+import { pathStateAsRoot, type PathState } from '../runner/facts/path-state.js';
 import { ModuleError } from '../runner/errors.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 
@@ -27,7 +27,7 @@ interface LocalState {
 }
 
 interface FetchFacts {
-  remote: FileState;
+  remote: PathState;
   local: LocalState;
 }
 
@@ -58,7 +58,7 @@ export const fetch: ModuleDefinition<FetchParams, FetchFacts> = {
     ],
   },
   async gather(ctx, params) {
-    const remote = await ctx.facts.get(fileState, params.src);
+    const remote = await ctx.facts.get(pathStateAsRoot, { path: params.src });
     const local = await readLocalState(resolve(ctx.playbookDir, params.dest));
     return { remote, local };
   },
@@ -72,12 +72,12 @@ export function planFetch(params: FetchParams, facts: FetchFacts): Plan {
   const { remote, local } = facts;
   const mode = normalizeMode(params.mode ?? '0600');
   const result = { src: params.src, dest: local.path, ...(remote.sha256 ? { sha256: remote.sha256 } : {}), ...(remote.size !== undefined ? { size: remote.size } : {}) };
-  if (!remote.exists) {
+  if (remote.type === 'absent') {
     if (params.fail_on_missing === false) return { changes: [], noop: `${params.src} does not exist on the host (fail_on_missing: false)`, result };
     return { changes: [], failed: `${params.src} does not exist on the host`, result };
   }
   if (remote.type !== 'file' || remote.sha256 === undefined) {
-    return { changes: [], failed: `${params.src} is a ${remote.type ?? 'special file'} on the host, not a regular file: fetch copies files only`, result };
+    return { changes: [], failed: `${params.src} is a ${remote.type === 'other' ? 'special file' : remote.type} on the host, not a regular file: fetch copies files only`, result };
   }
   if (local.exists && local.sha256 === remote.sha256 && local.mode === mode) {
     return { changes: [], noop: `${local.path} already holds ${params.src} (sha256 ${remote.sha256.slice(0, 12)}), mode ${mode}`, result };

@@ -9,7 +9,8 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { kubeadmPhaseSchema } from '../schemas/modules/kubeadm-phase.js';
 import type { Diff, Fact, ModuleDefinition, Plan } from '../runner/types.js';
-import { fileContent, fileState, type FileState } from '../runner/facts/file-state.js';
+import { fileContent } from '../runner/facts/file-content.js';
+import { pathStateAsRoot, type PathState } from '../runner/facts/path-state.js';
 import { quote } from '../runner/connection/quote.js';
 
 type KubeadmPhaseParams = FromSchema<typeof kubeadmPhaseSchema>;
@@ -18,8 +19,8 @@ type KubeadmPhaseParams = FromSchema<typeof kubeadmPhaseSchema>;
 export interface KubeadmPhaseFacts {
   /** Path of kubeadm on the host, undefined when `command -v kubeadm` fails. */
   kubeadm?: string;
-  config: FileState;
-  artefacts: FileState[];
+  config: PathState;
+  artefacts: PathState[];
   /** Current content of an existing static-pod manifest the phase would overwrite. */
   manifestBefore?: { path: string; content: string };
 }
@@ -85,11 +86,11 @@ export const kubeadmPhase: ModuleDefinition<KubeadmPhaseParams, KubeadmPhaseFact
   },
   async gather(ctx, params) {
     const kubeadm = await ctx.facts.get(commandPath, 'kubeadm');
-    const config = await ctx.facts.get(fileState, params.config);
-    const artefacts: FileState[] = [];
-    for (const path of resolveArtefacts(params) ?? []) artefacts.push(await ctx.facts.get(fileState, path));
+    const config = await ctx.facts.get(pathStateAsRoot, { path: params.config });
+    const artefacts: PathState[] = [];
+    for (const path of resolveArtefacts(params) ?? []) artefacts.push(await ctx.facts.get(pathStateAsRoot, { path }));
     const facts: KubeadmPhaseFacts = { config, artefacts, ...(kubeadm ? { kubeadm } : {}) };
-    const manifest = artefacts.find((a) => a.exists && a.path.endsWith('.yaml') && a.path.includes('/manifests/'));
+    const manifest = artefacts.find((a) => a.type !== 'absent' && a.path.endsWith('.yaml') && a.path.includes('/manifests/'));
     if (params.force && manifest) {
       const read = await ctx.facts.get(fileContent, manifest.path);
       if (read.content !== undefined) facts.manifestBefore = { path: manifest.path, content: read.content };
@@ -108,7 +109,7 @@ function resolveArtefacts(params: KubeadmPhaseParams): string[] | undefined {
 /** The pure plan of kubeadm-phase (exported for the plan tests). */
 export function planKubeadmPhase(params: KubeadmPhaseParams, facts: KubeadmPhaseFacts, host: string): Plan {
   const argv = buildKubeadmArgv(params);
-  const artefacts = facts.artefacts.map((a) => ({ path: a.path, existed: a.exists }));
+  const artefacts = facts.artefacts.map((a) => ({ path: a.path, existed: a.type !== 'absent' }));
   const result = { cmd: argv, artefacts };
   if (resolveArtefacts(params) === undefined) {
     return { changes: [], failed: `kubeadm-phase: phase "${params.phase}" is not one whose files quorum knows: add \`creates:\` with the files it writes`, result };
@@ -116,7 +117,7 @@ export function planKubeadmPhase(params: KubeadmPhaseParams, facts: KubeadmPhase
   if (!facts.kubeadm) {
     return { changes: [], failed: `kubeadm not found on ${host} (\`command -v kubeadm\` failed): ${INSTALL_HINT}`, result };
   }
-  const missing = facts.artefacts.filter((a) => !a.exists).map((a) => a.path);
+  const missing = facts.artefacts.filter((a) => a.type === 'absent').map((a) => a.path);
   if (missing.length === 0 && !params.force) {
     return { changes: [], noop: `phase ${params.phase} already done: ${facts.artefacts.map((a) => a.path).join(', ')} exist`, result };
   }
@@ -126,7 +127,7 @@ export function planKubeadmPhase(params: KubeadmPhaseParams, facts: KubeadmPhase
     diffs: describeDiffs(facts),
     result,
   };
-  if (!facts.config.exists) plan.msg = `${params.config} does not exist on ${host} yet: kubeadm will fail unless an earlier task writes it`;
+  if (facts.config.type === 'absent') plan.msg = `${params.config} does not exist on ${host} yet: kubeadm will fail unless an earlier task writes it`;
   return plan;
 }
 
@@ -140,7 +141,7 @@ function describeDiffs(facts: KubeadmPhaseFacts): Diff[] {
     if (facts.manifestBefore?.path === a.path) {
       diffs.push({ label: a.path, before: facts.manifestBefore.content, after: '(produced by kubeadm at apply time; not rendered by quorum)\n' });
     } else {
-      diffs.push({ label: a.path, before: a.exists ? 'present\n' : 'absent\n', after: 'written by kubeadm (or kept, if kubeadm reuses it)\n' });
+      diffs.push({ label: a.path, before: a.type !== 'absent' ? 'present\n' : 'absent\n', after: 'written by kubeadm (or kept, if kubeadm reuses it)\n' });
     }
   }
   return diffs;

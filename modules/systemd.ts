@@ -17,7 +17,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { systemdSchema } from '../schemas/modules/systemd.js';
 import type { Change, Diff, ModuleDefinition, Plan } from '../runner/types.js';
 import { isUnitRunning, normalizeUnitName, systemdUnit, type SystemdUnitState } from '../runner/facts/systemd-unit.js';
-import { fileContent, type FileContent } from '../runner/facts/file-state.js';
+import { fileContent, type FileContent } from '../runner/facts/file-content.js';
 import { quote } from '../runner/connection/quote.js';
 
 type SystemdParams = FromSchema<typeof systemdSchema>;

@@ -90,7 +90,7 @@ function toInt(value: string): number {
 function increase(_: string, previous: number): number {
   return previous + 1;
 }
-/** dist/runner/cli.js and runner/cli.ts sit at different depths below package.json. */
+/** dist/bundle/*.js and runner/cli.ts sit at different depths below package.json. */
 async function packageJsonUrl(): Promise<string> {
   return import.meta.url.includes('/dist/') ? '../../package.json' : '../package.json';
 }

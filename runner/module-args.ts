@@ -1,11 +1,11 @@
 /**
  * Runtime validation of a module's arguments after templates are rendered. The loader checks
  * what it can before any host is touched; values that were templates can only be checked here.
- * Same ajv instance and compiled validators as the loader (runner/validate.ts).
+ * Same validators as the loader (runner/validators/compile.ts).
  */
 import type { ErrorObject } from 'ajv';
 import type { ModuleDefinition } from './types.js';
-import { compileSchema } from './validate.js';
+import { compileSchema } from './validators/compile.js';
 
 /** A one-line description of what is wrong, or undefined when the arguments are valid. */
 export function validateModuleArgs(module: ModuleDefinition, args: unknown): string | undefined {

@@ -1,24 +1,13 @@
 /**
- * The one ajv instance (draft 2020-12, allErrors) and the translation of its errors into
+ * Validation against a schema (validators/compile.ts) and the translation of ajv's errors into
  * ConfigProblems that say where (file:line:col, JSON pointer) and what to do, in plain words.
  * Used for the playbook, module arguments and the inventory.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsPlugin from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import type { ConfigProblem } from './errors.js';
 import type { YamlSource } from './load/yaml.js';
 import { formatSuggestion } from './suggest.js';
-
-// ajv-formats is CommonJS: under NodeNext its default import is the module namespace.
-type FormatsPlugin = (instance: Ajv2020) => unknown;
-const addFormats = ((addFormatsPlugin as unknown as { default?: FormatsPlugin }).default ?? (addFormatsPlugin as unknown as FormatsPlugin));
-
-// strict: false because module schemas are written by many hands and may carry annotations
-// (examples, x-* keys) that strict mode would reject at compile time, i.e. in the middle of a run.
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false });
-addFormats(ajv);
-
-const compiled = new WeakMap<object, ValidateFunction>();
+import { compileSchema } from './validators/compile.js';
 
 /** Options of {@link validateAgainst}. */
 export interface ValidateOptions {
@@ -26,11 +15,6 @@ export interface ValidateOptions {
   noun?: string;
   /** Drop errors whose value is a template string (checked again after rendering). Default true. */
   skipTemplates?: boolean;
-}
-
-/** Register a schema with an `$id` so that others can `$ref` into it. Idempotent. */
-export function registerSchema(schema: { $id: string } & Record<string, unknown>): void {
-  if (!ajv.getSchema(schema.$id)) ajv.addSchema(schema);
 }
 
 /**
@@ -51,16 +35,6 @@ export function validateAgainst(
   const errors = collapseAlternatives(validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames' && !(skipTemplates && isTemplate(e.data)));
   const problems = errors.map((e) => formatAjvError(e, source, basePointer, options.noun));
   return dedupeProblems(problems);
-}
-
-/** The validator of `schema`, compiled once by the one ajv instance (loader and runtime alike). */
-export function compileSchema(schema: object): ValidateFunction {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
-  }
-  return validate;
 }
 
 /** A string that will be rendered before use: its type cannot be known yet. */

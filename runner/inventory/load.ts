@@ -9,7 +9,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import { loadYamlFile, parseYamlText, encodePointer, type YamlSource } from '../load/yaml.js';
 import { validateAgainst } from '../validate.js';
 import { expandHostRange } from './patterns.js';
-import inventorySchema from '../../schemas/inventory.schema.json' with { type: 'json' };
+import { INVENTORY_SCHEMA } from '../validators/schemas.js';
 import type { Inventory, InventoryGroup, InventoryHost } from './types.js';
 
 /** Host names are what patterns and `hostvars.NAME` match on, so pattern operators are out. */
@@ -241,7 +241,7 @@ function collectAncestors(groups: Map<string, GroupDraft>, direct: Iterable<stri
  * add the hints inventory authors need (Ansible habits that do not carry over).
  */
 function validateInventoryShape(src: YamlSource): ConfigProblem[] {
-  return validateAgainst(inventorySchema, src.value, src, '').map((problem) => {
+  return validateAgainst(INVENTORY_SCHEMA, src.value, src, '').map((problem) => {
     const unknown = /^unknown key '([^']*)'(.*)$/.exec(problem.message);
     if (unknown) return { ...problem, message: `unknown key '${unknown[1]}': a group has only hosts, vars and children${unknown[2]}` };
     if (problem.pointer.endsWith('/hosts') && problem.message.startsWith('must be a mapping')) {

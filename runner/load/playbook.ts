@@ -12,16 +12,10 @@ import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Playbook, Play, TaskItem, TaskNode, TaskKeywords, BlockNode } from '../playbook.js';
 import { getModule, modules } from '../../modules/index.js';
-import { registerSchema, sortProblems, validateAgainst } from '../validate.js';
+import { sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion, didYouMean } from '../suggest.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
-import playbookSchema from '../../schemas/playbook.schema.json' with { type: 'json' };
-
-// Imported (not read from disk) so that tsc copies the schema into dist/ with the code.
-const PLAYBOOK_SCHEMA = playbookSchema as { $id: string; $defs: { task: { properties: object } } } & Record<string, unknown>;
-registerSchema(PLAYBOOK_SCHEMA);
-const TASK_LIST_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/taskList` };
-const VARS_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/vars` };
+import { PLAYBOOK_SCHEMA, TASK_LIST_SCHEMA, VARS_SCHEMA } from '../validators/schemas.js';
 
 /** Keywords a task may carry besides its module key (the schema lists their types). */
 const TASK_KEYWORDS = Object.keys(PLAYBOOK_SCHEMA.$defs.task.properties as object);

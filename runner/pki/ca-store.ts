@@ -8,7 +8,8 @@
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { loadForge } from './forge.js';
 import { Secret } from '../secret.js';
 import { createCa, type CaMaterial, type KeySize } from './issue.js';
 import { summarizeCertPem, summarizeKeyPem, type CertSummary } from './inspect.js';
@@ -56,7 +57,7 @@ function parseCa(dir: string, certPem: string, keyPem: string): CaMaterial {
   let cert: forge.pki.Certificate;
   let key: KeyObject;
   try {
-    cert = forge.pki.certificateFromPem(certPem);
+    cert = loadForge().pki.certificateFromPem(certPem);
     key = createPrivateKey(keyPem);
     if (key.asymmetricKeyType !== 'rsa') throw new Error(`the key is ${key.asymmetricKeyType}, not RSA`);
   } catch (err) {

@@ -2,7 +2,8 @@
  * What gather learns about one host's PKI files, as plain data the pure plan can compare
  * (and tests can build by hand). Certificates are checked against the controller's CA here.
  */
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { loadForge } from './forge.js';
 import { summarizeCertPem, summarizeKeyPem, type CertSummary, type KeySummary } from './inspect.js';
 import type { RemoteFile } from './remote-files.js';
 
@@ -26,7 +27,7 @@ export function summarizeHostFile(path: string, file: RemoteFile, caPem?: string
     }
   }
   try {
-    const ca = caPem ? forge.pki.certificateFromPem(caPem) : undefined;
+    const ca = caPem ? loadForge().pki.certificateFromPem(caPem) : undefined;
     return { ...base, cert: summarizeCertPem(file.content, ca) };
   } catch (err) {
     return { ...base, cert: { error: describeParseError(err) } };

@@ -3,7 +3,8 @@
  * plan). A summary never holds key material: a key is reduced to a hash of its public modulus.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { loadForge } from './forge.js';
 import { canonicalizeIp, type AltNames } from './sans.js';
 import type { ExtKeyUsage } from './profiles.js';
 
@@ -36,7 +37,7 @@ export interface KeySummary {
 
 /** Summarize a PEM certificate; `ca` decides `signedByCa`. Throws on unparsable PEM. */
 export function summarizeCertPem(pem: string, ca?: forge.pki.Certificate): CertSummary {
-  const cert = forge.pki.certificateFromPem(pem);
+  const cert = loadForge().pki.certificateFromPem(pem);
   const key = cert.publicKey as forge.pki.rsa.PublicKey;
   const org = cert.subject.getField('O') as { value: string } | null;
   return {
@@ -58,7 +59,7 @@ export function summarizeCertPem(pem: string, ca?: forge.pki.Certificate): CertS
 
 /** Summarize a PEM private key (PKCS#1 or PKCS#8 RSA). Throws on anything else. */
 export function summarizeKeyPem(pem: string): KeySummary {
-  const key = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey | null;
+  const key = loadForge().pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey | null;
   if (!key?.n) throw new Error('not an RSA private key');
   return { publicKeyId: hashModulus(key.n), keyBits: key.n.bitLength() };
 }
@@ -69,8 +70,8 @@ export function summarizeKeyPem(pem: string): KeySummary {
  */
 export function verifySignedBy(cert: forge.pki.Certificate, ca: forge.pki.Certificate): boolean {
   try {
-    const issued = new X509Certificate(forge.pki.certificateToPem(cert));
-    const issuer = new X509Certificate(forge.pki.certificateToPem(ca));
+    const issued = new X509Certificate(loadForge().pki.certificateToPem(cert));
+    const issuer = new X509Certificate(loadForge().pki.certificateToPem(ca));
     return issued.checkIssued(issuer) && issued.verify(issuer.publicKey);
   } catch {
     return false; // a signature that cannot be checked is "not signed by this CA"
@@ -79,7 +80,7 @@ export function verifySignedBy(cert: forge.pki.Certificate, ca: forge.pki.Certif
 
 /** sha256 of a certificate's DER, hex. */
 export function fingerprintCert(cert: forge.pki.Certificate): string {
-  const der = forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes();
+  const der = loadForge().asn1.toDer(loadForge().pki.certificateToAsn1(cert)).getBytes();
   return createHash('sha256').update(Buffer.from(der, 'binary')).digest('hex');
 }
 

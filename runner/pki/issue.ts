@@ -7,7 +7,8 @@
  * native crypto, because forge's pure-JS RSA takes ~0.5 s per signature on a small machine.
  */
 import { createPrivateKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { loadForge } from './forge.js';
 import { Secret } from '../secret.js';
 import { CA_COMMON_NAME, type ExtKeyUsage } from './profiles.js';
 import type { AltNames } from './sans.js';
@@ -59,7 +60,7 @@ export function generateRsaKeyPair(bits: KeySize): Promise<GeneratedKey> {
       { modulusLength: bits, publicExponent: 0x10001, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } },
       (err, publicPem, privatePem) => {
         if (err) return reject(err);
-        resolve({ publicKey: forge.pki.publicKeyFromPem(publicPem) as forge.pki.rsa.PublicKey, privateKey: createPrivateKey(privatePem), privatePem: new Secret(privatePem) });
+        resolve({ publicKey: loadForge().pki.publicKeyFromPem(publicPem) as forge.pki.rsa.PublicKey, privateKey: createPrivateKey(privatePem), privatePem: new Secret(privatePem) });
       },
     );
   });
@@ -106,22 +107,22 @@ export async function issueLeaf(ca: CaMaterial, spec: LeafSpec, now = new Date()
 
 /** SHA256WithRSA (PKCS#1 v1.5) over the TBS bytes, as forge's cert.sign would do. */
 function signCert(cert: forge.pki.Certificate, key: KeyObject): void {
-  const oid = forge.pki.oids.sha256WithRSAEncryption!;
+  const oid = loadForge().pki.oids.sha256WithRSAEncryption!;
   const c = cert as forge.pki.Certificate & { siginfo: { algorithmOid: string }; signatureOid: string; tbsCertificate: forge.asn1.Asn1 };
   c.signatureOid = c.siginfo.algorithmOid = oid;
   // getTBSCertificate exists in forge but is missing from its typings.
-  c.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
-  const tbs = Buffer.from(forge.asn1.toDer(c.tbsCertificate).getBytes(), 'binary');
+  c.tbsCertificate = (loadForge().pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const tbs = Buffer.from(loadForge().asn1.toDer(c.tbsCertificate).getBytes(), 'binary');
   cert.signature = sign('sha256', tbs, key).toString('binary');
 }
 
 /** PEM with \n line ends (forge writes \r\n; Go's pem.Encode, and so kubeadm, writes \n). */
 function toPem(cert: forge.pki.Certificate): string {
-  return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
+  return loadForge().pki.certificateToPem(cert).replace(/\r\n/g, '\n');
 }
 
 function buildCertBase(publicKey: forge.pki.rsa.PublicKey, start: Date, days: number): { cert: forge.pki.Certificate; serial: bigint } {
-  const cert = forge.pki.createCertificate();
+  const cert = loadForge().pki.createCertificate();
   const serial = generateSerial();
   cert.publicKey = publicKey;
   cert.serialNumber = formatSerialHex(serial);
@@ -134,6 +135,6 @@ function buildCertBase(publicKey: forge.pki.rsa.PublicKey, start: Date, days: nu
 /** The CA's SKI as forge bytes (from the extension, or derived as Go does for imported CAs). */
 function readSubjectKeyId(caCert: forge.pki.Certificate): string {
   const ext = caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
-  if (ext?.subjectKeyIdentifier) return forge.util.hexToBytes(ext.subjectKeyIdentifier);
+  if (ext?.subjectKeyIdentifier) return loadForge().util.hexToBytes(ext.subjectKeyIdentifier);
   return caCert.generateSubjectKeyIdentifier().getBytes();
 }

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../../runner/connection/local.js';
 import type { Fact, FactCache, ModuleContext } from '../../runner/types.js';
-import { fileState, fileContent, parseFileState } from '../../runner/facts/file-state.js';
+import { fileContent } from '../../runner/facts/file-content.js';
+import { pathStateAsRoot, parsePathState } from '../../runner/facts/path-state.js';
 import { kubeadmPhase, buildKubeadmArgv, listArtefacts, planKubeadmPhase, INSTALL_HINT, type KubeadmPhaseFacts } from '../../modules/kubeadm-phase.js';
 import { validateAgainst } from '../../runner/validate.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
@@ -67,20 +68,24 @@ test('an unknown phase without creates is refused by the schema, with the place'
   t.true(validateAgainst(kubeadmPhase.schema, { phase: 'etcd  local', config: '/c.yaml' }, parseYamlText('task.yaml', text), '').length > 0, 'double space');
 });
 
-test('file-state reads real files: absent, regular file with mode and sha256, directory', async (t) => {
+test('path-state (as root) reads real files: absent, regular file with mode and sha256, directory; file-content', async (t) => {
   const dir = sandbox();
   const file = join(dir, 'a b.txt');
   writeFileSync(file, 'hello\n');
   chmodSync(file, 0o640);
   const cache = createCache();
-  t.deepEqual(await cache.get(fileState, join(dir, 'missing')), { path: join(dir, 'missing'), exists: false });
-  const state = await cache.get(fileState, file);
-  t.deepEqual({ ...state, owner: 'x', group: 'x' }, { path: file, exists: true, type: 'file', mode: '0640', owner: 'x', group: 'x', size: 6, sha256: '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03' });
+  t.deepEqual(await cache.get(pathStateAsRoot, { path: join(dir, 'missing') }), { path: join(dir, 'missing'), type: 'absent', parentExists: true });
+  const state = await cache.get(pathStateAsRoot, { path: file });
+  t.deepEqual(
+    { ...state, owner: 'x', group: 'x' },
+    { path: file, type: 'file', parentExists: true, mode: '0640', owner: 'x', group: 'x', uid: 0, gid: 0, size: 6, sha256: '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03' },
+  );
   t.is(state.owner, 'root');
-  t.like(await cache.get(fileState, dir), { exists: true, type: 'directory', mode: '0700' });
+  t.like(await cache.get(pathStateAsRoot, { path: dir }), { type: 'directory', mode: '0700' });
+  t.like(await cache.get(pathStateAsRoot, { path: join(dir, 'no/such/file') }), { type: 'absent', parentExists: false });
   t.deepEqual(await cache.get(fileContent, file), { path: file, content: 'hello\n' });
   t.deepEqual(await cache.get(fileContent, join(dir, 'missing')), { path: join(dir, 'missing') });
-  t.throws(() => parseFileState('garbage\n', '/x'), { message: /unexpected stat output for \/x/ });
+  t.throws(() => parsePathState('garbage\n', '/x'), { message: /unexpected path-state output for \/x/ });
 });
 
 test('gather on a host without kubeadm: the task fails saying so and how to install it', async (t) => {
@@ -140,6 +145,6 @@ test('creates overrides the table, and is what an unknown phase is judged by', a
   t.is(planKubeadmPhase(params, await gatherWithKubeadm(params), 'h1').changes.length, 1);
   writeFileSync(join(dir, 'marker'), '');
   t.deepEqual(planKubeadmPhase(params, await gatherWithKubeadm(params), 'h1').changes, []);
-  const refused = planKubeadmPhase({ phase: 'upload-config kubeadm', config: '/c.yaml' }, { config: { path: '/c.yaml', exists: true }, artefacts: [], kubeadm: '/usr/bin/kubeadm' }, 'h1');
+  const refused = planKubeadmPhase({ phase: 'upload-config kubeadm', config: '/c.yaml' }, { config: { path: '/c.yaml', type: 'file', parentExists: true }, artefacts: [], kubeadm: '/usr/bin/kubeadm' }, 'h1');
   t.regex(refused.failed ?? '', /not one whose files quorum knows: add `creates:`/);
 });

@@ -1,0 +1,2 @@
+// precompiled.js exports one ajv validator per schema, named by compile.ts's exportName().
+export {};

@@ -36,7 +36,7 @@ export const FILES_TARGET = '/var/tmp/qbench';
 
 /** argv of the built quorum CLI (never tsx: start-up is part of what is measured). */
 export function makeQuorumArgv(ctx: JobContext, playbook: string, extra: string[] = []): string[] {
-  const cli = join(ctx.projectRoot, 'dist', 'bundle', 'cli.js');
+  const cli = join(ctx.projectRoot, 'dist', 'bundle', 'quorum.cjs');
   return [process.execPath, cli, 'run', playbook, '-i', ctx.lab.inventory, '-o', 'plain', '--no-color', '-T', '60', ...extra];
 }
 

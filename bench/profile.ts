@@ -1,5 +1,5 @@
 /**
- * Read a V8 .cpuprofile (from `node --cpu-prof dist/bundle/cli.js run ...`) and print the
+ * Read a V8 .cpuprofile (from `node --cpu-prof dist/bundle/quorum.cjs run ...`) and print the
  * functions with the most self time, and the project files with the most self time.
  *
  *   node --import=tsx bench/profile.ts FILE.cpuprofile [TOP=25]

@@ -13,7 +13,7 @@ const RUNS = 30;
 
 /** Start-up time of the built CLI, as text for results.md. */
 export async function measureStartup(projectRoot: string, workDir: string, log: (line: string) => void): Promise<string> {
-  const cli = join(projectRoot, 'dist', 'bundle', 'cli.js');
+  const cli = join(projectRoot, 'dist', 'bundle', 'quorum.cjs');
   const command = `${process.execPath} ${cli} --version`;
   if (!existsSync('/usr/bin/hyperfine')) {
     const r = spawnSync('apt-get', ['install', '-y', 'hyperfine'], { stdio: 'ignore' });

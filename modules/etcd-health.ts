@@ -84,7 +84,7 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
     try {
       // Direct execs, not cached facts: health is live state and retries must see it change.
       // As root, like facts: the client keys (kubeadm's peer.key) are root-only 0600 files.
-      const probes = await Promise.all(endpoints.map((e) => probeEtcdctl(ctx.conn, e, options, true)));
+      const probes = await probeEtcdctl(ctx.conn, endpoints, options, true);
       return { probes, names };
     } catch (err) {
       if (err instanceof EtcdctlMissingError) return { probes: [], names, error: err.message };

@@ -12,7 +12,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-const pkg = JSON.parse(readFileSync(new URL(await packageJsonUrl(), import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL(packageJsonUrl(), import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('quorum')
   .description('Agentless playbook runner: Ansible-style inventories and playbooks, validated up front, run over SSH in parallel.')
@@ -47,12 +47,14 @@ program
     process.exitCode = await runCommand(playbook, opts);
   });
 
-const { registerDocCommands } = await import('./doc/command.js');
-registerDocCommands(program);
-const { registerLabCommand } = await import('./lab/command.js');
-registerLabCommand(program);
-
-await program.parseAsync(process.argv);
+// No top-level await: the bundle is also built as CommonJS (scripts/bundle.mjs).
+void (async () => {
+  const { registerDocCommands } = await import('./doc/command.js');
+  registerDocCommands(program);
+  const { registerLabCommand } = await import('./lab/command.js');
+  registerLabCommand(program);
+  await program.parseAsync(process.argv);
+})();
 
 export interface RunCliOptions {
   inventory?: string;
@@ -90,7 +92,7 @@ function toInt(value: string): number {
 function increase(_: string, previous: number): number {
   return previous + 1;
 }
-/** dist/bundle/*.js and runner/cli.ts sit at different depths below package.json. */
-async function packageJsonUrl(): Promise<string> {
+/** dist/bundle/main.cjs and runner/cli.ts sit at different depths below package.json. */
+function packageJsonUrl(): string {
   return import.meta.url.includes('/dist/') ? '../../package.json' : '../package.json';
 }

@@ -1,41 +1,42 @@
 /**
- * Bundle the CLI into dist/bundle/ with esbuild: what `quorum` (package.json bin) runs.
+ * Build the `quorum` executable with esbuild into dist/bundle/:
+ *   main.cjs    the whole CLI and its dependencies in one CommonJS file;
+ *   quorum.cjs  the launcher (runner/launch.ts, package.json bin): runs main.cjs through V8's
+ *               code cache.
  *
- * Why: loading ~300 separate modules through Node's ESM and CommonJS loaders cost about 0.4 s
- * of a 1 s run (bench/README.md, "Start-up"). One bundle, split only where the CLI already
- * imports lazily (lab, doc, run), loads in a fraction of that.
+ * Why: loading ~300 separate modules through Node's ESM and CommonJS loaders, then compiling
+ * them, cost about 0.5 s of a 1 s run (bench/README.md, "Start-up"). One file, compiled once and
+ * cached, loads in a fraction of that. CommonJS because V8's code cache is only reachable from
+ * `vm.Script` on Node 20, which runs scripts, not ES modules.
  *
- * ssh2 (and its optional cpu-features) stays outside the bundle, loaded from node_modules as
- * before: it finds its native crypto binding by a relative path, which bundling would break,
- * and ssh2 would then fall back to its pure-JS ciphers without a word (measured: slower runs).
+ * ssh2 is bundled, but its optional native crypto binding is required by package path so that
+ * Node finds it in node_modules: a bundled ssh2 could not find it by its relative path and would
+ * fall back to pure-JS ciphers without a word.
  */
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 
 const OUT_DIR = 'dist/bundle';
 
-// The bundle is ESM; CommonJS dependencies inside it still call require and read __dirname.
-const banner = [
-  "import { createRequire as __quorumCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __quorumFileUrlToPath } from 'node:url';",
-  "import { dirname as __quorumDirname } from 'node:path';",
-  'const require = __quorumCreateRequire(import.meta.url);',
-  'const __filename = __quorumFileUrlToPath(import.meta.url);',
-  'const __dirname = __quorumDirname(__filename);',
-].join(' ');
+const keepNativeBindingExternal = {
+  name: 'keep-native-binding-external',
+  setup(b) {
+    b.onResolve({ filter: /sshcrypto\.node$/ }, () => ({ path: 'ssh2/lib/protocol/crypto/build/Release/sshcrypto.node', external: true }));
+  },
+};
+
+const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' };
 
 rmSync(OUT_DIR, { recursive: true, force: true });
 await build({
+  ...common,
   entryPoints: ['runner/cli.ts'],
-  outdir: OUT_DIR,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  entryNames: '[name]',
-  sourcemap: true,
-  external: ['ssh2', 'cpu-features'],
-  banner: { js: banner },
-  logLevel: 'warning',
+  outfile: `${OUT_DIR}/main.cjs`,
+  external: ['cpu-features'],
+  plugins: [keepNativeBindingExternal],
+  // The sources are ES modules that locate files with import.meta.url.
+  define: { 'import.meta.url': '__quorumImportMetaUrl' },
+  banner: { js: "const __quorumImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+await build({ ...common, entryPoints: ['runner/launch.ts'], outfile: `${OUT_DIR}/quorum.cjs`, banner: { js: '#!/usr/bin/env node' } });
+chmodSync(`${OUT_DIR}/quorum.cjs`, 0o755);

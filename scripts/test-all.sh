@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# npm test: typecheck, the unit suite, then the lab suite on real hosts (started if needed).
+# npm test: typecheck, build (some tests run the built executable), the unit suite, then the lab
+# suite on real hosts (started if needed).
 # The lab suite runs even when unit tests failed, so one failure never hides the rest; the
 # exit status is non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
 npm run typecheck || status=1
+npm run build || status=1
 npm run test:unit || status=1
 if npm run lab:deps && npm run lab:up; then
   npm run test:lab || status=1

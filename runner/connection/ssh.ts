@@ -46,6 +46,14 @@ export class SshConnection implements Connection {
     this.#lost ??= new UnreachableError(this.host, message, { cause });
   }
 
+  prepare(options: { sudo: boolean }): void {
+    const lane = options.sudo && this.#spec.user !== 'root' ? this.#root : this.#user;
+    if (this.#lost || lane.session) return;
+    lane.session = this.#startShell(lane.root);
+    // Awaited by the first exec on the lane, which reports a failure; not an unhandled rejection.
+    lane.session.catch(() => {});
+  }
+
   async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const script = buildScript(command, options);
     const lane = options.sudo && this.#spec.user !== 'root' ? this.#root : this.#user;

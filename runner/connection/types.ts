@@ -52,6 +52,11 @@ export interface Connection {
   get(path: string, options?: { sudo?: boolean }): Promise<Buffer>;
   /** Close the transport; later calls throw. Safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Start what the first `exec` with these options would start (the root shell for `sudo`)
+   * without waiting for it, so it opens while other work goes on. Errors surface at that exec.
+   */
+  prepare?(options: { sudo: boolean }): void;
 }
 
 /** How to reach a host: what the inventory's `ansible_*` variables resolve to. */

@@ -27,7 +27,7 @@ const locks = new Map<string, Promise<unknown>>();
 export async function readCaDir(dir: string): Promise<CaDirFacts> {
   const material = await loadCa(dir);
   if (!material) return { dir };
-  return { dir, cert: { ...summarizeCertPem(material.certPem, material.cert), pem: material.certPem } };
+  return { dir, cert: { ...summarizeCertPem(material.certPem, material.certPem), pem: material.certPem } };
 }
 
 /**
@@ -54,21 +54,29 @@ export async function loadCa(dir: string): Promise<CaMaterial | undefined> {
 }
 
 function parseCa(dir: string, certPem: string, keyPem: string): CaMaterial {
-  let cert: forge.pki.Certificate;
+  let summary: CertSummary;
   let key: KeyObject;
   try {
-    cert = loadForge().pki.certificateFromPem(certPem);
+    summary = summarizeCertPem(certPem);
     key = createPrivateKey(keyPem);
     if (key.asymmetricKeyType !== 'rsa') throw new Error(`the key is ${key.asymmetricKeyType}, not RSA`);
   } catch (err) {
     throw new Error(`CA in ${dir} cannot be read (${(err as Error).message}): it must be an RSA certificate and key in PEM`, { cause: err });
   }
-  const summary = summarizeCertPem(certPem);
   if (!summary.isCa) throw new Error(`${join(dir, 'ca.crt')} is not a certificate authority (basicConstraints CA:FALSE or missing)`);
   if (summarizeKeyPem(keyPem).publicKeyId !== summary.publicKeyId) {
     throw new Error(`${join(dir, 'ca.key')} does not match ${join(dir, 'ca.crt')}: put the key that belongs to the CA certificate`);
   }
-  return { cert, key, certPem, keyPem: new Secret(keyPem) };
+  // node-forge parses the CA only when a leaf is issued: a re-run that issues nothing never loads it.
+  let forgeCert: forge.pki.Certificate | undefined;
+  return {
+    get cert() {
+      return (forgeCert ??= loadForge().pki.certificateFromPem(certPem));
+    },
+    key,
+    certPem,
+    keyPem: new Secret(keyPem),
+  };
 }
 
 async function writeNewCa(dir: string, options: { keySize: KeySize; validityDays: number }): Promise<CaMaterial> {

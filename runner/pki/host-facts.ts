@@ -2,8 +2,6 @@
  * What gather learns about one host's PKI files, as plain data the pure plan can compare
  * (and tests can build by hand). Certificates are checked against the controller's CA here.
  */
-import type forge from 'node-forge';
-import { loadForge } from './forge.js';
 import { summarizeCertPem, summarizeKeyPem, type CertSummary, type KeySummary } from './inspect.js';
 import type { RemoteFile } from './remote-files.js';
 
@@ -27,8 +25,7 @@ export function summarizeHostFile(path: string, file: RemoteFile, caPem?: string
     }
   }
   try {
-    const ca = caPem ? loadForge().pki.certificateFromPem(caPem) : undefined;
-    return { ...base, cert: summarizeCertPem(file.content, ca) };
+    return { ...base, cert: summarizeCertPem(file.content, caPem) };
   } catch (err) {
     return { ...base, cert: { error: describeParseError(err) } };
   }
@@ -36,6 +33,6 @@ export function summarizeHostFile(path: string, file: RemoteFile, caPem?: string
 
 function describeParseError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  // forge's messages can quote the input; keep only the first line, never the content.
+  // Parser messages could quote the input; keep only the first line, never the content.
   return message.split('\n')[0]!.slice(0, 120);
 }

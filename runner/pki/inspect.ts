@@ -2,9 +2,7 @@
  * Read existing certificates and keys into plain summaries (what gather hands to the pure
  * plan). A summary never holds key material: a key is reduced to a hash of its public modulus.
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import type forge from 'node-forge';
-import { loadForge } from './forge.js';
+import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { canonicalizeIp, type AltNames } from './sans.js';
 import type { ExtKeyUsage } from './profiles.js';
 
@@ -35,73 +33,107 @@ export interface KeySummary {
   keyBits: number;
 }
 
-/** Summarize a PEM certificate; `ca` decides `signedByCa`. Throws on unparsable PEM. */
-export function summarizeCertPem(pem: string, ca?: forge.pki.Certificate): CertSummary {
-  const cert = loadForge().pki.certificateFromPem(pem);
-  const key = cert.publicKey as forge.pki.rsa.PublicKey;
-  const org = cert.subject.getField('O') as { value: string } | null;
-  return {
-    subjectCN: String((cert.subject.getField('CN') as { value: string } | null)?.value ?? ''),
-    ...(org ? { subjectO: String(org.value) } : {}),
-    issuerCN: String((cert.issuer.getField('CN') as { value: string } | null)?.value ?? ''),
-    serial: BigInt(`0x${cert.serialNumber || '0'}`).toString(10),
-    notBefore: cert.validity.notBefore.toISOString(),
-    notAfter: cert.validity.notAfter.toISOString(),
-    sans: readAltNames(cert),
-    ekus: readExtKeyUsages(cert),
-    isCa: Boolean((cert.getExtension('basicConstraints') as { cA?: boolean } | undefined)?.cA),
-    keyBits: key.n.bitLength(),
-    publicKeyId: hashModulus(key.n),
-    fingerprint: fingerprintCert(cert),
-    signedByCa: ca ? verifySignedBy(cert, ca) : false,
-  };
+/** Summarize a PEM certificate; `caPem` decides `signedByCa`. Throws on unparsable PEM. */
+export function summarizeCertPem(pem: string, caPem?: string): CertSummary {
+  const key = `${caPem ?? ''}\u0000${pem}`;
+  let summary = certSummaries.get(key);
+  if (!summary) {
+    summary = readCertSummary(pem, caPem);
+    remember(certSummaries, key, summary);
+  }
+  return structuredClone(summary);
 }
 
 /** Summarize a PEM private key (PKCS#1 or PKCS#8 RSA). Throws on anything else. */
 export function summarizeKeyPem(pem: string): KeySummary {
-  const key = loadForge().pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey | null;
-  if (!key?.n) throw new Error('not an RSA private key');
-  return { publicKeyId: hashModulus(key.n), keyBits: key.n.bitLength() };
+  const key = createPrivateKey(pem);
+  if (key.asymmetricKeyType !== 'rsa') throw new Error(`not an RSA private key (${key.asymmetricKeyType})`);
+  return { publicKeyId: hashModulus(key), keyBits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
 }
 
-/**
- * True when `cert` names `ca` as issuer and its signature verifies with the CA's key. Checked by
- * node:crypto (OpenSSL): forge's big-number RSA took most of a re-run's certificate checks.
+/*
+ * Certificates are read with node:crypto (OpenSSL), not node-forge: forge's JavaScript ASN.1
+ * parser took about 100 ms of an etcd-ha re-run, and loading forge another 40 ms, although a
+ * re-run only reads certificates. Summaries are pure functions of the PEM text, so they are
+ * remembered: every host's files are read by two tasks against the same CA.
  */
-export function verifySignedBy(cert: forge.pki.Certificate, ca: forge.pki.Certificate): boolean {
+const certSummaries = new Map<string, CertSummary>();
+const parsedCas = new Map<string, X509Certificate>();
+const MAX_REMEMBERED = 512;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MAX_REMEMBERED) map.clear();
+  map.set(key, value);
+}
+
+function readCertSummary(pem: string, caPem?: string): CertSummary {
+  const cert = new X509Certificate(pem);
+  const subject = parseDistinguishedName(cert.subject);
+  return {
+    subjectCN: subject.get('CN') ?? '',
+    ...(subject.has('O') ? { subjectO: subject.get('O')! } : {}),
+    issuerCN: parseDistinguishedName(cert.issuer).get('CN') ?? '',
+    serial: BigInt(`0x${cert.serialNumber || '0'}`).toString(10),
+    notBefore: new Date(cert.validFrom).toISOString(),
+    notAfter: new Date(cert.validTo).toISOString(),
+    sans: parseAltNames(cert.subjectAltName),
+    ekus: readExtKeyUsages(cert),
+    isCa: cert.ca,
+    keyBits: cert.publicKey.asymmetricKeyDetails?.modulusLength ?? 0,
+    publicKeyId: hashModulus(cert.publicKey),
+    fingerprint: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
+    signedByCa: caPem !== undefined && verifySignedBy(cert, caPem),
+  };
+}
+
+/** True when `cert` names the CA as issuer and its signature verifies with the CA's key. */
+function verifySignedBy(cert: X509Certificate, caPem: string): boolean {
   try {
-    const issued = new X509Certificate(loadForge().pki.certificateToPem(cert));
-    const issuer = new X509Certificate(loadForge().pki.certificateToPem(ca));
-    return issued.checkIssued(issuer) && issued.verify(issuer.publicKey);
+    let ca = parsedCas.get(caPem);
+    if (!ca) {
+      ca = new X509Certificate(caPem);
+      remember(parsedCas, caPem, ca);
+    }
+    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
   } catch {
     return false; // a signature that cannot be checked is "not signed by this CA"
   }
 }
 
-/** sha256 of a certificate's DER, hex. */
-export function fingerprintCert(cert: forge.pki.Certificate): string {
-  const der = loadForge().asn1.toDer(loadForge().pki.certificateToAsn1(cert)).getBytes();
-  return createHash('sha256').update(Buffer.from(der, 'binary')).digest('hex');
+/** sha256 of the public modulus (hex without leading zeros, as before): cert and key compare equal. */
+function hashModulus(key: KeyObject): string {
+  const n = key.export({ format: 'jwk' }).n;
+  if (!n) throw new Error(`not an RSA key (${key.asymmetricKeyType})`);
+  const hex = Buffer.from(n, 'base64url').toString('hex').replace(/^0+/, '');
+  return createHash('sha256').update(hex).digest('hex');
 }
 
-function hashModulus(n: forge.jsbn.BigInteger): string {
-  return createHash('sha256').update(n.toString(16)).digest('hex');
+/** node:crypto prints a name as `KEY=value` lines; the first value of each key is kept. */
+function parseDistinguishedName(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0 && !fields.has(line.slice(0, eq))) fields.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return fields;
 }
 
-function readAltNames(cert: forge.pki.Certificate): AltNames {
-  const ext = cert.getExtension('subjectAltName') as { altNames?: Array<{ type: number; value?: string; ip?: string }> } | undefined;
+/** `DNS:a, IP Address:10.0.0.6, IP Address:0:0:0:0:0:0:0:1` (OpenSSL's text form). */
+function parseAltNames(text: string | undefined): AltNames {
   const names: AltNames = { dns: [], ip: [] };
-  for (const n of ext?.altNames ?? []) {
-    if (n.type === 2 && n.value !== undefined) names.dns.push(n.value);
-    if (n.type === 7 && n.ip !== undefined) names.ip.push(canonicalizeIp(n.ip) ?? n.ip);
+  for (const entry of (text ?? '').split(', ')) {
+    // Node quotes an entry holding a comma or a quote; such names are not valid DNS names or IPs.
+    const value = entry.slice(entry.indexOf(':') + 1).replace(/^"(.*)"$/, '$1');
+    if (entry.startsWith('DNS:')) names.dns.push(value);
+    else if (entry.startsWith('IP Address:')) names.ip.push(canonicalizeIp(value) ?? value);
   }
   return names;
 }
 
-function readExtKeyUsages(cert: forge.pki.Certificate): ExtKeyUsage[] {
-  const ext = cert.getExtension('extKeyUsage') as Record<string, unknown> | undefined;
-  const ekus: ExtKeyUsage[] = [];
-  if (ext?.serverAuth) ekus.push('serverAuth');
-  if (ext?.clientAuth) ekus.push('clientAuth');
-  return ekus;
+const EKU_OIDS: Record<string, ExtKeyUsage> = { '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth' };
+
+function readExtKeyUsages(cert: X509Certificate): ExtKeyUsage[] {
+  // node:crypto calls the extended key usage OIDs `keyUsage`.
+  const oids = cert.keyUsage ?? [];
+  return (['serverAuth', 'clientAuth'] as const).filter((eku) => oids.some((oid) => EKU_OIDS[oid] === eku));
 }

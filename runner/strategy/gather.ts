@@ -31,6 +31,8 @@ export async function gatherFactsTask(
         let result: TaskResult;
         try {
           const target = await connectHost(state, host);
+          // Facts run as the login user; the root shell a become play needs opens meanwhile (~30 ms).
+          if (play.become) target.conn.prepare?.({ sudo: true });
           host.hostFacts = (await gatherHostFacts(target.conn)) as unknown as Record<string, unknown>;
           result = { status: 'ok', changes: [], diffs: [], result: {}, durationMs: performance.now() - t0 };
         } catch (err) {

@@ -3,6 +3,7 @@
  * engine in-process with the collecting reporter (events and results to assert on).
  */
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { runPlaybook, type RunSummary } from '../../runner/engine.js';
@@ -19,11 +20,49 @@ export interface CliResult {
 }
 
 /** `quorum ARGS...` through tsx (no build needed), from the project directory. */
-export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return runNode(['--import=tsx', join(PROJECT_DIR, 'runner/cli.ts'), ...args], options);
+}
+
+/**
+ * `quorum ARGS...` through the built bundle, dist/bundle/quorum.cjs: what `npm run build` makes and
+ * users run (package.json bin). The lab suites use it, so they test the shipped artefact.
+ * Throws when the bundle is missing or older than a source file, rather than testing old code.
+ */
+export function runBuiltCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  assertBundleFresh();
+  return runNode([BUNDLE, ...args], options);
+}
+
+export interface CliOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+const BUNDLE = join(PROJECT_DIR, 'dist/bundle/quorum.cjs');
+/** What the freshness check compares with: the bundle's code (quorum.cjs is only its launcher). */
+const BUNDLE_MAIN = join(PROJECT_DIR, 'dist/bundle/main.cjs');
+const SOURCE_DIRS = ['runner', 'modules', 'schemas'];
+let bundleChecked = false;
+
+function assertBundleFresh(): void {
+  if (bundleChecked) return;
+  if (!existsSync(BUNDLE) || !existsSync(BUNDLE_MAIN)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`);
+  const built = statSync(BUNDLE_MAIN).mtimeMs;
+  const newer = SOURCE_DIRS.flatMap((d) => listFiles(join(PROJECT_DIR, d))).find((f) => statSync(f).mtimeMs > built);
+  if (newer) throw new Error(`${BUNDLE} is older than ${newer}: run \`npm run build\` first`);
+  bundleChecked = true;
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+function runNode(argv: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import=tsx', join(PROJECT_DIR, 'runner/cli.ts'), ...args],
+      argv,
       { cwd: PROJECT_DIR, timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CI: 'true', ...options.env } },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

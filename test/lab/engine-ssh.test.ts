@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labHosts, labInventoryPath, sshExec, type LabHost } from '../helpers/lab.js';
-import { runCli, PROJECT_DIR, type CliResult } from '../helpers/quorum.js';
+import { runBuiltCli, PROJECT_DIR, type CliResult } from '../helpers/quorum.js';
 import { createTempInventoryDir, toInventoryEntry, unusedLabAddress, writeMismatchedKnownHosts } from '../helpers/inventory.js';
 import { runPlaybook } from '../../runner/engine.js';
 import type { RunEvent } from '../../runner/report/events.js';
@@ -47,7 +47,7 @@ interface CliRun extends CliResult {
 
 /** `quorum run PLAYBOOK -o json ARGS...`, its NDJSON output parsed into events. */
 async function runQuorum(playbook: string, args: string[]): Promise<CliRun> {
-  const r = await runCli(['run', join(PLAYBOOKS, playbook), '-o', 'json', ...args]);
+  const r = await runBuiltCli(['run', join(PLAYBOOKS, playbook), '-o', 'json', ...args]);
   const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as RunEvent);
   const end = events.find((e): e is RunEndEvent => e.kind === 'run:end');
   if (!end) throw new Error(`quorum run ended without a run:end event (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);

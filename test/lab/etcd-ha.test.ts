@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { PROJECT_DIR, runCli, runEngine, total } from '../helpers/quorum.js';
+import { PROJECT_DIR, runBuiltCli, runEngine, total } from '../helpers/quorum.js';
 import { labHosts, labInventoryPath, sshExec } from '../helpers/lab.js';
 
 const hosts = labHosts('etcd');
@@ -43,7 +43,7 @@ function startedAt(host: (typeof hosts)[number]): Promise<string> {
 
 test.serial('--check on fresh hosts: changes pending (exit 10), nothing touched, no key generated', async (t) => {
   const before = await Promise.all(hosts.map(treeFingerprint));
-  const r = await runCli(['run', playbookFile, '-i', labInventoryPath(), ...cliVars, '--check', '--diff', '--detailed-exitcode']);
+  const r = await runBuiltCli(['run', playbookFile, '-i', labInventoryPath(), ...cliVars, '--check', '--diff', '--detailed-exitcode']);
   t.is(r.code, 10, r.stdout + r.stderr);
   t.regex(r.stdout, /changes pending/);
   t.deepEqual(await Promise.all(hosts.map(treeFingerprint)), before);
@@ -52,7 +52,7 @@ test.serial('--check on fresh hosts: changes pending (exit 10), nothing touched,
 });
 
 test.serial('the run leaves a healthy 3-member cluster', async (t) => {
-  const r = await runCli(['run', playbookFile, '-i', labInventoryPath(), ...cliVars]);
+  const r = await runBuiltCli(['run', playbookFile, '-i', labInventoryPath(), ...cliVars]);
   t.is(r.code, 0, r.stdout + r.stderr);
   t.notRegex(r.stdout + r.stderr, /PRIVATE KEY/);
   const health = await etcdctl('endpoint health --cluster');

@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { PROJECT_DIR, runCli, runEngine, total } from '../helpers/quorum.js';
+import { PROJECT_DIR, runBuiltCli, runEngine, total } from '../helpers/quorum.js';
 import { labHosts, labInventoryPath, labState, sshExec, type LabHost } from '../helpers/lab.js';
 
 const hosts = labHosts('spare').slice(0, 3);
@@ -80,7 +80,7 @@ test.after.always(async () => {
 });
 
 test.serial('the flagship builds a 3-member cluster on the spare hosts', async (t) => {
-  const r = await runCli(['run', join(PROJECT_DIR, 'playbooks/etcd-ha.yaml'), '-i', inventoryFile, '-e', `etcd_runtime=systemd etcd_ca_dir=${caDir}`]);
+  const r = await runBuiltCli(['run', join(PROJECT_DIR, 'playbooks/etcd-ha.yaml'), '-i', inventoryFile, '-e', `etcd_runtime=systemd etcd_ca_dir=${caDir}`]);
   t.is(r.code, 0, r.stdout + r.stderr);
   const health = await etcdctl(hosts[0]!, 'endpoint health');
   t.is(health.code, 0, health.stderr);
@@ -207,11 +207,11 @@ function writeTutorialInventory(): string {
 test.serial("the tutorial playbook with the tutorial's inventory: check mode, a run, an idempotent re-run, -e and a tag", async (t) => {
   const playbook = example('tutorial.yaml');
   const inventoryFile = writeTutorialInventory();
-  const check = await runCli(['run', playbook, '-i', inventoryFile, '--check', '--diff', '--detailed-exitcode']);
+  const check = await runBuiltCli(['run', playbook, '-i', inventoryFile, '--check', '--diff', '--detailed-exitcode']);
   t.is(check.code, 10, check.stdout + check.stderr);
   t.is((await sshExec(hosts[0]!, 'test -e /etc/quorum-demo.conf')).code, 1, 'check mode wrote nothing');
 
-  const run = await runCli(['run', playbook, '-i', inventoryFile]);
+  const run = await runBuiltCli(['run', playbook, '-i', inventoryFile]);
   t.is(run.code, 0, run.stdout + run.stderr);
   for (const h of hosts) {
     // infra5's host var beats the play's defaults, as the tutorial says.

@@ -47,7 +47,7 @@ async function buildGoodHost(ca: CaMaterial, seenBy: CaMaterial = ca, params: Ce
 function buildFacts(ca: CaMaterial | undefined, files: Files, now = Date.now()): CertsFacts {
   return {
     now,
-    ca: { dir: join(work, 'never-created'), ...(ca ? { cert: { ...summarizeCertPem(ca.certPem, ca.cert), pem: ca.certPem } } : {}) },
+    ca: { dir: join(work, 'never-created'), ...(ca ? { cert: { ...summarizeCertPem(ca.certPem, ca.certPem), pem: ca.certPem } } : {}) },
     files,
     dirs: [PKI, `${PKI}/etcd`],
   };

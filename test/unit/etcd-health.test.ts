@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import Ajv from 'ajv';
 import { quoteBigInts, toHexId } from '../../runner/etcd/ids.js';
-import { buildEtcdctlArgv, parseHealthOutput, parseMemberListJson, parseStatusJson, summarizeEtcdctlError } from '../../runner/etcd/etcdctl.js';
-import { findDialError, probeEtcdctl } from '../../runner/etcd/probe-etcdctl.js';
+import { buildEtcdctlArgv, HEALTH_SUBCOMMAND, MEMBERS_SUBCOMMAND, parseHealthOutput, parseMemberListJson, parseStatusJson, STATUS_SUBCOMMAND, summarizeEtcdctlError } from '../../runner/etcd/etcdctl.js';
+import { findDialError, judgeEndpoint } from '../../runner/etcd/probe-etcdctl.js';
 import type { EndpointProbe } from '../../runner/etcd/types.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
 import { etcdHealth, planEtcdHealth, resolveEndpoints } from '../../modules/etcd-health.js';
@@ -106,9 +106,16 @@ function replay(scenario: 'healthy' | 'one-down'): Connection & { calls: string[
   };
 }
 
+/** Each endpoint judged from the replayed replies to the three etcdctl commands probeEtcdctl runs. */
 async function probeAll(scenario: 'healthy' | 'one-down'): Promise<EndpointProbe[]> {
   const conn = replay(scenario);
-  return Promise.all([E3, E4, E5].map((e) => probeEtcdctl(conn, e, { timeoutSeconds: 3 }, true)));
+  const options = { timeoutSeconds: 3 };
+  return Promise.all(
+    [E3, E4, E5].map(async (e) => {
+      const [health, status, members] = await Promise.all([HEALTH_SUBCOMMAND, STATUS_SUBCOMMAND, MEMBERS_SUBCOMMAND].map((sub) => conn.exec(buildEtcdctlArgv(e, sub, options))));
+      return judgeEndpoint(conn.host, e, { health: health!, status: status!, members: members! });
+    }),
+  );
 }
 
 test('healthy cluster: healthy, one leader, quorum, structured per-endpoint data', async (t) => {
@@ -157,9 +164,8 @@ test('disagreeing member lists, two leaders and a wrong member count each fail t
 });
 
 test('missing etcdctl and missing endpoints fail with what to do', async (t) => {
-  const conn = replay('healthy');
-  conn.exec = async () => ({ exitCode: 127, stdout: Buffer.alloc(0), stderr: Buffer.from('sh: 1: etcdctl: not found'), durationMs: 1 });
-  await t.throwsAsync(probeEtcdctl(conn, E3, {}, true), { message: /etcdctl not found on infra3: install it \(Debian: apt-get install etcd-client\) or use method: gateway/ });
+  const missing = { exitCode: 127, stdout: Buffer.alloc(0), stderr: Buffer.from('sh: 1: etcdctl: not found'), durationMs: 1 };
+  t.throws(() => judgeEndpoint('infra3', E3, { health: missing, status: missing, members: missing }), { message: /etcdctl not found on infra3: install it \(Debian: apt-get install etcd-client\) or use method: gateway/ });
   const plan = planEtcdHealth({}, { probes: [], names: {}, error: 'no endpoints: the inventory has no hosts in group "etcd"' });
   t.is(plan.failed, 'no endpoints: the inventory has no hosts in group "etcd"');
   t.is((plan.result as any).healthy, false);

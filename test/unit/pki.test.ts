@@ -109,7 +109,7 @@ for (const name of PROFILE_NAMES.filter(isLeafProfile)) {
     t.is(forge.pki.certificateFromPem(leaf.certPem).validity.notBefore.getTime(), Math.floor((now.getTime() - BACKDATE_MS) / 1000) * 1000);
     t.is(forge.pki.certificateFromPem(leaf.certPem).validity.notAfter.getTime(), Math.floor((now.getTime() + 365 * DAY) / 1000) * 1000);
     // The same cert read back through our own inspector.
-    const summary = summarizeCertPem(leaf.certPem, ca.cert);
+    const summary = summarizeCertPem(leaf.certPem, ca.certPem);
     t.true(summary.signedByCa);
     t.is(summary.subjectCN, exp.cn);
     t.is(summary.subjectO, undefined);
@@ -174,8 +174,8 @@ test('validity: NotBefore 5 minutes before start, NotAfter start + days', (t) =>
 test('inspect: a cert from another CA is not signed by this CA; unreadable key is an error', async (t) => {
   const [ca, other] = await Promise.all([caPromise, createCa({ keySize: 2048, validityDays: 10 })]);
   const leaf = await issueLeaf(other, resolveWantedLeaf('etcd-healthcheck-client', inputs).spec);
-  t.false(summarizeCertPem(leaf.certPem, ca.cert).signedByCa);
-  t.true(summarizeCertPem(leaf.certPem, other.cert).signedByCa);
+  t.false(summarizeCertPem(leaf.certPem, ca.certPem).signedByCa);
+  t.true(summarizeCertPem(leaf.certPem, other.certPem).signedByCa);
   t.throws(() => summarizeKeyPem('not a key'));
 });
 
@@ -226,7 +226,7 @@ test('remote files: one script reads modes, owners and contents; missing files a
   t.deepEqual([...parsed.dirs], [dir, join(dir, 'etcd')]);
 });
 
-test('forge reads back what openssl reads: SANs of an IPv6 cert', async (t) => {
+test('our inspector (node:crypto) reads back the SANs forge wrote: an IPv6 cert', async (t) => {
   const ca: CaMaterial = await caPromise;
   const leaf = await issueLeaf(ca, resolveWantedLeaf('etcd-server', { ...inputs, advertiseAddress: 'fd00::10' }).spec);
   const ext = forge.pki.certificateFromPem(leaf.certPem).getExtension('subjectAltName') as { altNames: Array<{ type: number }> };

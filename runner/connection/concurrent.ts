@@ -1,0 +1,64 @@
+/**
+ * Several commands at once on one host, in one round trip. A connection runs its commands one
+ * after another on one shell; commands that each spend their time waiting (etcdctl dialling
+ * three members, each a Go process with a TLS handshake) are better started together. Each
+ * runs in the background with its output in a private temporary directory, then the outputs
+ * are printed between random markers and cut apart here, bytes exact.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Connection, ExecResult } from './types.js';
+import { buildScript } from './quote.js';
+
+/** Run every argv concurrently on `conn`; results in the same order, as separate ExecResults. */
+export async function execConcurrently(conn: Connection, commands: readonly (readonly string[])[], options: { sudo?: boolean; env?: Record<string, string> } = {}): Promise<ExecResult[]> {
+  if (commands.length === 0) return [];
+  const marker = `_QC${randomBytes(16).toString('hex')}_`;
+  const r = await conn.exec(buildConcurrentScript(commands, marker, options.env), { sudo: options.sudo });
+  if (r.exitCode !== 0) {
+    // The wrapper itself failed (no mktemp, no space): every command failed the same way.
+    return commands.map(() => ({ ...r }));
+  }
+  return parseConcurrentOutput(r.stdout, marker, commands.length, r.durationMs);
+}
+
+/** The script: start all, wait for each, print `MARKER i out CODE`, stdout, `MARKER i err`, stderr. */
+export function buildConcurrentScript(commands: readonly (readonly string[])[], marker: string, env?: Record<string, string>): string {
+  const lines = ['d=$(mktemp -d) || exit 70', `trap 'rm -rf "$d"' EXIT`];
+  commands.forEach((argv, i) => lines.push(`( ${buildScript(argv, env ? { env } : {})} ) >"$d/${i}.out" 2>"$d/${i}.err" </dev/null & p${i}=$!`));
+  commands.forEach((_, i) => {
+    lines.push(`wait "$p${i}"; e=$?`);
+    lines.push(`printf '\\n${marker} ${i} out %d\\n' "$e"; cat "$d/${i}.out"; printf '\\n${marker} ${i} err\\n'; cat "$d/${i}.err"`);
+  });
+  lines.push(`printf '\\n${marker} end\\n'`);
+  return lines.join('\n');
+}
+
+/** Cut the script's output apart (pure; exported for tests). */
+export function parseConcurrentOutput(stdout: Buffer, marker: string, count: number, durationMs: number): ExecResult[] {
+  // Every marker line is preceded by a "\n" the script added: it belongs to the marker.
+  const cut = Buffer.from(`\n${marker} `, 'latin1');
+  const parts: Buffer[] = [];
+  let from = stdout.indexOf(cut);
+  if (from < 0) throw new Error('concurrent commands: no output markers (the script did not run as written)');
+  while (from >= 0) {
+    const next = stdout.indexOf(cut, from + cut.length);
+    parts.push(stdout.subarray(from + cut.length, next < 0 ? stdout.length : next));
+    from = next;
+  }
+  const results: ExecResult[] = [];
+  for (let i = 0; i < count; i++) {
+    const out = splitHeader(parts[2 * i], `${i} out `);
+    const err = splitHeader(parts[2 * i + 1], `${i} err`);
+    results.push({ exitCode: Number(out.rest), stdout: out.body, stderr: err.body, durationMs });
+  }
+  if (splitHeader(parts[2 * count], 'end').rest !== '') throw new Error('concurrent commands: output ends unexpectedly');
+  return results;
+}
+
+/** `HEADER REST\nBODY` -> rest and body; throws when the part is missing or its header differs. */
+function splitHeader(part: Buffer | undefined, header: string): { rest: string; body: Buffer } {
+  const nl = part?.indexOf(0x0a) ?? -1;
+  const line = part && nl >= 0 ? part.subarray(0, nl).toString('latin1') : undefined;
+  if (!part || line === undefined || !line.startsWith(header)) throw new Error(`concurrent commands: expected "${header.trim()}" in the output`);
+  return { rest: line.slice(header.length), body: part.subarray(nl + 1) };
+}

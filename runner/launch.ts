@@ -1,0 +1,82 @@
+/**
+ * The `quorum` executable (package.json bin, built to dist/bundle/quorum.cjs): loads the
+ * bundled CLI (dist/bundle/main.cjs) through V8's code cache.
+ *
+ * Why: Node 20 has no compile cache for user code (module.enableCompileCache is Node 22), and
+ * parsing and compiling ~2 MB of JavaScript on every start cost about a quarter of a short run
+ * (bench/README.md). V8 can serialise the code it compiled, including the functions compiled
+ * lazily while the run went on; reloading that skips the work. The cache lives in the user's
+ * own cache directory (~/.cache/quorum, mode 0700), never in a shared /tmp where another user
+ * could plant one. V8 checks the cache against the source and its own version and flags and
+ * rejects a mismatch, which is then simply recompiled and rewritten. QUORUM_NO_COMPILE_CACHE=1
+ * turns it off.
+ */
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+
+const MAIN = join(__dirname, 'main.cjs');
+
+/** Node's own wrapper for a CommonJS module, so the bundle runs exactly as `require` would run it. */
+type ModuleWrapper = (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
+
+function cacheDirectory(): string | undefined {
+  if (process.env.QUORUM_NO_COMPILE_CACHE === '1') return undefined;
+  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : '');
+  return base ? join(base, 'quorum') : undefined;
+}
+
+/**
+ * One cache per bundle build and Node version. A cache written by a `run` is preferred: it
+ * holds the code a run compiles (loader, engine, modules), which `--version` never reaches.
+ */
+function cacheFiles(dir: string): { key: string; run: string; other: string } {
+  const info = statSync(MAIN);
+  const key = `main-${process.version}-${info.size}-${Math.floor(info.mtimeMs)}`;
+  return { key, run: join(dir, `${key}.run.v8cache`), other: join(dir, `${key}.other.v8cache`) };
+}
+
+function readIfPresent(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write the cache atomically and drop the caches of other builds. Never fails the run. */
+function writeCache(dir: string, key: string, file: string, data: Buffer): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const old of readdirSync(dir)) if (old.endsWith('.v8cache') && !old.startsWith(key)) rmSync(join(dir, old), { force: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, data, { mode: 0o600 });
+    renameSync(temp, file);
+  } catch {
+    // A read-only or missing home: the next run compiles again, nothing else changes.
+  }
+}
+
+function launch(): void {
+  // The entry's `#!` line survives bundling; Node's loader would drop it, so do the same.
+  const source = readFileSync(MAIN, 'utf8').replace(/^#!.*/, '');
+  const dir = cacheDirectory();
+  const files = dir ? cacheFiles(dir) : undefined;
+  const isRun = process.argv[2] === 'run';
+  const runCache = files && readIfPresent(files.run);
+  const cachedData = runCache ?? (files && readIfPresent(files.other));
+  const script = new Script(Module.wrap(source), { filename: MAIN, ...(cachedData ? { cachedData } : {}) });
+  const wanted = files && (!cachedData || script.cachedDataRejected || (isRun && !runCache)) ? (isRun ? files.run : files.other) : undefined;
+  if (dir && files && wanted) {
+    // At exit the cache also holds every function the run compiled lazily.
+    process.once('exit', () => writeCache(dir, files.key, wanted, script.createCachedData()));
+  }
+  const wrapper = script.runInThisContext() as ModuleWrapper;
+  const mainModule = new Module(MAIN);
+  mainModule.filename = MAIN;
+  wrapper.call(mainModule.exports, mainModule.exports, createRequire(MAIN), mainModule, MAIN, __dirname);
+}
+
+launch();

@@ -65,6 +65,10 @@ export async function buildSshConfig(spec: ConnectionSpec, onHostKeyRefused: (er
   }
   if (process.env.SSH_AUTH_SOCK) config.agent = process.env.SSH_AUTH_SOCK;
   if (spec.password) config.password = spec.password;
+  // ssh2 first tries the "none" method to learn which ones the server takes: a round trip per
+  // host for nothing when we know what we hold. Same order as ssh2's default otherwise.
+  const methods = [config.password && 'password', config.privateKey && 'publickey', config.agent && 'agent'].filter((m): m is string => Boolean(m));
+  if (methods.length > 0) config.authHandler = methods as ConnectConfig['authHandler'];
   return config;
 }
 

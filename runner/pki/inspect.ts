@@ -46,9 +46,16 @@ export function summarizeCertPem(pem: string, caPem?: string): CertSummary {
 
 /** Summarize a PEM private key (PKCS#1 or PKCS#8 RSA). Throws on anything else. */
 export function summarizeKeyPem(pem: string): KeySummary {
-  const key = createPrivateKey(pem);
-  if (key.asymmetricKeyType !== 'rsa') throw new Error(`not an RSA private key (${key.asymmetricKeyType})`);
-  return { publicKeyId: hashModulus(key), keyBits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+  // Remembered under a hash of the key, never the key itself.
+  const id = createHash('sha256').update(pem).digest('hex');
+  let summary = keySummaries.get(id);
+  if (!summary) {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error(`not an RSA private key (${key.asymmetricKeyType})`);
+    summary = { publicKeyId: hashModulus(key), keyBits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+    remember(keySummaries, id, summary);
+  }
+  return { ...summary };
 }
 
 /*
@@ -58,6 +65,7 @@ export function summarizeKeyPem(pem: string): KeySummary {
  * remembered: every host's files are read by two tasks against the same CA.
  */
 const certSummaries = new Map<string, CertSummary>();
+const keySummaries = new Map<string, KeySummary>();
 const parsedCas = new Map<string, X509Certificate>();
 const MAX_REMEMBERED = 512;
 

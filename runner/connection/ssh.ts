@@ -244,6 +244,10 @@ export function connectClient(spec: ConnectionSpec, config: ConnectConfig, hostK
     client.once('ready', onReady);
     client.once('error', onError);
     client.connect(config);
+    // Nagle's algorithm held back small packets written right after another (the service
+    // request after NEWKEYS, a command after its predecessor) until the host's delayed ACK,
+    // up to 40 ms each. SSH sends whole messages: send them at once.
+    client.setNoDelay(true);
   });
 }
 

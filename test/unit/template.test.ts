@@ -1,4 +1,5 @@
 import test from 'ava';
+import Handlebars from 'handlebars';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,4 +148,38 @@ test('a Secret is never rendered into text, neither as its value nor as a silent
   t.is(err!.message, 'playbooks/x.yaml:12:9  a secret value cannot be put into text (it would read <secret>): pass it alone, as "{{ name }}", to a parameter that takes a secret');
   t.notRegex(err!.message, /s3cr3t/);
   t.is(renderString('literal <secret> on port {{ port }}', vars), 'literal <secret> on port 2379', 'a mask written in the template itself is left alone');
+});
+
+test('text with only {{ path }} mustaches renders exactly as handlebars does (the fast path)', (t) => {
+  const reference = Handlebars.create();
+  const vars = {
+    dir: '/etc/kubernetes/pki',
+    n: 0,
+    off: false,
+    none: null,
+    gone: undefined,
+    list: ['a', 'b'],
+    nested: { deep: { port: 2379 }, 'with-dash': 'x' },
+    obj: { a: 1 },
+    hosts: { '10.0.0.6': { name: 'infra0' } },
+  };
+  const texts = [
+    '{{ dir }}/etcd/ca.crt',
+    'n={{n}} off={{ off }} none=[{{ none }}] gone=[{{ gone }}]',
+    'list: {{ list }} first: {{ list.[0] }} {{ list.length }}',
+    'https://host:{{ nested.deep.port }} {{ nested/with-dash }} {{ obj }}',
+    'name {{ hosts.[10.0.0.6].name }}\nsecond line {{ this.dir }}',
+    // Not the fast path's to render: braces, escapes, helpers, blocks; handlebars does it.
+    '{"dir": "{{ dir }}"}',
+    '\\{{ dir }} {{ dir }}',
+    '{{#each list}}{{this}};{{/each}}',
+    '{{{ dir }}}',
+  ];
+  for (const text of texts) {
+    const expected = reference.compile(text, { strict: true, noEscape: true })(vars);
+    t.is(renderText(text, vars), expected, text);
+  }
+  // A path that does not resolve still fails with handlebars' position and our message.
+  const err = t.throws(() => renderText('x {{ dir }} {{ nested.deep.missing }}', vars, { file: 'p.yaml', line: 3, col: 9 }));
+  t.regex(err?.message ?? '', /undefined variable 'nested\.deep\.missing'/);
 });

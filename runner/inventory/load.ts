@@ -237,7 +237,7 @@ function collectAncestors(groups: Map<string, GroupDraft>, direct: Iterable<stri
 }
 
 /**
- * Check the document against schemas/inventory.schema.json with the shared ajv instance, then
+ * Check the document against schemas/inventory.schema.json (its precompiled validator), then
  * add the hints inventory authors need (Ansible habits that do not carry over).
  */
 function validateInventoryShape(src: YamlSource): ConfigProblem[] {

@@ -2,7 +2,7 @@
  * A run, start to end: load and validate everything (no host is touched while any error
  * stands), then the plays in order with the linear strategy, then the recap and exit code.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { RunOptions, RunState } from './run-state.js';
 import type { HostRecap } from './report/events.js';
 import type { Inventory } from './inventory/types.js';
@@ -10,6 +10,7 @@ import type { Playbook } from './playbook.js';
 import { createHostState, emptyRecap } from './run-state.js';
 import { loadInventory, implicitLocalInventory } from './inventory/load.js';
 import { selectHosts } from './inventory/patterns.js';
+import { connectionSpec } from './inventory/connection-spec.js';
 import { loadPlaybook } from './load/playbook.js';
 import { staticCheck } from './load/static-check.js';
 import { runPlay } from './strategy/linear.js';
@@ -41,7 +42,28 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   const problems = staticCheck(playbook, known);
   if (problems.length > 0) throw new ConfigError(problems);
   const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
+  checkConnectionVars(inventory, playHosts);
   return { inventory, playbook, playHosts };
+}
+
+/**
+ * Connection variables of every selected host, checked now (types, ports, jump hosts) so that a
+ * wrong one is an input error before any host is touched, not an unreachable host mid-run.
+ */
+function checkConnectionVars(inventory: Inventory, playHosts: string[][]): void {
+  const problems = [];
+  const inventoryDir = inventory.file ? dirname(inventory.file) : process.cwd();
+  for (const name of new Set(playHosts.flat())) {
+    const host = inventory.hosts.get(name);
+    if (!host) continue;
+    try {
+      connectionSpec(host, { hostKeyPolicy: 'strict', connectTimeoutMs: 1, inventoryDir });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 export async function runPlaybook(options: RunOptions, prepared: PreparedRun = prepareRun(options)): Promise<RunSummary> {

@@ -10,6 +10,7 @@ import ssh2, { type ConnectConfig } from 'ssh2';
 import type { Connection, ConnectionSpec } from './types.js';
 import { LocalConnection } from './local.js';
 import { connectClient } from './ssh.js';
+import { openJumpChain } from './jump.js';
 import { loadKnownHosts, preferredHostKeyAlgorithms, resolveKnownHostsFile, verifyHostKey } from './host-keys.js';
 import { ConfigError } from '../errors.js';
 
@@ -22,7 +23,14 @@ export async function openConnection(spec: ConnectionSpec): Promise<Connection> 
   if (spec.kind === 'local') return new LocalConnection(spec.name);
   let hostKeyError: Error | undefined;
   const config = await buildSshConfig(spec, (err) => (hostKeyError = err));
-  return connectClient(spec, config, () => hostKeyError);
+  if (!spec.jumpHosts?.length) return connectClient(spec, config, () => hostKeyError);
+  const { sock, hops } = await openJumpChain(spec, buildSshConfig);
+  try {
+    return await connectClient(spec, { ...config, sock }, () => hostKeyError, hops);
+  } catch (err) {
+    for (const hop of hops) hop.end();
+    throw err;
+  }
 }
 
 /**

@@ -34,10 +34,14 @@ export class SshConnection implements Connection {
   /** Set once the transport is gone: the reason every later call throws. */
   #lost?: UnreachableError;
 
-  constructor(spec: ConnectionSpec, client: Client) {
+  /** Connections to the jump hosts this one goes through, closed with it. */
+  readonly #hops: Client[];
+
+  constructor(spec: ConnectionSpec, client: Client, hops: Client[] = []) {
     this.host = spec.name;
     this.#spec = spec;
     this.#client = client;
+    this.#hops = hops;
     client.on('error', (err) => this.#markLost(`connection error: ${err.message}`, err));
     client.on('close', () => this.#markLost('connection closed by the host or the network'));
   }
@@ -192,6 +196,7 @@ export class SshConnection implements Connection {
       lane.session = undefined;
     }
     this.#client.end();
+    for (const hop of this.#hops) hop.end();
   }
 }
 
@@ -227,7 +232,12 @@ function pipesOf(channel: ClientChannel): ShellPipes {
 }
 
 /** Connect a Client with a ready ssh2 config; the caller builds auth and host key checks. */
-export function connectClient(spec: ConnectionSpec, config: ConnectConfig, hostKeyFailure: () => Error | undefined): Promise<SshConnection> {
+export async function connectClient(spec: ConnectionSpec, config: ConnectConfig, hostKeyFailure: () => Error | undefined, hops: Client[] = []): Promise<SshConnection> {
+  return new SshConnection(spec, await connectRawClient(spec, config, hostKeyFailure), hops);
+}
+
+/** An authenticated ssh2 Client (a host or a jump host); rejects with UnreachableError or the host key refusal. */
+export function connectRawClient(spec: ConnectionSpec, config: ConnectConfig, hostKeyFailure: () => Error | undefined): Promise<Client> {
   const client = new Client();
   return new Promise((resolve, reject) => {
     const onError = (err: Error & { level?: string }) => {
@@ -239,7 +249,7 @@ export function connectClient(spec: ConnectionSpec, config: ConnectConfig, hostK
     };
     const onReady = () => {
       client.removeListener('error', onError);
-      resolve(new SshConnection(spec, client));
+      resolve(client);
     };
     client.once('ready', onReady);
     client.once('error', onError);

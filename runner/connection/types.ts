@@ -79,4 +79,16 @@ export interface ConnectionSpec {
   connectTimeoutMs: number;
   /** Password for sudo when it asks for one (`--ask-become-pass`). */
   becomePassword?: string;
+  /**
+   * Bastions to go through, in order (ssh's ProxyJump): each is reached through the previous
+   * one, the host through the last. Same key file, agent and host key checks as the host.
+   */
+  jumpHosts?: JumpHost[];
+}
+
+/** One jump host (`[user@]host[:port]`); the user defaults to the host's `ansible_user`. */
+export interface JumpHost {
+  address: string;
+  port: number;
+  user?: string;
 }

@@ -1,13 +1,15 @@
 /**
  * How to reach a host, from its merged inventory variables (ansible_host, ansible_port,
  * ansible_user, ansible_ssh_private_key_file, ansible_connection, ansible_password,
- * quorum_known_hosts, quorum_host_key_fingerprints).
+ * quorum_known_hosts, quorum_host_key_fingerprints, and jump hosts from ansible_ssh_common_args
+ * or ansible_ssh_extra_args).
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { ConnectionSpec } from '../connection/types.js';
+import type { ConnectionSpec, JumpHost } from '../connection/types.js';
 import { ConfigError } from '../errors.js';
 import type { InventoryHost } from './types.js';
+import { parseJumpHosts } from './jump-hosts.js';
 
 /** Run-wide settings that the inventory does not carry. */
 export interface ConnectionDefaults {
@@ -53,6 +55,16 @@ export function connectionSpec(host: InventoryHost, defaults: ConnectionDefaults
   const knownHosts = text('quorum_known_hosts');
   const password = text('ansible_password');
   const becomePassword = defaults.becomePassword ?? text('ansible_become_password');
+  const jumpHosts: JumpHost[] = [];
+  for (const key of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+    const args = text(key);
+    if (args === undefined) continue;
+    try {
+      jumpHosts.push(...parseJumpHosts(args));
+    } catch (err) {
+      throw new ConfigError([{ ...(where ? { location: where } : {}), pointer: '', message: `host '${host.name}': ${key}: ${(err as Error).message}` }]);
+    }
+  }
   return {
     name: host.name,
     kind,
@@ -66,6 +78,7 @@ export function connectionSpec(host: InventoryHost, defaults: ConnectionDefaults
     ...(password ? { password } : {}),
     ...(fingerprints ? { hostKeyFingerprints: [...(fingerprints as string[])] } : {}),
     ...(becomePassword ? { becomePassword } : {}),
+    ...(jumpHosts.length > 0 ? { jumpHosts } : {}),
   };
 }
 

@@ -282,3 +282,39 @@ test('ssh-agent via SSH_AUTH_SOCK authenticates without a key file', async (t) =
     process.kill(Number(agentPid));
   }
 });
+
+test('through a jump host: the host sees the jump host as its SSH client; closing ends both', async (t) => {
+  const [bastion, target] = [spare[0]!, spare[1]!];
+  const conn = await connect(1, { jumpHosts: [{ address: bastion.address, port: 22 }] });
+  // SSH_CONNECTION is "client-ip client-port server-ip server-port" as the host's sshd saw it.
+  const seen = (await conn.exec('echo "$SSH_CONNECTION"; hostname')).stdout.toString().trim().split('\n');
+  t.is(seen[0]!.split(' ')[0], bastion.address, 'the connection came from the jump host, not from the bridge');
+  t.is(seen[0]!.split(' ')[2], target.address);
+  t.is(seen[1], target.name);
+  t.is((await conn.exec('true', { sudo: true })).exitCode, 0);
+  // A direct connection for comparison comes from the bridge address.
+  const direct = await connect(1);
+  t.is((await direct.exec('echo "$SSH_CONNECTION"')).stdout.toString().split(' ')[0], lab!.bridgeAddress);
+  await conn.close();
+  await t.throwsAsync(conn.exec('true'), { instanceOf: UnreachableError });
+});
+
+test('a jump host whose key does not match known_hosts is refused, naming the jump host', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorum-kh-'));
+  const file = join(dir, 'known_hosts');
+  const [bastion, target, impostor] = [spare[0]!, spare[1]!, spare[2] ?? spare[1]!];
+  // The target's own line stays right; the jump host's line carries another host's keys.
+  const all = (await readFile(lab!.knownHostsFile, 'utf8')).split('\n');
+  const targetLines = all.filter((l) => l.startsWith(`${target.address},`));
+  const forged = all.filter((l) => l.startsWith(`${impostor.address},`)).map((l) => l.replace(/^\S+/, bastion.address));
+  await writeFile(file, [...targetLines, ...forged].join('\n') + '\n');
+  const err = await t.throwsAsync(openConnection(specOf(1, { knownHostsFile: file, jumpHosts: [{ address: bastion.address, port: 22 }] })), { instanceOf: UnreachableError });
+  t.regex(err!.message, new RegExp(`^${target.name} \\(jump host ${bastion.address.replace(/\./g, '\\.')}\\): HOST KEY MISMATCH`));
+});
+
+test('a jump host that cannot reach the host says so, naming both', async (t) => {
+  const bastion = spare[0]!;
+  // A port nothing listens on: the jump host answers, the forward is refused.
+  const err = await t.throwsAsync(openConnection(specOf(1, { port: 1, jumpHosts: [{ address: bastion.address, port: 22 }] })), { instanceOf: UnreachableError });
+  t.regex(err!.message, new RegExp(`jump host ${bastion.address.replace(/\./g, '\\.')}\\): cannot reach ${spare[1]!.address.replace(/\./g, '\\.')}:1 from the jump host`));
+});

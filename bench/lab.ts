@@ -29,17 +29,19 @@ async function loadLabModules(labId: number) {
   return import('../runner/lab/lab.js');
 }
 
-/** Bring lab `labId` up (or resize it) to `hosts` hosts under `root`/.lab and describe it. */
+/** Bring lab `labId` up (or resize it) to `hosts` hosts under `root` and describe it. */
 export async function bringUpLab(labId: number, hosts: number, root: string, log: (line: string) => void): Promise<BenchLab> {
   mkdirSync(root, { recursive: true });
   const { labUp } = await loadLabModules(labId);
+  const { labPaths } = await import('../runner/lab/paths.js');
   const state = await labUp({ hosts, projectRoot: root, log: (l) => log(`lab ${labId}: ${l}`) });
   return {
     root,
     inventory: state.inventory,
     keyFile: state.keyFile,
     knownHostsFile: state.knownHostsFile,
-    stateFile: join(root, '.lab', 'state.json'),
+    // Lab 0 keeps `.lab/`, lab N `.lab-N/` (runner/lab/paths.ts): ask, never rebuild the path.
+    stateFile: labPaths(root).state,
     user: state.user,
     hosts: state.hosts.map((h) => ({ name: h.name, address: h.address, group: h.group })),
   };

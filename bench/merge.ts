@@ -1,7 +1,8 @@
 /**
  * Merge the raw samples of several bench runs (the .json next to each results.md) into one
  * results.md, e.g. the 3-host and the 30-host runs made separately. A job measured in a later
- * file replaces the same job (workload, name, hosts) of an earlier one.
+ * file replaces the same job (workload, name, hosts) of an earlier one; so do versions and the
+ * start-up and per-command measurements.
  *
  *   node --import=tsx bench/merge.ts OUT.md RUN1.json RUN2.json ...
  */
@@ -14,9 +15,9 @@ const byKey = new Map<string, JobResult>();
 let info: RunInfo | undefined;
 for (const file of inputs) {
   const run = JSON.parse(readFileSync(file, 'utf8')) as SavedRun;
-  // Versions and micro-measurements: the first run that has each one.
+  // Versions and micro-measurements: the last run that has each one, as for jobs.
   info = info
-    ? { ...info, versions: { ...run.info.versions, ...info.versions }, startup: info.startup ?? run.info.startup, sshOverhead: info.sshOverhead ?? run.info.sshOverhead }
+    ? { ...info, versions: { ...info.versions, ...run.info.versions }, startup: run.info.startup ?? info.startup, sshOverhead: run.info.sshOverhead ?? info.sshOverhead }
     : run.info;
   for (const r of run.results) byKey.set(`${r.job.workload}|${r.job.name}|${r.job.hosts}`, { job: r.job, warmup: r.warmup, quorum: r.quorum, ansible: r.ansible });
 }

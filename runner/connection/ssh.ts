@@ -1,9 +1,10 @@
 /**
  * SSH connection over ssh2: one Client per host for the whole run and, on it, one persistent
  * framed shell (`sh`) plus one lazily opened root shell (`sudo -n sh`, or `sudo -S` fed the become
- * password once). A new exec channel per command costs ~50 ms here; a framed command on a live
- * shell costs well under 1 ms (architecture.md decision 9). Commands on one shell are
- * serialized by a queue. A dropped connection makes pending and later calls throw UnreachableError.
+ * password once). A new exec channel per command costs 5 ms here (14 ms with sudo; 48 ms before
+ * TCP_NODELAY); a framed command on a live shell 0.65 ms (architecture.md decision 9, bench/
+ * results.md). Commands on one shell are serialized by a queue. A dropped connection makes
+ * pending and later calls throw UnreachableError.
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
@@ -126,7 +127,7 @@ export class SshConnection implements Connection {
   }
 
   /**
-   * Run one command on its own exec channel (~50 ms): for killing a stuck shell and for the
+   * Run one command on its own exec channel (~5 ms): for killing a stuck shell and for the
    * benchmark that compares it with the persistent shell. Not for normal use.
    */
   execOnNewChannel(command: string, stdin?: string): Promise<ExecResult> {

@@ -3,13 +3,12 @@
  * (and every delegated task) that needs that host. A host that cannot be reached stays
  * unreachable for the rest of the run.
  */
-import { dirname } from 'node:path';
 import type { Connection } from './connection/types.js';
 import type { FactCache } from './types.js';
 import type { HostState, RunState } from './run-state.js';
 import { LocalConnection } from './connection/local.js';
 import { openConnection } from './connection/connect.js';
-import { connectionSpec } from './inventory/connection-spec.js';
+import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
 import { createFactCache } from './facts/cache.js';
 import { UnreachableError } from './errors.js';
 
@@ -68,7 +67,7 @@ async function open(state: RunState, host: HostState): Promise<Connection> {
   const spec = connectionSpec(inventoryHost, {
     hostKeyPolicy: state.options.hostKeyPolicy,
     connectTimeoutMs: state.options.connectTimeoutMs,
-    inventoryDir: state.inventory.file ? dirname(state.inventory.file) : process.cwd(),
+    inventoryDir: inventoryDirOf(state.inventory),
     ...(state.options.becomePassword !== undefined ? { becomePassword: state.options.becomePassword } : {}),
   });
   const started = performance.now();

@@ -2,7 +2,7 @@
  * A run, start to end: load and validate everything (no host is touched while any error
  * stands), then the plays in order with the linear strategy, then the recap and exit code.
  */
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { RunOptions, RunState } from './run-state.js';
 import type { HostRecap } from './report/events.js';
 import type { Inventory } from './inventory/types.js';
@@ -10,12 +10,12 @@ import type { Playbook } from './playbook.js';
 import { createHostState, emptyRecap } from './run-state.js';
 import { loadInventory, implicitLocalInventory } from './inventory/load.js';
 import { selectHosts } from './inventory/patterns.js';
-import { connectionSpec } from './inventory/connection-spec.js';
+import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
 import { loadPlaybook } from './load/playbook.js';
 import { staticCheck } from './load/static-check.js';
 import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
 
 export interface RunSummary {
@@ -51,8 +51,8 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
  * wrong one is an input error before any host is touched, not an unreachable host mid-run.
  */
 function checkConnectionVars(inventory: Inventory, playHosts: string[][]): void {
-  const problems = [];
-  const inventoryDir = inventory.file ? dirname(inventory.file) : process.cwd();
+  const problems: ConfigProblem[] = [];
+  const inventoryDir = inventoryDirOf(inventory);
   for (const name of new Set(playHosts.flat())) {
     const host = inventory.hosts.get(name);
     if (!host) continue;

@@ -5,10 +5,10 @@
  * or ansible_ssh_extra_args).
  */
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConnectionSpec, JumpHost } from '../connection/types.js';
 import { ConfigError } from '../errors.js';
-import type { InventoryHost } from './types.js';
+import type { Inventory, InventoryHost } from './types.js';
 import { parseJumpHosts } from './jump-hosts.js';
 
 /** Run-wide settings that the inventory does not carry. */
@@ -92,6 +92,11 @@ function describeKind(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}
+
+/** Where relative key and known_hosts paths of `inventory` resolve: its directory (cwd without one). */
+export function inventoryDirOf(inventory: Pick<Inventory, 'file'>): string {
+  return inventory.file ? dirname(inventory.file) : process.cwd();
 }
 
 /** `~` and `~/x` are the controller user's home; relative paths belong to the inventory's directory. */

@@ -111,8 +111,7 @@ function renderPathsOnly(text: string, vars: Readonly<Record<string, unknown>>):
     if (/[{}\\]/.test(literal) || NOT_PATHS.has(path) || /^\d/.test(path)) return undefined;
     const head = splitPath(path)[0];
     if (head === undefined || hb.helpers[head] || findMissing(path, vars) !== undefined) return undefined;
-    let value: unknown = vars;
-    for (const segment of splitPath(path)) value = (value as Record<string, unknown>)[segment];
+    const value = valueAt(path, vars);
     if (typeof value === 'function' || isSecret(value)) return undefined;
     out += literal + (value == null ? '' : '' + (value as string));
     last = m.index + m[0].length;
@@ -167,6 +166,11 @@ function compileCached(text: string, where: SourceLocation | undefined): Compile
 function lookupPath(path: string, vars: Readonly<Record<string, unknown>>, text: string, where?: SourceLocation): unknown {
   const missing = findMissing(path, vars);
   if (missing !== undefined) throw new TemplateError(`undefined variable '${path}' in ${JSON.stringify(text.trim())}${missing}`, where);
+  return valueAt(path, vars);
+}
+
+/** The value at a path that {@link findMissing} found complete. */
+function valueAt(path: string, vars: Readonly<Record<string, unknown>>): unknown {
   let value: unknown = vars;
   for (const segment of splitPath(path)) value = (value as Record<string, unknown>)[segment];
   return value;

@@ -51,8 +51,13 @@ export class SshConnection implements Connection {
     this.#lost ??= new UnreachableError(this.host, message, { cause });
   }
 
+  /** The root shell for sudo, unless the login user is root already. */
+  #laneFor(sudo: boolean | undefined): Lane {
+    return sudo && this.#spec.user !== 'root' ? this.#root : this.#user;
+  }
+
   prepare(options: { sudo: boolean }): void {
-    const lane = options.sudo && this.#spec.user !== 'root' ? this.#root : this.#user;
+    const lane = this.#laneFor(options.sudo);
     if (this.#lost || lane.session) return;
     lane.session = this.#startShell(lane.root);
     // Awaited by the first exec on the lane, which reports a failure; not an unhandled rejection.
@@ -61,7 +66,7 @@ export class SshConnection implements Connection {
 
   async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const script = buildScript(command, options);
-    const lane = options.sudo && this.#spec.user !== 'root' ? this.#root : this.#user;
+    const lane = this.#laneFor(options.sudo);
     const run = lane.tail.then(() => this.#runOnLane(lane, script, options));
     lane.tail = run.catch(() => {});
     return run;

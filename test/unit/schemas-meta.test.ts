@@ -3,17 +3,13 @@
  * where a malformed schema is caught: every schema quorum validates with, against draft 2020-12.
  */
 import test from 'ava';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import playbookSchema from '../../schemas/playbook.schema.json' with { type: 'json' };
 import inventorySchema from '../../schemas/inventory.schema.json' with { type: 'json' };
 import { modules } from '../../modules/index.js';
+import { createAjv } from '../../runner/validators/compile.js';
 
-function metaValidator(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  return ajv;
-}
+/** quorum's ajv configuration with the meta-schema check it skips at run time turned back on. */
+const metaValidator = () => createAjv({ validateSchema: true });
 
 const schemas: [string, object][] = [
   ['schemas/playbook.schema.json', playbookSchema],

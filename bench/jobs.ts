@@ -34,10 +34,13 @@ export interface JobContext {
 /** Where the file workloads write on every host; removed between first-run rounds. */
 export const FILES_TARGET = '/var/tmp/qbench';
 
-/** argv of the built quorum CLI (never tsx: start-up is part of what is measured). */
+/**
+ * argv of the built quorum executable, run as users run `quorum` (never tsx, never `node FILE`:
+ * start-up, the #!/bin/sh header included, is part of what is measured).
+ */
 export function makeQuorumArgv(ctx: JobContext, playbook: string, extra: string[] = []): string[] {
   const cli = join(ctx.projectRoot, 'dist', 'bundle', 'quorum.cjs');
-  return [process.execPath, cli, 'run', playbook, '-i', ctx.lab.inventory, '-o', 'plain', '--no-color', '-T', '60', ...extra];
+  return [cli, 'run', playbook, '-i', ctx.lab.inventory, '-o', 'plain', '--no-color', '-T', '60', ...extra];
 }
 
 function makeAnsibleCommand(ctx: JobContext, playbook: string, extra: string[] = []): TimedCommand {

@@ -16,6 +16,7 @@ import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { restoreDeferredExtraCaCerts } from './extra-ca-certs.js';
 
 const MAIN = join(__dirname, 'main.cjs');
 
@@ -60,6 +61,7 @@ function writeCache(dir: string, key: string, file: string, data: Buffer): void 
 }
 
 function launch(): void {
+  restoreDeferredExtraCaCerts();
   // The entry's `#!` line survives bundling; Node's loader would drop it, so do the same.
   const source = readFileSync(MAIN, 'utf8').replace(/^#!.*/, '');
   const dir = cacheDirectory();

@@ -38,5 +38,15 @@ await build({
   define: { 'import.meta.url': '__quorumImportMetaUrl' },
   banner: { js: "const __quorumImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
-await build({ ...common, entryPoints: ['runner/launch.ts'], outfile: `${OUT_DIR}/quorum.cjs`, banner: { js: '#!/usr/bin/env node' } });
+/**
+ * The launcher is both a POSIX sh script and JavaScript. sh runs the second line: it moves
+ * NODE_EXTRA_CA_CERTS aside (Node 20 would parse that file at start-up, ~70 ms; see
+ * runner/extra-ca-certs.ts) and execs Node on this same file. To JavaScript that line is a
+ * string directive followed by a comment, and "use strict" after it is still in the prologue.
+ */
+const LAUNCHER_HEADER = [
+  '#!/bin/sh',
+  '":" //; [ -z "${NODE_EXTRA_CA_CERTS:-}" ] || { QUORUM_DEFERRED_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS; export QUORUM_DEFERRED_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; }; exec node "$0" "$@"',
+].join('\n');
+await build({ ...common, entryPoints: ['runner/launch.ts'], outfile: `${OUT_DIR}/quorum.cjs`, banner: { js: LAUNCHER_HEADER } });
 chmodSync(`${OUT_DIR}/quorum.cjs`, 0o755);

@@ -3,7 +3,10 @@
  * health, status and member list without etcdctl on any host. The gateway prints 64-bit ids as
  * decimal strings, so nothing is lost in JSON.parse (spec/kubeadm-etcd.md 4.5).
  */
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { deferredExtraCaCertsFile } from '../extra-ca-certs.js';
 import type { EndpointProbe } from './types.js';
 import { normalizeMembers, normalizeStatus } from './etcdctl.js';
 
@@ -42,12 +45,30 @@ export function postGateway(endpoint: string, path: string, body: unknown, tls: 
   });
 }
 
-function tlsOptions(tls: GatewayTls): Record<string, Buffer> {
-  const o: Record<string, Buffer> = {};
+function tlsOptions(tls: GatewayTls): Record<string, Buffer | string[]> {
+  const o: Record<string, Buffer | string[]> = {};
+  const defaults = tls.ca ? undefined : defaultCaWithDeferredExtras();
   if (tls.ca) o['ca'] = tls.ca;
+  else if (defaults) o['ca'] = defaults;
   if (tls.cert) o['cert'] = tls.cert;
   if (tls.key) o['key'] = tls.key;
   return o;
+}
+
+/**
+ * Without a `cacert`, Node's default trust: its root certificates plus NODE_EXTRA_CA_CERTS. When
+ * the launcher deferred that file (runner/extra-ca-certs.ts), Node never loaded it, so it is added
+ * here; undefined means Node's own default is already right. An unreadable file is ignored, as
+ * Node ignores it (with a warning) at start-up.
+ */
+function defaultCaWithDeferredExtras(): string[] | undefined {
+  const file = deferredExtraCaCertsFile();
+  if (!file) return undefined;
+  try {
+    return [...rootCertificates, readFileSync(file, 'utf8')];
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -21,7 +21,7 @@ export interface CliResult {
 
 /** `quorum ARGS...` through tsx (no build needed), from the project directory. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  return runNode(['--import=tsx', join(PROJECT_DIR, 'runner/cli.ts'), ...args], options);
+  return runProgram(process.execPath, ['--import=tsx', join(PROJECT_DIR, 'runner/cli.ts'), ...args], options);
 }
 
 /**
@@ -31,7 +31,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
  */
 export function runBuiltCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   assertBundleFresh();
-  return runNode([BUNDLE, ...args], options);
+  // Executed as a program, as `quorum` is: through its #!/bin/sh header (scripts/bundle.mjs).
+  return runProgram(BUNDLE, args, options);
 }
 
 export interface CliOptions {
@@ -58,10 +59,10 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-function runNode(argv: string[], options: CliOptions): Promise<CliResult> {
+function runProgram(program: string, argv: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
+      program,
       argv,
       { cwd: PROJECT_DIR, timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CI: 'true', ...options.env } },
       (err, stdout, stderr) => {

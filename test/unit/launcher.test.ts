@@ -8,11 +8,21 @@ import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { PROJECT_DIR, runBuiltCli } from '../helpers/quorum.js';
 
 const PLAYBOOK = join(PROJECT_DIR, 'examples/local.yaml');
 /** A full load and static check of the richest example, touching no host. */
 const SYNTAX_CHECK = ['run', PLAYBOOK, '-i', join(PROJECT_DIR, 'examples/inventory.local.yaml'), '-e', 'workdir=/tmp/quorum-launcher-test', '--syntax-check'];
+
+/** `node dist/bundle/quorum.cjs ARGS`: Node runs the file itself, without the sh header. */
+function runNodeDirectly(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(PROJECT_DIR, 'dist/bundle/quorum.cjs'), ...args], { env: { ...process.env, ...env } }, (err, _stdout, stderr) => {
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stderr });
+    });
+  });
+}
 
 function cacheHome(): string {
   return mkdtempSync(join(tmpdir(), 'quorum-cache-'));
@@ -72,4 +82,32 @@ test('QUORUM_NO_COMPILE_CACHE=1 writes nothing; an unwritable cache directory do
   const r = await runBuiltCli(SYNTAX_CHECK, { env: { XDG_CACHE_HOME: blocked } });
   t.is(r.code, 0, r.stderr);
   t.is(r.stderr, '');
+});
+
+test('NODE_EXTRA_CA_CERTS is deferred by the #!/bin/sh header: Node does not parse it at start-up, commands quorum runs get it back unchanged', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-extra-ca-'));
+  // A file Node cannot load: Node warns on start-up when it reads it, so silence proves deferral.
+  const missing = join(dir, 'no such bundle.pem');
+  const playbook = join(dir, 'env.yaml');
+  writeFileSync(
+    playbook,
+    [
+      '- hosts: localhost',
+      '  gather_facts: false',
+      '  tasks:',
+      '    - name: environment of a command',
+      '      command: sh -c \'printf "[%s][%s]" "$NODE_EXTRA_CA_CERTS" "${QUORUM_DEFERRED_EXTRA_CA_CERTS-unset}"\'',
+      '      register: seen',
+      '    - debug: { var: seen.stdout }',
+      '',
+    ].join('\n'),
+  );
+  const r = await runBuiltCli(['run', playbook, '-o', 'plain', '--no-color'], { env: { NODE_EXTRA_CA_CERTS: missing } });
+  t.is(r.code, 0, r.stderr + r.stdout);
+  t.notRegex(r.stderr, /Ignoring extra certs/);
+  t.true(r.stdout.includes(`[${missing}][unset]`), r.stdout);
+
+  // Started by Node directly, the header is a comment and Node reads the variable as usual.
+  const direct = await runNodeDirectly(['--version'], { NODE_EXTRA_CA_CERTS: missing });
+  t.regex(direct.stderr, /Ignoring extra certs from `.*no such bundle\.pem`/);
 });

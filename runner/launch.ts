@@ -9,13 +9,13 @@
  * own cache directory (~/.cache/quorum, mode 0700), never in a shared /tmp where another user
  * could plant one. V8 checks the cache against the source and its own version and flags and
  * rejects a mismatch, which is then simply recompiled and rewritten. QUORUM_NO_COMPILE_CACHE=1
- * turns it off.
+ * (or QUORUM_NO_CACHE=1) turns it off.
  */
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { userCacheDirectory } from './cache-dir.js';
 import { restoreDeferredExtraCaCerts } from './extra-ca-certs.js';
 
 const MAIN = join(__dirname, 'main.cjs');
@@ -25,8 +25,7 @@ type ModuleWrapper = (exports: unknown, require: NodeJS.Require, module: Module,
 
 function cacheDirectory(): string | undefined {
   if (process.env.QUORUM_NO_COMPILE_CACHE === '1') return undefined;
-  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : '');
-  return base ? join(base, 'quorum') : undefined;
+  return userCacheDirectory();
 }
 
 /**

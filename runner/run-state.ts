@@ -3,6 +3,7 @@
  * variables (registered results, set_fact) and whether it is still in the play.
  */
 import type { Connection } from './connection/types.js';
+import type { ToolVersionCache } from './facts/version-cache.js';
 import type { FactCache } from './types.js';
 import type { Inventory } from './inventory/types.js';
 import type { Playbook } from './playbook.js';
@@ -62,6 +63,8 @@ export interface RunState {
   anyChange: boolean;
   /** PLAY RECAP counts per host, across plays. */
   recap: Map<string, HostRecap>;
+  /** Tool versions remembered between runs (facts/version-cache.ts), loaded at the first gathering. */
+  toolVersions?: ToolVersionCache;
 }
 
 export function emptyRecap(): HostRecap {

@@ -6,6 +6,8 @@
  */
 import type { Connection } from '../connection/types.js';
 import { CommandError } from '../errors.js';
+import { buildProbeStart, PROBE_PRINT, PROBE_WITHOUT_STAMPS, resolveToolProbes, type KnownProbes, type VersionTool } from './tool-versions.js';
+import type { ToolVersionCache } from './version-cache.js';
 
 /** Addresses of one network interface, in CIDR form ("10.0.0.5/24"). */
 export interface InterfaceAddresses {
@@ -63,11 +65,14 @@ const SOCKETS = {
 /**
  * The facts script: POSIX sh, no bashisms, tolerant of missing tools (a section is then empty).
  * LC_ALL=C so that tool output does not change with the host's locale. The version probes
- * start first, in the background (each is a Go binary: 20 ms or more), and are printed last;
- * without mktemp they run in turn at the end instead.
+ * (tool-versions.ts) start first, in the background, and only for tools whose file changed
+ * since `known` was seen; they are printed last. Without mktemp they run in turn at the end.
+ * Files are printed with `read` (a builtin), not `cat`: a process costs about 1 ms on a host.
  */
-export const HOST_FACTS_SCRIPT = `LC_ALL=C; export LC_ALL
+export function buildHostFactsScript(known: KnownProbes = {}): string {
+  return `LC_ALL=C; export LC_ALL
 s() { printf '\\n${MARK} %s\\n' "$1"; }
+out() { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$1"; }
 have() { command -v "$1" >/dev/null 2>&1; }
 probe() {
   case $1 in
@@ -78,28 +83,36 @@ probe() {
   esac
 }
 v=$(mktemp -d 2>/dev/null) || v=
-if [ -n "$v" ]; then for t in kubeadm kubelet etcd etcdctl; do probe "$t" > "$v/$t" & done; fi
-s hostname; uname -n
+if [ -n "$v" ]; then
+${buildProbeStart(known)}
+fi
+s uname; uname -nrm
 s fqdn; hostname -f 2>/dev/null || uname -n
-s os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
-s kernel; uname -r
-s architecture; uname -m
+s os-release; if [ -r /etc/os-release ]; then out /etc/os-release; elif [ -r /usr/lib/os-release ]; then out /usr/lib/os-release; fi
 s cpus; nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo
-s meminfo; grep '^MemTotal:' /proc/meminfo
+s meminfo; while read -r k n u; do if [ "$k" = MemTotal: ]; then echo "$k $n $u"; break; fi; done < /proc/meminfo
 s addresses; have ip && ip -o addr show
 s route4; have ip && ip -4 route show default
 s route6; have ip && ip -6 route show default
-s init; cat /proc/1/comm 2>/dev/null
+s init; [ -r /proc/1/comm ] && out /proc/1/comm
 s systemd-booted; test -d /run/systemd/system && echo yes
 s systemd-version; have systemctl && systemctl --version 2>/dev/null | head -n 1
 s cgroup; stat -fc %T /sys/fs/cgroup 2>/dev/null
 s sockets; for p in ${Object.values(SOCKETS).flat().join(' ')}; do test -S "$p" && echo "$p"; done
 wait
-for t in kubeadm kubelet etcd etcdctl; do s "$t"; if [ -n "$v" ]; then cat "$v/$t"; else probe "$t"; fi; done
-if [ -n "$v" ]; then rm -rf "$v"; fi
+if [ -n "$v" ]; then
+${PROBE_PRINT}
+rm -rf "$v"
+else
+${PROBE_WITHOUT_STAMPS}
+fi
 s end
 exit 0
 `;
+}
+
+/** The script with nothing known: every present tool is probed. */
+export const HOST_FACTS_SCRIPT = buildHostFactsScript();
 
 /** Split the script's output into sections by name. Throws when the output was cut short. */
 export function splitSections(stdout: string): Map<string, string> {
@@ -151,10 +164,17 @@ export function parseVersion(text: string): string | null {
   return text.match(/\bv?\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.-]+)?/)?.[0] ?? null;
 }
 
-/** Parse the facts script's output. Pure; throws on output that is not the script's. */
+/** Parse the facts script's output, with nothing remembered. Pure; throws on output that is not the script's. */
 export function parseHostFacts(stdout: string): HostFacts {
-  const sec = splitSections(stdout);
+  const sections = splitSections(stdout);
+  return factsFromSections(sections, resolveToolProbes(sections, {}).outputs);
+}
+
+/** The facts from the script's sections and each tool's probe output (probed now or remembered). */
+function factsFromSections(sec: ReadonlyMap<string, string>, probes: Record<VersionTool, string>): HostFacts {
   const get = (name: string) => sec.get(name) ?? '';
+  // `uname -nrm`: node name, kernel release, machine; none of them holds a space.
+  const [hostname = '', kernel = '', architecture = ''] = get('uname').split(/\s+/);
   const os = parseOsRelease(get('os-release'));
   const interfaces = parseIpAddr(get('addresses'));
   const dev4 = parseDefaultRoute(get('route4'));
@@ -162,13 +182,13 @@ export function parseHostFacts(stdout: string): HostFacts {
   const fsType = get('cgroup');
   const sockets = get('sockets').split('\n').filter(Boolean);
   const socketOf = (paths: readonly string[]) => sockets.find((p) => paths.includes(p)) ?? null;
-  const orNull = (name: string) => (get(name) === '' ? null : parseVersion(get(name)));
+  const versionOf = (tool: VersionTool) => (probes[tool] === '' ? null : parseVersion(probes[tool]));
   return {
-    hostname: requireText(get('hostname'), 'hostname'),
-    fqdn: get('fqdn') || get('hostname'),
+    hostname: requireText(hostname, 'uname'),
+    fqdn: get('fqdn') || hostname,
     os: { id: os.ID ?? null, versionId: os.VERSION_ID ?? null, prettyName: os.PRETTY_NAME ?? null },
-    kernel: requireText(get('kernel'), 'kernel'),
-    architecture: requireText(get('architecture'), 'architecture'),
+    kernel: requireText(kernel, 'uname'),
+    architecture: requireText(architecture, 'uname'),
     cpus: Number(get('cpus')) || 0,
     memoryTotalBytes: Number(get('meminfo').match(/(\d+)\s*kB/)?.[1] ?? 0) * 1024,
     interfaces,
@@ -180,7 +200,7 @@ export function parseHostFacts(stdout: string): HostFacts {
     systemdVersion: Number(get('systemd-version').match(/^systemd (\d+)/)?.[1]) || null,
     cgroupVersion: fsType === 'cgroup2fs' ? 2 : fsType === 'tmpfs' ? 1 : null,
     containerRuntimes: { containerd: socketOf(SOCKETS.containerd), crio: socketOf(SOCKETS.crio), docker: socketOf(SOCKETS.docker) },
-    versions: { kubeadm: orNull('kubeadm'), kubelet: orNull('kubelet'), etcd: orNull('etcd'), etcdctl: orNull('etcdctl') },
+    versions: { kubeadm: versionOf('kubeadm'), kubelet: versionOf('kubelet'), etcd: versionOf('etcd'), etcdctl: versionOf('etcdctl') },
   };
 }
 
@@ -189,16 +209,25 @@ function firstAddress(cidrs: string[] | undefined): string | null {
 }
 
 function requireText(value: string, section: string): string {
-  if (value === '') throw new Error(`host facts: section "${section}" is empty; the host lacks uname or the output is not the facts script's`);
+  if (value === '') throw new Error(`host facts: section "${section}" is empty or short; the host lacks uname or the output is not the facts script's`);
   return value;
 }
 
-/** Run the facts script on the host and parse it: one command, one round trip. */
-export async function gatherHostFacts(conn: Connection, opts: { sudo?: boolean } = {}): Promise<HostFacts> {
-  const r = await conn.exec(HOST_FACTS_SCRIPT, { sudo: opts.sudo });
+/**
+ * Run the facts script on the host and parse it: one command, one round trip. With `versions`,
+ * the tool versions remembered for this host are reused where the binary is unchanged, and
+ * what was probed now is remembered for the next run.
+ */
+export async function gatherHostFacts(conn: Connection, opts: { sudo?: boolean; versions?: ToolVersionCache } = {}): Promise<HostFacts> {
+  const known = opts.versions?.known(conn.host) ?? {};
+  const r = await conn.exec(buildHostFactsScript(known), { sudo: opts.sudo });
   if (r.exitCode !== 0) throw new CommandError('host facts script', r.exitCode, r.stderr.toString());
   try {
-    return parseHostFacts(r.stdout.toString());
+    const sections = splitSections(r.stdout.toString());
+    const { outputs, remember } = resolveToolProbes(sections, known);
+    const facts = factsFromSections(sections, outputs);
+    opts.versions?.remember(conn.host, remember);
+    return facts;
   } catch (err) {
     throw new Error(`${conn.host}: ${(err as Error).message}`, { cause: err });
   }

@@ -8,6 +8,8 @@ import type { HostState, RunState } from '../run-state.js';
 import type { TaskResult } from '../types.js';
 import { connectHost } from '../connect-host.js';
 import { gatherHostFacts } from '../facts/host-facts.js';
+import { ToolVersionCache } from '../facts/version-cache.js';
+import { userCacheDirectory } from '../cache-dir.js';
 import { UnreachableError } from '../errors.js';
 
 export const GATHER_TASK_NAME = 'Gathering Facts';
@@ -24,6 +26,7 @@ export async function gatherFactsTask(
   const started = performance.now();
   reporter.emit({ kind: 'task:start', play: play.name ?? play.hosts, task: GATHER_TASK_NAME, location: `${play.location.file}:${play.location.line}:${play.location.col}`, hosts: live.map((h) => h.name) });
   const limit = pLimit(Math.max(1, state.options.forks));
+  const versions = (state.toolVersions ??= ToolVersionCache.load(userCacheDirectory()));
   await Promise.all(
     live.map((host) =>
       limit(async () => {
@@ -33,7 +36,7 @@ export async function gatherFactsTask(
           const target = await connectHost(state, host);
           // Facts run as the login user; the root shell a become play needs opens meanwhile (~30 ms).
           if (play.become) target.conn.prepare?.({ sudo: true });
-          host.hostFacts = (await gatherHostFacts(target.conn)) as unknown as Record<string, unknown>;
+          host.hostFacts = (await gatherHostFacts(target.conn, { versions })) as unknown as Record<string, unknown>;
           result = { status: 'ok', changes: [], diffs: [], result: {}, durationMs: performance.now() - t0 };
         } catch (err) {
           const msg = (err as Error).message;
@@ -45,5 +48,6 @@ export async function gatherFactsTask(
       }),
     ),
   );
+  versions.save();
   reporter.emit({ kind: 'task:end', task: GATHER_TASK_NAME, durationMs: performance.now() - started });
 }

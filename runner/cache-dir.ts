@@ -1,0 +1,15 @@
+/**
+ * Where quorum keeps what it may reuse between runs (V8's code cache, tool versions seen on
+ * hosts): the user's own cache directory, never a shared /tmp where another user could plant a
+ * file. QUORUM_NO_CACHE=1 (or, for the code cache only, QUORUM_NO_COMPILE_CACHE=1) turns caching
+ * off; everything then works, only slower.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** `$XDG_CACHE_HOME/quorum` or `~/.cache/quorum`; undefined when caching is off or there is no home. */
+export function userCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env['QUORUM_NO_CACHE'] === '1') return undefined;
+  const base = env['XDG_CACHE_HOME'] || (homedir() ? join(homedir(), '.cache') : '');
+  return base ? join(base, 'quorum') : undefined;
+}

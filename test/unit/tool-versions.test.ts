@@ -1,0 +1,115 @@
+/**
+ * Version facts probed only when a tool's file changed (runner/facts/tool-versions.ts) and the
+ * controller's memory of them (version-cache.ts): captured lab output (probed, then remembered),
+ * and the real script on this controller against a tool written here, whose every real run is
+ * counted on disk.
+ */
+import test from 'ava';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gatherHostFacts, parseHostFacts, splitSections } from '../../runner/facts/host-facts.js';
+import { resolveToolProbes, type KnownProbes } from '../../runner/facts/tool-versions.js';
+import { ToolVersionCache } from '../../runner/facts/version-cache.js';
+import { LocalConnection } from '../../runner/connection/local.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/facts/${name}`, import.meta.url), 'utf8');
+const probed = splitSections(fixture('lab-infra3-probed.txt'));
+const ETCD_STAMP = '/usr/bin/etcd|71:1462735:21529688:1681026213:2026-11-26 10:19:40.166983651 +0000';
+const ETCDCTL_STAMP = '/usr/bin/etcdctl|71:1462732:17157344:1681026213:2026-11-26 10:19:39.254983687 +0000';
+
+test('first run on a lab host: every present tool probed and remembered with its stamp; absent tools neither', (t) => {
+  const { outputs, remember } = resolveToolProbes(probed, {});
+  t.deepEqual(Object.keys(remember).sort(), ['etcd', 'etcdctl']);
+  t.is(remember.etcd?.stampLine, ETCD_STAMP);
+  t.is(remember.etcdctl?.stampLine, ETCDCTL_STAMP);
+  t.is(outputs.etcdctl, 'etcdctl version: 3.4.23\nAPI version: 3.4');
+  t.is(outputs.kubeadm, '');
+  t.deepEqual(parseHostFacts(fixture('lab-infra3-probed.txt')).versions, { kubeadm: null, kubelet: null, etcd: '3.4.23', etcdctl: '3.4.23' });
+});
+
+test('the next run with unchanged stamps probes nothing and gives the same versions from memory', (t) => {
+  const known = resolveToolProbes(probed, {}).remember;
+  const remembered = splitSections(fixture('lab-infra3-remembered.txt'));
+  // The host printed stamps but no probe output: the probes did not run.
+  t.is(remembered.get('etcd'), '');
+  t.is(remembered.get('etcdctl'), '');
+  const again = resolveToolProbes(remembered, known);
+  t.deepEqual(again.outputs, resolveToolProbes(probed, {}).outputs);
+  t.deepEqual(again.remember, known);
+});
+
+test('a changed stamp uses what the host printed now; a tool gone is forgotten; an unstamped tool is not remembered', (t) => {
+  const known: KnownProbes = {
+    etcd: { stampLine: ETCD_STAMP.replace('21529688', '21529689'), output: 'etcd Version: 3.4.22' },
+    kubeadm: { stampLine: '/usr/bin/kubeadm|71:1:2:3:4', output: 'v1.31.2' },
+  };
+  const { outputs, remember } = resolveToolProbes(probed, known);
+  t.regex(outputs.etcd, /^etcd Version: 3\.4\.23/);
+  t.is(remember.etcd?.stampLine, ETCD_STAMP);
+  t.is(outputs.kubeadm, '');
+  t.is(remember.kubeadm, undefined);
+
+  const unstamped = new Map(probed);
+  unstamped.set('stamps', '/usr/bin/etcd|\n/usr/bin/etcdctl|');
+  const r = resolveToolProbes(unstamped, { etcd: { stampLine: '/usr/bin/etcd|', output: 'stale' } });
+  t.regex(r.outputs.etcd, /3\.4\.23/);
+  t.deepEqual(r.remember, {});
+});
+
+/** A fake `etcd` on PATH that counts its runs in `counter` and prints `version`. */
+function writeTool(dir: string, counter: string, version: string): void {
+  const file = join(dir, 'etcd');
+  writeFileSync(file, `#!/bin/sh\necho run >> '${counter}'\necho 'etcd Version: ${version}'\n`);
+  chmodSync(file, 0o755);
+}
+
+const runsOf = (counter: string) => {
+  try {
+    return readFileSync(counter, 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+};
+
+test('for real on this controller: probed once, then remembered across runs (on disk), probed again when the file changes', async (t) => {
+  const bin = mkdtempSync(join(tmpdir(), 'quorum-tools-'));
+  const cacheDir = mkdtempSync(join(tmpdir(), 'quorum-cache-'));
+  const counter = join(bin, 'runs');
+  writeTool(bin, counter, '3.5.16');
+  process.env.PATH = `${bin}:${process.env.PATH}`;
+  const gather = async () => {
+    const cache = ToolVersionCache.load(cacheDir);
+    const facts = await gatherHostFacts(new LocalConnection('here'), { versions: cache });
+    cache.save();
+    return facts.versions.etcd;
+  };
+
+  t.is(await gather(), '3.5.16');
+  t.is(runsOf(counter), 1);
+  const file = join(cacheDir, 'tool-versions.json');
+  t.is(statSync(file).mode & 0o777, 0o600);
+  t.is(JSON.parse(readFileSync(file, 'utf8')).hosts.here.etcd.stampLine.split('|')[0], join(bin, 'etcd'));
+
+  t.is(await gather(), '3.5.16');
+  t.is(runsOf(counter), 1, 'an unchanged tool is not run again');
+
+  writeTool(bin, counter, '3.5.17');
+  t.is(await gather(), '3.5.17');
+  t.is(runsOf(counter), 2, 'a rewritten tool is probed again');
+
+  // Caching off: always probed, nothing written.
+  const off = ToolVersionCache.load(undefined);
+  await gatherHostFacts(new LocalConnection('here'), { versions: off });
+  off.save();
+  t.is(runsOf(counter), 3);
+});
+
+test('a cache file that is not ours is ignored, not trusted', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-cache-'));
+  // A newline could end the script's case pattern; an empty stamp matches a host whose stat failed.
+  writeFileSync(join(dir, 'tool-versions.json'), '{"format":1,"hosts":{"h":{"etcd":{"stampLine":"a\\nb","output":"x"},"etcdctl":{"stampLine":7},"kubeadm":{"stampLine":"/usr/bin/kubeadm|","output":"v9"}}}}');
+  t.deepEqual(ToolVersionCache.load(dir).known('h'), {});
+  writeFileSync(join(dir, 'tool-versions.json'), 'not json');
+  t.deepEqual(ToolVersionCache.load(dir).known('h'), {});
+});

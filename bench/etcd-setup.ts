@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeEtcdVars, makeQuorumArgv, type JobContext } from './jobs.js';
-import { listHosts, makeSshOptions } from './lab.js';
+import { listHosts } from './lab.js';
 import { readTail, spawnToLog } from './measure.js';
 
 /** Files of a configured member that the Ansible side manages (paths without the leading /). */
@@ -29,7 +29,7 @@ export async function fetchMemberFiles(ctx: JobContext, dir: string, logFile: st
     const host = ctx.lab.hosts.find((h) => h.name === name)!;
     const target = join(dir, name);
     mkdirSync(target, { recursive: true });
-    const ssh = ['ssh', ...makeSshOptions(ctx.lab), `${ctx.lab.user}@${host.address}`, `sudo -n tar -C / -cf - ${MEMBER_FILES.join(' ')}`];
+    const ssh = ['ssh', ...ctx.lab.sshOptions, `${ctx.lab.user}@${host.address}`, `sudo -n tar -C / -cf - ${MEMBER_FILES.join(' ')}`];
     const quoted = ssh.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const code = await spawnToLog(['sh', '-c', `${quoted} | tar -C '${target}' -xpf -`], logFile);
     if (code !== 0) throw new Error(`bench: copying ${name}'s etcd files failed (exit ${code}); see ${logFile}`);

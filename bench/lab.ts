@@ -16,6 +16,8 @@ export interface BenchLab {
   stateFile: string;
   user: string;
   hosts: { name: string; address: string; group: string }[];
+  /** Options for the system ssh client (runner/lab/access.ts's, without a connect timeout). */
+  sshOptions: string[];
 }
 
 /**
@@ -34,6 +36,7 @@ export async function bringUpLab(labId: number, hosts: number, root: string, log
   mkdirSync(root, { recursive: true });
   const { labUp } = await loadLabModules(labId);
   const { labPaths } = await import('../runner/lab/paths.js');
+  const { sshOptions } = await import('../runner/lab/access.js');
   const state = await labUp({ hosts, projectRoot: root, log: (l) => log(`lab ${labId}: ${l}`) });
   return {
     root,
@@ -44,6 +47,7 @@ export async function bringUpLab(labId: number, hosts: number, root: string, log
     stateFile: labPaths(root).state,
     user: state.user,
     hosts: state.hosts.map((h) => ({ name: h.name, address: h.address, group: h.group })),
+    sshOptions: sshOptions({ key: state.keyFile, knownHosts: state.knownHostsFile }, undefined),
   };
 }
 
@@ -51,19 +55,6 @@ export async function bringUpLab(labId: number, hosts: number, root: string, log
 export async function takeDownLab(labId: number, root: string, log: (line: string) => void): Promise<void> {
   const { labDown } = await loadLabModules(labId);
   await labDown({ projectRoot: root, log: (l) => log(`lab ${labId}: ${l}`) });
-}
-
-/** System ssh options for a lab host: the lab's key, its known_hosts, strict host key checking. */
-export function makeSshOptions(lab: BenchLab): string[] {
-  return [
-    '-i', lab.keyFile,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'BatchMode=yes',
-    '-o', `UserKnownHostsFile=${lab.knownHostsFile}`,
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'LogLevel=ERROR',
-  ];
 }
 
 /**
@@ -74,7 +65,7 @@ export async function runOnEveryHost(lab: BenchLab, hosts: string[], command: st
   const results = await Promise.all(
     lab.hosts
       .filter((h) => hosts.includes(h.name))
-      .map(async (h) => ({ name: h.name, code: await spawnToLog(['ssh', ...makeSshOptions(lab), `${lab.user}@${h.address}`, command], logFile) })),
+      .map(async (h) => ({ name: h.name, code: await spawnToLog(['ssh', ...lab.sshOptions, `${lab.user}@${h.address}`, command], logFile) })),
   );
   const failed = results.filter((r) => r.code !== 0).map((r) => r.name);
   if (failed.length > 0) throw new Error(`bench: \`${command}\` failed on ${failed.join(', ')} (see ${logFile})`);
@@ -89,6 +80,6 @@ export function listHosts(lab: BenchLab, group: string): string[] {
 export async function readHostOpenSshVersion(lab: BenchLab, logFile: string): Promise<string> {
   const h = lab.hosts[0]!;
   const out = join(lab.root, 'ssh-version.txt');
-  await spawnToLog(['sh', '-c', `ssh ${makeSshOptions(lab).map((o) => `'${o}'`).join(' ')} ${lab.user}@${h.address} 'ssh -V 2>&1 || /usr/sbin/sshd -V 2>&1 | head -1' > '${out}'`], logFile);
+  await spawnToLog(['sh', '-c', `ssh ${lab.sshOptions.map((o) => `'${o}'`).join(' ')} ${lab.user}@${h.address} 'ssh -V 2>&1 || /usr/sbin/sshd -V 2>&1 | head -1' > '${out}'`], logFile);
   return readFileSync(out, 'utf8').trim().split('\n')[0] ?? 'unknown';
 }

@@ -134,8 +134,11 @@ function planDirectory(params: FileParams, current: PathState): Plan {
   if (current.type === 'directory') return planAttributes(params, current, 'directory exists');
   if (current.type !== 'absent') return refuseReplace(path, current, 'a directory');
   // mkdir -p like Ansible's state: directory; new directories get the umask's mode unless asked.
-  const changes: Change[] = [{ kind: 'exec', command: ['mkdir', '-p', '--', path], describe: `create directory ${path}` }];
-  changes.push(...attributeChanges(path, {}, wantedAttributes(params), false));
+  // The mode goes to mkdir -m (the directory itself, not the parents mkdir -p makes): one command.
+  const want = wantedAttributes(params);
+  const command = want.mode === undefined ? ['mkdir', '-p', '--', path] : ['mkdir', '-p', '-m', want.mode, '--', path];
+  const changes: Change[] = [{ kind: 'exec', command, describe: `create directory ${path}${want.mode === undefined ? '' : ` (mode ${want.mode})`}` }];
+  changes.push(...attributeChanges(path, { mode: want.mode }, want, false));
   return { changes, diffs: [{ label: path, before: 'absent\n', after: 'directory\n' }] };
 }
 

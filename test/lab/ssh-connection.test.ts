@@ -149,6 +149,18 @@ test('put and get round-trip small (shell) and large (SFTP) files, with mode and
   await conn.exec(['rm', '-rf', dir, `/tmp/quorum-ssh-test-own-${dir.slice(-8)}`], { sudo: true });
 });
 
+test('text puts travel inside the command: exact bytes, mode from the umask or chmod, as root and as the login user', async (t) => {
+  const conn = await connect(1);
+  const tag = randomBytes(4).toString('hex');
+  const text = `quotes ' " \`x\` $HOME %s \\n\nünïcødé ✓\n\n  no newline at the end`;
+  await conn.put(`/etc/quorum-text-${tag}.conf`, Buffer.from(text), { mode: '0644', sudo: true });
+  await conn.put(`/tmp/quorum-text-${tag}.sh`, Buffer.from('#!/bin/sh\necho ran\n'), { mode: '0755' });
+  const stat = await conn.exec(`stat -c '%a %U' /etc/quorum-text-${tag}.conf /tmp/quorum-text-${tag}.sh; /tmp/quorum-text-${tag}.sh`);
+  t.is(stat.stdout.toString(), `644 root\n755 ubuntu\nran\n`);
+  t.is((await conn.get(`/etc/quorum-text-${tag}.conf`)).toString('utf8'), text);
+  await conn.exec(['rm', '-f', `/etc/quorum-text-${tag}.conf`, `/tmp/quorum-text-${tag}.sh`], { sudo: true });
+});
+
 test('a known_hosts entry with another key is refused, naming host and both fingerprints', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'quorum-kh-'));
   const file = join(dir, 'known_hosts');

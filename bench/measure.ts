@@ -1,6 +1,9 @@
 /**
  * Timing one command: wall time measured here around the child, peak RSS as GNU time reports
- * it (`%M`, the largest resident set of the child or any of its descendants, in KiB).
+ * it (`%M`, the largest resident set of the child or any of its descendants, in KiB), the CPU
+ * the controller used (GNU time's `%U + %S`, waited-for descendants included) and the CPU the
+ * whole machine used meanwhile (busy time of every core in /proc/stat): on this machine the lab
+ * hosts share the cores, so the second, divided by the cores, is a floor under the wall time.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +13,10 @@ import { join } from 'node:path';
 export interface Sample {
   wallMs: number;
   peakRssKb: number;
+  /** CPU of the controller and its children (user + system); absent in runs before it was measured. */
+  cpuMs?: number;
+  /** Busy CPU of the whole machine (every core, hosts included) during the run. */
+  machineCpuMs?: number;
 }
 
 /** min / median / max of a list of numbers. */
@@ -34,13 +41,25 @@ export interface TimedCommand {
 export async function runTimed(cmd: TimedCommand, workDir: string, logFile: string): Promise<Sample> {
   const rssFile = join(workDir, 'rss.txt');
   rmSync(rssFile, { force: true });
-  const argv = ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...cmd.argv];
+  const argv = ['/usr/bin/time', '-f', '%M %U %S', '-o', rssFile, ...cmd.argv];
+  const busyBefore = readMachineBusyMs();
   const started = performance.now();
   const code = await spawnToLog(argv, logFile, { ...process.env, ...cmd.env }, cmd.cwd);
   const wallMs = performance.now() - started;
+  const machineCpuMs = readMachineBusyMs() - busyBefore;
   if (code !== 0) throw new Error(`bench: \`${cmd.argv.join(' ')}\` exited ${code}; last output:\n${readTail(logFile, 25)}`);
-  const peakRssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-  return { wallMs, peakRssKb };
+  const [rss, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { wallMs, peakRssKb: rss!, cpuMs: (user! + system!) * 1000, machineCpuMs };
+}
+
+/**
+ * Busy time of all cores since boot, in ms: the `cpu` line of /proc/stat without idle and
+ * iowait, in USER_HZ ticks (100 per second on Linux, whatever the kernel's own HZ).
+ */
+export function readMachineBusyMs(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) * 10;
 }
 
 /** Run argv with stdout and stderr appended to `logFile`; resolves to the exit code. */

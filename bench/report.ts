@@ -80,10 +80,51 @@ export function checkTargets(results: JobResult[]): string[] {
   for (const r of big) {
     const small = results.find((s) => s.job.name === r.job.name && s.job.hosts < r.job.hosts);
     if (!small) continue;
-    const growth = computeSpread(r.quorum.map((s) => s.wallMs)).median / computeSpread(small.quorum.map((s) => s.wallMs)).median;
-    lines.push(`- ${small.job.hosts} -> ${r.job.hosts} hosts grows less than 2x (${r.job.name}): ${growth.toFixed(2)}x, ${verdict(growth < 2)}`);
+    const smallMedian = computeSpread(small.quorum.map((s) => s.wallMs)).median;
+    const growth = computeSpread(r.quorum.map((s) => s.wallMs)).median / smallMedian;
+    const floor = computeCpuFloorMs(r.quorum);
+    const why = floor === undefined ? '' : `; the machine's cores (hosts included) were busy for ${secs(medianOf(r.quorum, 'machineCpuMs')!)} s per run, a floor of ${secs(floor)} s on ${cpus().length} cores = ${(floor / smallMedian).toFixed(2)}x the ${small.job.hosts}-host median`;
+    lines.push(`- ${small.job.hosts} -> ${r.job.hosts} hosts grows less than 2x (${r.job.name}): ${growth.toFixed(2)}x, ${verdict(growth < 2)}${why}`);
   }
   return lines;
+}
+
+/** Median of a CPU field over samples, or undefined when a sample lacks it (older runs). */
+function medianOf(samples: Sample[], field: 'cpuMs' | 'machineCpuMs'): number | undefined {
+  const values = samples.map((s) => s[field]);
+  return values.every((v): v is number => v !== undefined) ? computeSpread(values).median : undefined;
+}
+
+/** The least wall time the machine's busy CPU allows: that CPU spread over every core. */
+function computeCpuFloorMs(samples: Sample[]): number | undefined {
+  const machine = medianOf(samples, 'machineCpuMs');
+  return machine === undefined ? undefined : machine / cpus().length;
+}
+
+/** Rows of the CPU table, for the jobs whose samples carry CPU figures. */
+function formatCpuRows(results: JobResult[]): string[] {
+  return results.flatMap((r) => {
+    const [qc, qm, ac, am] = [medianOf(r.quorum, 'cpuMs'), medianOf(r.quorum, 'machineCpuMs'), medianOf(r.ansible, 'cpuMs'), medianOf(r.ansible, 'machineCpuMs')];
+    if ([qc, qm, ac, am].some((v) => v === undefined)) return [];
+    const wall = computeSpread(r.quorum.map((s) => s.wallMs)).median;
+    return [`| ${r.job.workload} | ${r.job.name} | ${r.job.hosts} | ${secs(qc!)} | ${secs(qm! - qc!)} | ${secs(qm! / cpus().length)} / ${secs(wall)} | ${secs(ac!)} | ${secs(am! - ac!)} |`];
+  });
+}
+
+/** The CPU table, when the run measured CPU (medians over the rounds, in s). */
+function cpuSection(results: JobResult[]): string[] {
+  const rows = formatCpuRows(results);
+  if (rows.length === 0) return [];
+  return [
+    '## CPU per run (s, medians): the controller, and everything else on the machine meanwhile (the lab hosts)',
+    '',
+    `The hosts run on the controller's ${cpus().length} cores, so all the CPU of a run divided by the cores is a floor under its wall time.`,
+    '',
+    '| # | workload | hosts | quorum controller | hosts and rest, during quorum | floor / quorum wall | Ansible controller | hosts and rest, during Ansible |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ];
 }
 
 /** Raw samples of a run, next to results.md (`.json`), so runs can be merged (bench/merge.ts). */
@@ -121,6 +162,7 @@ export function writeResults(file: string, results: JobResult[], info: RunInfo):
     '',
     ...checkTargets(results),
     '',
+    ...cpuSection(results),
     ...(info.startup ? ['## `quorum --version` start-up', '', '```', info.startup.trim(), '```', ''] : []),
     ...(info.sshOverhead ? ['## Per-command overhead over the persistent shell (bench/ssh-overhead.ts)', '', '```', info.sshOverhead.trim(), '```', ''] : []),
     KEEP,

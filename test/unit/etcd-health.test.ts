@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import Ajv from 'ajv';
 import { quoteBigInts, toHexId } from '../../runner/etcd/ids.js';
 import { buildEtcdctlArgv, HEALTH_SUBCOMMAND, MEMBERS_SUBCOMMAND, parseHealthOutput, parseMemberListJson, parseStatusJson, STATUS_SUBCOMMAND, summarizeEtcdctlError } from '../../runner/etcd/etcdctl.js';
-import { findDialError, judgeEndpoint } from '../../runner/etcd/probe-etcdctl.js';
+import { findDialError, judgeEndpoint, probeEtcdctl } from '../../runner/etcd/probe-etcdctl.js';
 import type { EndpointProbe } from '../../runner/etcd/types.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
 import { etcdHealth, planEtcdHealth, resolveEndpoints } from '../../modules/etcd-health.js';
@@ -70,6 +70,8 @@ test('an unhealthy endpoint keeps etcdctl\'s reason; the dial error comes from t
   t.deepEqual(lines.find((l) => l.endpoint === E5), { endpoint: E5, healthy: false, error: 'context deadline exceeded' });
   t.is(lines.filter((l) => l.healthy).length, 2);
   t.is(findDialError(read('status-3.4-one-down.stderr')), 'connect: connection refused');
+  t.is(findDialError(read('status-3.4-one-down.stderr'), E5), 'connect: connection refused');
+  t.is(findDialError(read('status-3.4-one-down.stderr'), E4), undefined, 'only the endpoint\'s own dial error');
   t.is(findDialError(read('health-3.4-single-down.stderr')), undefined);
   t.is(summarizeEtcdctlError(read('status-3.4-one-down.stderr'), 1), 'Failed to get the status of endpoint https://10.213.0.15:22379 (context deadline exceeded)');
   // A partial status array: the dead endpoint is just missing.
@@ -83,43 +85,45 @@ test('etcdctl argv carries TLS paths and bounded timeouts', (t) => {
   t.deepEqual(buildEtcdctlArgv(E3, ['member', 'list'], { binary: '/opt/etcdctl', timeoutSeconds: 2 }).slice(0, 4), ['/opt/etcdctl', `--endpoints=${E3}`, '--dial-timeout=2s', '--command-timeout=2s']);
 });
 
-/** Replays the captured outputs of one scenario, keyed by the etcdctl subcommand and endpoint. */
-function replay(scenario: 'healthy' | 'one-down'): Connection & { calls: string[][] } {
-  const calls: string[][] = [];
-  const result = (name: string): ExecResult => ({ exitCode: Number(read(`${name}.rc`)), stdout: Buffer.from(read(`${name}.stdout`)), stderr: Buffer.from(read(`${name}.stderr`)), durationMs: 1 });
-  return {
+/** The captured outputs of one command: exit code, stdout, stderr. */
+function captured(name: string): ExecResult {
+  return { exitCode: Number(read(`${name}.rc`)), stdout: Buffer.from(read(`${name}.stdout`)), stderr: Buffer.from(read(`${name}.stderr`)), durationMs: 1 };
+}
+
+/**
+ * Each endpoint judged from the replies probeEtcdctl gets: `endpoint health` and `endpoint
+ * status` run once against all three endpoints (captured so), `member list` from each.
+ */
+function probeAll(scenario: 'healthy' | 'one-down'): EndpointProbe[] {
+  const health = captured(`health-3.4-${scenario}`);
+  const status = captured(`status-3.4-${scenario}`);
+  return [E3, E4, E5].map((e) => judgeEndpoint('infra3', e, { health, status, members: captured(`members-3.4-${scenario}`) }));
+}
+
+test('probeEtcdctl runs health and status once for all endpoints and member list per endpoint, at once', async (t) => {
+  const scripts: string[] = [];
+  const conn: Connection = {
     host: 'infra3',
-    calls,
     async exec(command) {
-      const argv = command as string[];
-      calls.push(argv);
-      const endpoint = argv[1]!.slice('--endpoints='.length);
-      const down = scenario === 'one-down' && endpoint === E5;
-      if (argv.includes('health')) return down ? result('health-3.4-single-down') : { ...result('health-3.4-healthy'), stderr: Buffer.from(read('health-3.4-healthy.stderr').split('\n').filter((l) => l.startsWith(endpoint)).join('\n')) };
-      // A single-endpoint status of a live member answers in full, as in the healthy capture.
-      if (argv.includes('status')) return down ? result('status-3.4-one-down') : result('status-3.4-healthy');
-      return result(`members-3.4-${scenario}`);
+      scripts.push(String(command));
+      return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), durationMs: 1 };
     },
     async put() {},
-    async get() { return Buffer.alloc(0); },
+    async get() {
+      return Buffer.alloc(0);
+    },
     async close() {},
   };
-}
-
-/** Each endpoint judged from the replayed replies to the three etcdctl commands probeEtcdctl runs. */
-async function probeAll(scenario: 'healthy' | 'one-down'): Promise<EndpointProbe[]> {
-  const conn = replay(scenario);
-  const options = { timeoutSeconds: 3 };
-  return Promise.all(
-    [E3, E4, E5].map(async (e) => {
-      const [health, status, members] = await Promise.all([HEALTH_SUBCOMMAND, STATUS_SUBCOMMAND, MEMBERS_SUBCOMMAND].map((sub) => conn.exec(buildEtcdctlArgv(e, sub, options))));
-      return judgeEndpoint(conn.host, e, { health: health!, status: status!, members: members! });
-    }),
-  );
-}
+  await probeEtcdctl(conn, [E3, E4, E5], { timeoutSeconds: 3 }, true).catch(() => undefined);
+  t.is(scripts.length, 1, 'one round trip');
+  const script = scripts[0]!;
+  t.is(script.match(/etcdctl/g)?.length, 5);
+  t.is(script.match(new RegExp(`--endpoints=${E3},${E4},${E5}`, 'g'))?.length, 2);
+  for (const e of [E3, E4, E5]) t.true(script.includes(`--endpoints=${e} `) || script.includes(`--endpoints=${e}'`), e);
+});
 
 test('healthy cluster: healthy, one leader, quorum, structured per-endpoint data', async (t) => {
-  const probes = await probeAll('healthy');
+  const probes = probeAll('healthy');
   const plan = planEtcdHealth({}, { probes, names: { [E3]: 'infra3', [E4]: 'infra4', [E5]: 'infra5' } });
   t.is(plan.failed, undefined);
   t.deepEqual(plan.changes, []);
@@ -134,7 +138,7 @@ test('healthy cluster: healthy, one leader, quorum, structured per-endpoint data
 });
 
 test('one member down: fails as degraded with quorum kept, naming the member and the reason', async (t) => {
-  const probes = await probeAll('one-down');
+  const probes = probeAll('one-down');
   const plan = planEtcdHealth({}, { probes, names: {} });
   t.is(plan.failed, `degraded, quorum kept: infra5 (${E5}) unhealthy: context deadline exceeded (connect: connection refused)`);
   const r = plan.result as Record<string, any>;
@@ -145,7 +149,7 @@ test('one member down: fails as degraded with quorum kept, naming the member and
 });
 
 test('two of three down: quorum lost, both named', async (t) => {
-  const probes = await probeAll('one-down');
+  const probes = probeAll('one-down');
   probes[1] = { endpoint: E4, healthy: false, error: 'context deadline exceeded' };
   const plan = planEtcdHealth({}, { probes, names: { [E4]: 'infra4', [E5]: 'infra5' } });
   t.regex(plan.failed ?? '', /^quorum lost \(1 of 3 healthy\): infra4 \(https:\/\/10\.213\.0\.14:22379\) unhealthy: context deadline exceeded; infra5 /);
@@ -153,12 +157,12 @@ test('two of three down: quorum lost, both named', async (t) => {
 });
 
 test('disagreeing member lists, two leaders and a wrong member count each fail the check', async (t) => {
-  const probes = await probeAll('healthy');
+  const probes = probeAll('healthy');
   probes[2] = { ...probes[2]!, members: probes[2]!.members!.slice(0, 2), status: { ...probes[2]!.status!, leader: ID5 } };
   const plan = planEtcdHealth({ expect_members: 3 }, { probes, names: {} });
   t.regex(plan.failed ?? '', /member lists disagree: infra3 sees \[infra3, infra4, infra5\]; .*infra5 sees \[infra3, infra4\]/);
   t.regex(plan.failed ?? '', new RegExp(`more than one leader: ${ID4}, ${ID5}`));
-  const five = planEtcdHealth({ expect_members: 5 }, { probes: await probeAll('healthy'), names: {} });
+  const five = planEtcdHealth({ expect_members: 5 }, { probes: probeAll('healthy'), names: {} });
   t.regex(five.failed ?? '', /expected 5 members, the member list has 3/);
   t.is((five.result as any).quorum, true, '3 healthy of 5 expected is still a majority');
 });
@@ -192,4 +196,12 @@ test('default endpoints come from the group\'s ansible_host (IPv6 bracketed); ex
     names: { 'https://10.0.0.6:12379': 'infra0', 'https://[fd00::8]:2379': 'v6' },
   });
   t.deepEqual(resolveEndpoints({ vars }, { group: 'nope' }), { endpoints: [], names: {}, error: 'no endpoints: the inventory has no hosts in group "nope"; give `endpoints:` or set `group:`' });
+});
+
+test('an endpoint healthy to `endpoint health` but missing from the shared status reply fails with etcdctl\'s reason for it alone', (t) => {
+  const health = captured('health-3.4-healthy');
+  const status = captured('status-3.4-one-down');
+  const members = captured('members-3.4-healthy');
+  t.is(judgeEndpoint('infra3', E4, { health, status, members }).healthy, true, 'status exit 1 (another endpoint) does not count against E4');
+  t.deepEqual(judgeEndpoint('infra3', E5, { health, status, members }), { endpoint: E5, healthy: false, error: `endpoint status: Failed to get the status of endpoint ${E5} (context deadline exceeded)` });
 });

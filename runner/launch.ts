@@ -11,11 +11,11 @@
  * rejects a mismatch, which is then simply recompiled and rewritten. QUORUM_NO_COMPILE_CACHE=1
  * (or QUORUM_NO_CACHE=1) turns it off.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
-import { userCacheDirectory } from './cache-dir.js';
+import { userCacheDirectory, writeCacheFile } from './cache-dir.js';
 import { restoreDeferredExtraCaCerts } from './extra-ca-certs.js';
 
 const MAIN = join(__dirname, 'main.cjs');
@@ -49,11 +49,8 @@ function readIfPresent(file: string): Buffer | undefined {
 /** Write the cache atomically and drop the caches of other builds. Never fails the run. */
 function writeCache(dir: string, key: string, file: string, data: Buffer): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeCacheFile(file, data);
     for (const old of readdirSync(dir)) if (old.endsWith('.v8cache') && !old.startsWith(key)) rmSync(join(dir, old), { force: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, data, { mode: 0o600 });
-    renameSync(temp, file);
   } catch {
     // A read-only or missing home: the next run compiles again, nothing else changes.
   }

@@ -64,12 +64,17 @@ function tlsOptions(tls: GatewayTls): Record<string, Buffer | string[]> {
 function defaultCaWithDeferredExtras(): string[] | undefined {
   const file = deferredExtraCaCertsFile();
   if (!file) return undefined;
-  try {
-    return [...rootCertificates, readFileSync(file, 'utf8')];
-  } catch {
-    return undefined;
+  if (defaultCa?.file !== file) {
+    try {
+      defaultCa = { file, ca: [...rootCertificates, readFileSync(file, 'utf8')] };
+    } catch {
+      defaultCa = { file, ca: undefined };
+    }
   }
+  return defaultCa.ca;
 }
+/** Read once per run, not per request: each endpoint's probe makes three requests. */
+let defaultCa: { file: string; ca: string[] | undefined } | undefined;
 
 /**
  * Probe one endpoint the way `etcdctl endpoint health` does (a linearizable range read of

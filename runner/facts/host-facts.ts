@@ -111,9 +111,6 @@ exit 0
 `;
 }
 
-/** The script with nothing known: every present tool is probed. */
-export const HOST_FACTS_SCRIPT = buildHostFactsScript();
-
 /** Split the script's output into sections by name. Throws when the output was cut short. */
 export function splitSections(stdout: string): Map<string, string> {
   const sections = new Map<string, string>();

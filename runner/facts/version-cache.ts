@@ -6,8 +6,9 @@
  * read once per run and written once after each fact gathering, atomically; a file that cannot
  * be read or written only means probing again (QUORUM_NO_CACHE=1 turns it off).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeCacheFile } from '../cache-dir.js';
 import { isStamped, VERSION_TOOLS, type KnownProbes } from './tool-versions.js';
 
 const FILE_NAME = 'tool-versions.json';
@@ -49,10 +50,7 @@ export class ToolVersionCache {
   save(): void {
     if (!this.#file || !this.#dirty) return;
     try {
-      mkdirSync(join(this.#file, '..'), { recursive: true, mode: 0o700 });
-      const temp = `${this.#file}.${process.pid}.tmp`;
-      writeFileSync(temp, JSON.stringify({ format: FORMAT, hosts: this.#hosts } satisfies CacheFile), { mode: 0o600 });
-      renameSync(temp, this.#file);
+      writeCacheFile(this.#file, JSON.stringify({ format: FORMAT, hosts: this.#hosts } satisfies CacheFile));
       this.#dirty = false;
     } catch {
       // A read-only or full home: the next run probes again.

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, readFileSync as readText } from 'node:fs';
 import { tmpdir, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { HOST_FACTS_SCRIPT, gatherHostFacts, parseHostFacts, parseVersion, splitSections, type HostFacts } from '../../runner/facts/host-facts.js';
+import { buildHostFactsScript, gatherHostFacts, parseHostFacts, parseVersion, splitSections, type HostFacts } from '../../runner/facts/host-facts.js';
 import { createFactCache } from '../../runner/facts/cache.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 import type { Connection, ExecOptions } from '../../runner/connection/types.js';
@@ -115,7 +115,7 @@ test('an empty or short uname section is an error naming the section', (t) => {
 });
 
 test('the script is POSIX: dash runs it and it ends with the end marker', (t) => {
-  const out = execFileSync('dash', ['-c', HOST_FACTS_SCRIPT], { encoding: 'utf8' });
+  const out = execFileSync('dash', ['-c', buildHostFactsScript()], { encoding: 'utf8' });
   t.true(out.trimEnd().endsWith('::quorum:: end'));
   t.is(parseHostFacts(out).hostname, execFileSync('uname', ['-n'], { encoding: 'utf8' }).trim());
 });

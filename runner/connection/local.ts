@@ -15,6 +15,8 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 export class LocalConnection implements Connection {
   readonly host: string;
+  /** Every local "host" is this controller. */
+  readonly endpoint = 'local';
   constructor(host = 'localhost') {
     this.host = host;
   }

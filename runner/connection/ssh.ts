@@ -29,6 +29,7 @@ interface Lane {
 /** A live ssh2 connection to one host, implementing Connection with persistent shells. */
 export class SshConnection implements Connection {
   readonly host: string;
+  readonly endpoint: string;
   readonly #spec: ConnectionSpec;
   readonly #client: Client;
   readonly #user: Lane = { root: false, tail: Promise.resolve() };
@@ -42,6 +43,7 @@ export class SshConnection implements Connection {
 
   constructor(spec: ConnectionSpec, client: Client, hops: Client[] = []) {
     this.host = spec.name;
+    this.endpoint = describeEndpoint(spec);
     this.#spec = spec;
     this.#client = client;
     this.#hops = hops;
@@ -268,6 +270,13 @@ function pipesOf(channel: ClientChannel): ShellPipes {
     onClose: (listener) => void channel.once('close', () => listener(exitCode)),
     destroy: () => void channel.close(),
   };
+}
+
+/** `user@address:port`, then `via user@address:port` per jump host (Connection.endpoint). */
+export function describeEndpoint(spec: Pick<ConnectionSpec, 'user' | 'address' | 'port' | 'jumpHosts'>): string {
+  const at = (user: string | undefined, address: string, port: number) => `${user ?? ''}@${address}:${port}`;
+  const hops = (spec.jumpHosts ?? []).map((j) => `via ${at(j.user ?? spec.user, j.address, j.port)}`);
+  return [at(spec.user, spec.address, spec.port), ...hops].join(' ');
 }
 
 /** Connect a Client with a ready ssh2 config; the caller builds auth and host key checks. */

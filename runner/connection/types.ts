@@ -42,6 +42,13 @@ export interface Connection {
   /** The inventory name of the host this connection reaches. */
   readonly host: string;
   /**
+   * Where the connection lands, whatever the inventory calls it: `user@address:port`, then
+   * `via user@address:port` for each jump host; `local` for the controller. It keys what the
+   * controller remembers about a machine between runs (tool versions), so two inventories that
+   * give different machines the same name never share an entry. Without it, the name is used.
+   */
+  readonly endpoint?: string;
+  /**
    * Run a command. A string is a shell script run by `sh -c`-like semantics; an array is an argv
    * that the connection quotes (use arrays whenever the words come from user data).
    */

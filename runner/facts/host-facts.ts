@@ -212,18 +212,19 @@ function requireText(value: string, section: string): string {
 
 /**
  * Run the facts script on the host and parse it: one command, one round trip. With `versions`,
- * the tool versions remembered for this host are reused where the binary is unchanged, and
- * what was probed now is remembered for the next run.
+ * the tool versions remembered for this machine (the connection's endpoint) are reused where
+ * the binary is unchanged, and what was probed now is remembered for the next run.
  */
 export async function gatherHostFacts(conn: Connection, opts: { sudo?: boolean; versions?: ToolVersionCache } = {}): Promise<HostFacts> {
-  const known = opts.versions?.known(conn.host) ?? {};
+  const machine = conn.endpoint ?? conn.host;
+  const known = opts.versions?.known(machine) ?? {};
   const r = await conn.exec(buildHostFactsScript(known), { sudo: opts.sudo });
   if (r.exitCode !== 0) throw new CommandError('host facts script', r.exitCode, r.stderr.toString());
   try {
     const sections = splitSections(r.stdout.toString());
     const { outputs, remember } = resolveToolProbes(sections, known);
     const facts = factsFromSections(sections, outputs);
-    opts.versions?.remember(conn.host, remember);
+    opts.versions?.remember(machine, remember);
     return facts;
   } catch (err) {
     throw new Error(`${conn.host}: ${(err as Error).message}`, { cause: err });

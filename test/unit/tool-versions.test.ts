@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatherHostFacts, parseHostFacts, splitSections } from '../../runner/facts/host-facts.js';
 import { resolveToolProbes, type KnownProbes } from '../../runner/facts/tool-versions.js';
-import { ToolVersionCache } from '../../runner/facts/version-cache.js';
+import { MAX_MACHINES, ToolVersionCache } from '../../runner/facts/version-cache.js';
+import { describeEndpoint } from '../../runner/connection/ssh.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/facts/${name}`, import.meta.url), 'utf8');
@@ -89,7 +90,8 @@ test('for real on this controller: probed once, then remembered across runs (on 
   t.is(runsOf(counter), 1);
   const file = join(cacheDir, 'tool-versions.json');
   t.is(statSync(file).mode & 0o777, 0o600);
-  t.is(JSON.parse(readFileSync(file, 'utf8')).hosts.here.etcd.stampLine.split('|')[0], join(bin, 'etcd'));
+  // Kept by machine (a local connection is the controller, whatever its inventory name).
+  t.is(JSON.parse(readFileSync(file, 'utf8')).machines.local.probes.etcd.stampLine.split('|')[0], join(bin, 'etcd'));
 
   t.is(await gather(), '3.5.16');
   t.is(runsOf(counter), 1, 'an unchanged tool is not run again');
@@ -108,8 +110,100 @@ test('for real on this controller: probed once, then remembered across runs (on 
 test('a cache file that is not ours is ignored, not trusted', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-cache-'));
   // A newline could end the script's case pattern; an empty stamp matches a host whose stat failed.
-  writeFileSync(join(dir, 'tool-versions.json'), '{"format":1,"hosts":{"h":{"etcd":{"stampLine":"a\\nb","output":"x"},"etcdctl":{"stampLine":7},"kubeadm":{"stampLine":"/usr/bin/kubeadm|","output":"v9"}}}}');
+  writeFileSync(join(dir, 'tool-versions.json'), `{"format":2,"machines":{"h":{"usedAt":${Date.now()},"probes":{"etcd":{"stampLine":"a\\nb","output":"x"},"etcdctl":{"stampLine":7},"kubeadm":{"stampLine":"/usr/bin/kubeadm|","output":"v9"}}}}}`);
+  t.deepEqual(ToolVersionCache.load(dir).known('h'), {});
+  // The format of session 3 (by inventory name, no dates): probed again once, not misread.
+  writeFileSync(join(dir, 'tool-versions.json'), `{"format":1,"hosts":{"h":{"etcd":${JSON.stringify(REMEMBERED_ETCD)}}}}`);
   t.deepEqual(ToolVersionCache.load(dir).known('h'), {});
   writeFileSync(join(dir, 'tool-versions.json'), 'not json');
   t.deepEqual(ToolVersionCache.load(dir).known('h'), {});
+});
+
+const REMEMBERED_ETCD = { stampLine: ETCD_STAMP, output: 'etcd Version: 3.4.23\n' };
+const DAY = 24 * 60 * 60 * 1000;
+
+/** A cache in a fresh directory whose clock the test sets. */
+function makeClockedCache() {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-cache-'));
+  const clock = { now: Date.UTC(2026, 10, 27) };
+  const load = () => ToolVersionCache.load(dir, () => clock.now);
+  const file = join(dir, 'tool-versions.json');
+  const onDisk = () => JSON.parse(readFileSync(file, 'utf8')).machines as Record<string, { usedAt: number }>;
+  // The file is replaced by a rename on every write, so a new inode means it was written.
+  const writesOnSave = (cache: ToolVersionCache) => {
+    const before = statSync(file).ino;
+    cache.save();
+    return statSync(file).ino !== before;
+  };
+  return { clock, load, onDisk, writesOnSave };
+}
+
+test('machines not reached for 90 days are forgotten when the file is written; those in use are kept', (t) => {
+  const { clock, load, onDisk } = makeClockedCache();
+  const first = load();
+  first.remember('ubuntu@10.0.0.1:22', { etcd: REMEMBERED_ETCD });
+  first.remember('ubuntu@10.0.0.2:22', { etcd: REMEMBERED_ETCD });
+  first.save();
+
+  // 60 days later only .1 is reached: its last use is refreshed (a write), .2 is left alone.
+  clock.now += 60 * DAY;
+  const second = load();
+  t.deepEqual(second.known('ubuntu@10.0.0.1:22'), { etcd: REMEMBERED_ETCD });
+  second.save();
+  t.is(onDisk()['ubuntu@10.0.0.1:22']!.usedAt, clock.now);
+
+  // 91 days after the first run: .2 is gone from the file, .1 (used 31 days ago) stays.
+  clock.now += 31 * DAY;
+  const third = load();
+  third.remember('ubuntu@10.0.0.3:22', { etcd: REMEMBERED_ETCD });
+  third.save();
+  t.deepEqual(Object.keys(onDisk()).sort(), ['ubuntu@10.0.0.1:22', 'ubuntu@10.0.0.3:22']);
+  t.deepEqual(load().known('ubuntu@10.0.0.2:22'), {}, 'a forgotten machine is probed again');
+});
+
+test('a run that only reads what it knew the same day leaves the file as it was', (t) => {
+  const { clock, load, writesOnSave } = makeClockedCache();
+  const first = load();
+  first.remember('m', { etcd: REMEMBERED_ETCD });
+  first.save();
+  clock.now += 60_000;
+  const second = load();
+  second.known('m');
+  second.remember('m', { etcd: REMEMBERED_ETCD });
+  t.false(writesOnSave(second), 'nothing new: no write');
+  clock.now += DAY;
+  const third = load();
+  third.known('m');
+  t.true(writesOnSave(third), 'a day later the last use is refreshed');
+});
+
+test(`the file keeps at most ${MAX_MACHINES} machines, the most recently used`, (t) => {
+  const { clock, load, onDisk } = makeClockedCache();
+  const cache = load();
+  for (let i = 0; i <= MAX_MACHINES; i++) {
+    clock.now += 1000;
+    cache.remember(`m${i}`, { etcd: REMEMBERED_ETCD });
+  }
+  cache.save();
+  const kept = Object.keys(onDisk());
+  t.is(kept.length, MAX_MACHINES);
+  t.false(kept.includes('m0'), 'the least recently used machine is dropped');
+  t.true(kept.includes(`m${MAX_MACHINES}`));
+});
+
+test('two inventories that give different machines one name do not share what is remembered', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-cache-'));
+  const cache = ToolVersionCache.load(dir);
+  cache.remember(describeEndpoint({ user: 'ubuntu', address: '10.0.0.1', port: 22 }), { etcd: REMEMBERED_ETCD });
+  t.deepEqual(cache.known(describeEndpoint({ user: 'ubuntu', address: '10.9.9.9', port: 22 })), {});
+  t.deepEqual(cache.known('ubuntu@10.0.0.1:22'), { etcd: REMEMBERED_ETCD });
+});
+
+test('an endpoint names the user, address and port, and every jump host on the way', (t) => {
+  t.is(describeEndpoint({ user: 'ubuntu', address: 'fd00::1', port: 2222 }), 'ubuntu@fd00::1:2222');
+  t.is(describeEndpoint({ address: 'node1', port: 22 }), '@node1:22', "no ansible_user: left out (the login user is then the controller's)");
+  t.is(
+    describeEndpoint({ user: 'ops', address: '10.0.0.5', port: 22, jumpHosts: [{ address: 'bastion', port: 22 }, { user: 'jump', address: 'inner', port: 2200 }] }),
+    'ops@10.0.0.5:22 via ops@bastion:22 via jump@inner:2200',
+  );
 });

@@ -12,7 +12,7 @@ export type Expectation = 'changes' | 'no-changes';
 
 /** One row of the results table. */
 export interface Job {
-  /** Workload number of the issue (1..4) and a short name. */
+  /** Workload number of the issue (1..4; 0: connecting alone, the floor) and a short name. */
   workload: number;
   name: string;
   hosts: number;
@@ -70,6 +70,22 @@ export function makeFileJobs(ctx: JobContext, withCheck: boolean): Job[] {
     });
   }
   return jobs;
+}
+
+/**
+ * Workload 0: connect, log in, become root and run one command on every host, no facts. Not a
+ * target of its own: it shows what reaching the hosts costs, under every other workload.
+ */
+export function makeConnectJob(ctx: JobContext): Job {
+  const book = (tool: string) => join(ctx.projectRoot, 'bench', 'workloads', `connect.${tool}.yaml`);
+  return {
+    workload: 0,
+    name: 'connect + one command, no facts',
+    hosts: ctx.lab.hosts.length,
+    expect: 'no-changes',
+    quorum: { argv: makeQuorumArgv(ctx, book('quorum')) },
+    ansible: makeAnsibleCommand(ctx, book('ansible')),
+  };
 }
 
 /** Extra vars of every quorum etcd-ha run: systemd runtime, the bench's own CA directory. */

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: quorum against Ansible on the same lab hosts (bench/README.md).
  *
- *   node --import=tsx bench/run.ts [--hosts 3,30] [--rounds 5] [--only files,check,etcd,startup,ssh]
+ *   node --import=tsx bench/run.ts [--hosts 3,30] [--rounds 5] [--only connect,files,check,etcd,startup,ssh]
  *                                  [--warmup 1] [--lab-id 5] [--keep-lab] [--out bench/results.md]
  *                                  [--work-dir /tmp/quorum-bench]
  *
@@ -13,13 +13,13 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTools, readAnsibleVersion, writeAnsibleConfig } from './ansible.js';
 import { fetchMemberFiles, setUpEtcdCluster } from './etcd-setup.js';
-import { checkRecap, makeEtcdJob, makeFileJobs, type Job, type JobContext } from './jobs.js';
+import { checkRecap, makeConnectJob, makeEtcdJob, makeFileJobs, type Job, type JobContext } from './jobs.js';
 import { bringUpLab, readHostOpenSshVersion, takeDownLab } from './lab.js';
 import { runTimed, type Sample } from './measure.js';
 import { computeRatio, writeResults, type JobResult } from './report.js';
 import { measureSshOverhead, measureStartup } from './startup.js';
 
-const ALL = ['files', 'check', 'etcd', 'startup', 'ssh'];
+const ALL = ['connect', 'files', 'check', 'etcd', 'startup', 'ssh'];
 const projectRoot = resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -95,6 +95,7 @@ async function main(): Promise<void> {
       versions['OpenSSH on the hosts'] ??= await readHostOpenSshVersion(lab, join(workDir, 'logs', 'misc.log'));
       const ctx: JobContext = { projectRoot, workDir, lab, ansibleEnv: writeAnsibleConfig(join(workDir, 'ansible'), lab, Math.max(50, size)) };
       const jobs: Job[] = [];
+      if (only.has('connect')) jobs.push(makeConnectJob(ctx));
       if (only.has('files')) jobs.push(...makeFileJobs(ctx, false).filter((j) => j.workload !== 4));
       if (only.has('check') && i === 0) jobs.push(...makeFileJobs(ctx, true).filter((j) => j.workload === 4));
       if (only.has('etcd') && i === 0) {

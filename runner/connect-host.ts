@@ -4,18 +4,17 @@
  * unreachable for the rest of the run.
  */
 import type { Connection } from './connection/types.js';
-import type { FactCache } from './types.js';
 import type { HostState, RunState } from './run-state.js';
 import { LocalConnection } from './connection/local.js';
 import { openConnection } from './connection/connect.js';
 import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
-import { createFactCache } from './facts/cache.js';
+import { createHostFactCache, type HostFactCache } from './facts/cache.js';
 import { UnreachableError } from './errors.js';
 
 export interface Target {
   name: string;
   conn: Connection;
-  facts: FactCache;
+  facts: HostFactCache;
 }
 
 const pending = new WeakMap<HostState, Promise<Connection>>();
@@ -26,7 +25,7 @@ export function controllerTarget(state: RunState): Target {
   let target = controllers.get(state);
   if (!target) {
     const conn = new LocalConnection('localhost');
-    target = { name: 'localhost', conn, facts: createFactCache(conn, { sudo: false }) };
+    target = { name: 'localhost', conn, facts: createHostFactCache(conn) };
     controllers.set(state, target);
   }
   return target;
@@ -56,7 +55,7 @@ export async function connectHost(state: RunState, host: HostState): Promise<Tar
       host.unreachable = true;
       throw err instanceof UnreachableError ? err : new UnreachableError(host.name, (err as Error).message, { cause: err });
     }
-    host.facts = createFactCache(host.conn, { sudo: becomeByDefault(state, host) });
+    host.facts = createHostFactCache(host.conn);
   }
   return { name: host.name, conn: host.conn, facts: host.facts! };
 }
@@ -79,10 +78,6 @@ async function open(state: RunState, host: HostState): Promise<Connection> {
     state.options.reporter.emit({ kind: 'host:connect', host: host.name, ok: false, durationMs: performance.now() - started, error: (err as Error).message });
     throw err;
   }
-}
-
-function becomeByDefault(state: RunState, host: HostState): boolean {
-  return Boolean(state.inventory.hosts.get(host.name)?.vars['ansible_become']);
 }
 
 /** Close every connection opened during the run. */

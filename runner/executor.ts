@@ -112,7 +112,7 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
         inventoryHost: host.name,
         targetHost: target.name,
         conn: target.conn,
-        facts: target.facts,
+        facts: target.facts.forTask(become),
         playbookDir: state.playbook.dir,
         ...(state.options.signal ? { signal: state.options.signal } : {}),
       });

@@ -4,7 +4,7 @@
  */
 import type { Connection } from './connection/types.js';
 import type { ToolVersionCache } from './facts/version-cache.js';
-import type { FactCache } from './types.js';
+import type { HostFactCache } from './facts/cache.js';
 import type { Inventory } from './inventory/types.js';
 import type { Playbook } from './playbook.js';
 import type { HostRecap, Reporter } from './report/events.js';
@@ -39,7 +39,7 @@ export interface HostState {
   name: string;
   /** Opened on first use, kept for the whole run. */
   conn?: Connection;
-  facts?: FactCache;
+  facts?: HostFactCache;
   /** `facts.*` of the playbook, once gathered. */
   hostFacts?: Record<string, unknown>;
   /** Registered results and set_fact values: above play vars, below extra vars. */

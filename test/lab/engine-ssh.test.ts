@@ -27,6 +27,7 @@ const ROOT = '/opt/quorum-engine-ssh';
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const BASE = `${ROOT}/apply-${RUN_ID}`;
 const CHECK_BASE = `${ROOT}/check-${RUN_ID}`;
+const BECOME_BASE = `${ROOT}/become-${RUN_ID}`;
 /** Lab id of the second lab; QUORUM_SECOND_LAB_ID lets a CI clone running this suite pick another. */
 const SECOND_LAB_ID = process.env.QUORUM_SECOND_LAB_ID ?? '7';
 if (!/^[1-9]\d*$/.test(SECOND_LAB_ID) || SECOND_LAB_ID === process.env.QUORUM_LAB_ID) {
@@ -108,7 +109,7 @@ test.before(() => {
 });
 
 test.after.always(async () => {
-  await Promise.all(spare.map((h) => sshExec(h, `sudo -n rm -rf ${BASE} ${CHECK_BASE}; sudo -n rmdir ${ROOT} 2>/dev/null; true`)));
+  await Promise.all(spare.map((h) => sshExec(h, `sudo -n rm -rf ${BASE} ${CHECK_BASE} ${BECOME_BASE}; sudo -n rmdir ${ROOT} 2>/dev/null; true`)));
   if (secondLabStarted) {
     const down = await runSecondLab('labDown');
     if (down.code !== 0) console.error(`lab ${SECOND_LAB_ID} down failed: ${down.stderr}`);
@@ -191,6 +192,24 @@ test.serial('--check on fresh paths changes nothing on the hosts and reports cha
   }
   t.deepEqual(await Promise.all(spare.map((h) => describeTree(h, ROOT))), before);
   for (const h of spare) t.is((await sshExec(h, `test -e ${CHECK_BASE}`)).code, 1, `${h.name}: ${CHECK_BASE} was not created`);
+});
+
+test.serial('become from the play keyword alone reads root-only paths as root: the second run and --check change nothing', async (t) => {
+  const host = spare[0]!;
+  // No ansible_become in this inventory: only the play's `become: true` says to become root.
+  const inventory = temp.write('become-keyword.yaml', { nodes: [toInventoryEntry(host, { ansible_become: undefined })] });
+  t.false(readFileSync(inventory, 'utf8').includes('ansible_become'));
+  const args = ['-i', inventory, '-e', `base=${BECOME_BASE}`];
+  const first = await runQuorum('become-keyword.yaml', args);
+  t.is(first.code, 0, first.stderr);
+  t.is(first.end.recap[host.name]!.changed, 3);
+  t.is((await sh(host, `sudo -n stat -c '%a %U' ${BECOME_BASE}/private/secret.conf`)).trim(), '600 root');
+
+  const second = await runQuorum('become-keyword.yaml', args);
+  t.is(second.code, 0, second.stderr);
+  t.deepEqual(second.results().map((r) => `${r.task}: ${r.status}`), ['private directory: ok', 'secret file inside: ok', 'command guarded by a root-only path: ok']);
+  const check = await runQuorum('become-keyword.yaml', [...args, '--check']);
+  t.is(check.code, 0, `--check must find nothing to change (exit 10 means changes pending): ${check.stderr}`);
 });
 
 test.serial('facts match what the host says about itself', async (t) => {

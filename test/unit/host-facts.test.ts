@@ -12,7 +12,7 @@ import { tmpdir, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { buildHostFactsScript, gatherHostFacts, parseHostFacts, parseVersion, splitSections, type HostFacts } from '../../runner/facts/host-facts.js';
-import { createFactCache } from '../../runner/facts/cache.js';
+import { createFactCache, createHostFactCache } from '../../runner/facts/cache.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 import type { Connection, ExecOptions } from '../../runner/connection/types.js';
 import type { Fact } from '../../runner/types.js';
@@ -193,7 +193,23 @@ test('fact cache: a failing parse is not cached, so the next get runs again', as
   t.is(runsOf(counter), 2);
 });
 
-test('fact cache: sudo when the host uses become or the fact asks for root', async (t) => {
+test('fact cache: a task that becomes reads facts as root, one that does not as the login user; a change clears both', async (t) => {
+  // The bug this pins: the privilege came from the inventory's ansible_become alone, so a play
+  // with `become: true` read root-only paths as the login user and changed them on every run.
+  const { conn, calls } = recordingLocal();
+  const counter = join(mkdtempSync(join(tmpdir(), 'quorum-facts-')), 'runs');
+  const fact = countingFact(counter);
+  const host = createHostFactCache(conn);
+  await host.forTask(true).get(fact, 'x');
+  await host.forTask(false).get(fact, 'x');
+  await host.forTask(true).get(fact, 'x');
+  t.deepEqual(calls.map((c) => c.sudo), [true, false], 'one run per privilege, each with its own');
+  host.forTask(false).clear();
+  await host.forTask(true).get(fact, 'x');
+  t.is(runsOf(counter), 3, 'a change applied by either clears what both know');
+});
+
+test('fact cache: sudo when the task becomes or the fact asks for root', async (t) => {
   const { conn, calls } = recordingLocal();
   const plain: Fact<string, void> = { name: 'p', command: () => 'echo p', parse: ({ stdout }) => stdout.trim() };
   const rooted: Fact<string, void> = { ...plain, name: 'r', sudo: true };

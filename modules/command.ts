@@ -55,6 +55,9 @@ export const command: ModuleDefinition<CommandParams, CommandFacts> = {
       'creates/removes are plain paths (no globs); a relative one is resolved against chdir.',
     ],
   },
+  // creates/removes are read with pathState: read ahead for the whole play (relative ones,
+  // resolved against chdir, are not guessed and read by the task).
+  inspectsPaths: (args) => [args['creates'], args['removes']],
   async gather(ctx, params) {
     const p = normalizeParams(params);
     const facts: CommandFacts = {};

@@ -65,6 +65,8 @@ export const file: ModuleDefinition<FileParams, FileFacts> = {
       'mode is an octal string; symbolic modes (u+x) are not supported.',
     ],
   },
+  // gather reads pathState of `path`, whatever the state: read ahead for the whole play.
+  inspectsPaths: (args) => [args['path']],
   async gather(ctx, params) {
     const content = resolveState(params) === 'file' ? await loadWantedContent(ctx, params) : undefined;
     const current = await ctx.facts.get(pathState, { path: params.path });

@@ -25,7 +25,7 @@ export function controllerTarget(state: RunState): Target {
   let target = controllers.get(state);
   if (!target) {
     const conn = new LocalConnection('localhost');
-    target = { name: 'localhost', conn, facts: createHostFactCache(conn) };
+    target = { name: 'localhost', conn, facts: createHostFactCache(conn, state.changeEpoch) };
     controllers.set(state, target);
   }
   return target;
@@ -55,7 +55,7 @@ export async function connectHost(state: RunState, host: HostState): Promise<Tar
       host.unreachable = true;
       throw err instanceof UnreachableError ? err : new UnreachableError(host.name, (err as Error).message, { cause: err });
     }
-    host.facts = createHostFactCache(host.conn);
+    host.facts = createHostFactCache(host.conn, state.changeEpoch);
   }
   return { name: host.name, conn: host.conn, facts: host.facts! };
 }

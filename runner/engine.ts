@@ -75,6 +75,7 @@ export async function runPlaybook(options: RunOptions, prepared: PreparedRun = p
     playbook,
     hosts: new Map([...inventory.hosts.keys()].map((name) => [name, createHostState(name)])),
     interrupted: false,
+    changeEpoch: { value: 0 },
     anyChange: false,
     recap: new Map(),
   };

@@ -146,7 +146,7 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
  * As in Ansible, the inventory's connection variable `ansible_become` wins over the play and
  * task keyword; without it, the task's keyword, then the play's.
  */
-function becomeFor(state: RunState, host: string, keyword: boolean | undefined): boolean {
+export function becomeFor(state: RunState, host: string, keyword: boolean | undefined): boolean {
   const fromInventory = state.inventory.hosts.get(host)?.vars['ansible_become'];
   if (typeof fromInventory === 'boolean') return fromInventory;
   return keyword ?? false;

@@ -4,7 +4,7 @@
  */
 import type { Connection } from './connection/types.js';
 import type { ToolVersionCache } from './facts/version-cache.js';
-import type { HostFactCache } from './facts/cache.js';
+import type { ChangeEpoch, HostFactCache } from './facts/cache.js';
 import type { Inventory } from './inventory/types.js';
 import type { Playbook } from './playbook.js';
 import type { HostRecap, Reporter } from './report/events.js';
@@ -63,6 +63,8 @@ export interface RunState {
   anyChange: boolean;
   /** PLAY RECAP counts per host, across plays. */
   recap: Map<string, HostRecap>;
+  /** Changes applied so far, on any host: every host's fact cache forgets at each (facts/cache.ts). */
+  changeEpoch: ChangeEpoch;
   /** Tool versions remembered between runs (facts/version-cache.ts), loaded at the first gathering. */
   toolVersions?: ToolVersionCache;
 }

@@ -146,6 +146,13 @@ export interface ModuleDefinition<P = any, F = any> {
   secretParams?: string[];
   flags?: ModuleFlags;
   docs: ModuleDocs;
+  /**
+   * The paths whose `pathState` this module's gather reads, from the task's arguments as written
+   * (templates not rendered yet). The strategy reads the paths of a whole play in one command per
+   * host while facts are gathered (strategy/prefetch.ts); a guess that turns out wrong costs one
+   * stat, since only a read of exactly that path, with the same privilege, uses it.
+   */
+  inspectsPaths?(args: Record<string, unknown>): unknown[];
   /** Read the current state. Must not change anything. */
   gather(ctx: ModuleContext, params: P): Promise<F>;
   /** Compare wanted with current; pure. */

@@ -209,6 +209,21 @@ test('fact cache: a task that becomes reads facts as root, one that does not as 
   t.is(runsOf(counter), 3, 'a change applied by either clears what both know');
 });
 
+test('fact cache: a change applied to one host makes every host of the run read again', async (t) => {
+  // A task on one host may change another (a command copying files to its peers).
+  const counter = join(mkdtempSync(join(tmpdir(), 'quorum-facts-')), 'runs');
+  const fact = countingFact(counter);
+  const epoch = { value: 0 };
+  const [a, b] = [createHostFactCache(new LocalConnection('a'), epoch), createHostFactCache(new LocalConnection('b'), epoch)];
+  await b.forTask(false).get(fact, 'x');
+  await b.forTask(false).get(fact, 'x');
+  t.is(runsOf(counter), 1);
+  a.forTask(false).clear();
+  await b.forTask(false).get(fact, 'x');
+  t.is(runsOf(counter), 2, 'b read again after the change on a');
+  t.is(b.generation, 1);
+});
+
 test('fact cache: sudo when the task becomes or the fact asks for root', async (t) => {
   const { conn, calls } = recordingLocal();
   const plain: Fact<string, void> = { name: 'p', command: () => 'echo p', parse: ({ stdout }) => stdout.trim() };

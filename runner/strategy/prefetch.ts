@@ -1,0 +1,102 @@
+/**
+ * Reading ahead: while a host's facts are gathered, the paths that the play's `file` tasks will
+ * inspect are read in one command (facts/path-state-batch.ts) and stored in the host's fact
+ * cache. A task then finds its path there instead of running stat and sha256sum itself, so a
+ * re-run (nothing to change) costs the host a handful of processes for the whole play instead
+ * of one or two per task: pyinfra reads facts ahead the same way, for the same reason.
+ *
+ * It cannot make an answer wrong. Any change applied on the host clears the cache (apply.ts),
+ * and a clear that happens while the batch runs stops it from being stored (the cache's
+ * generation); a task whose path or privilege differs from the guess simply reads its own.
+ * So it only guesses from what is known before the play starts: tasks without a loop or a
+ * delegate, whose path renders with the play's variables; the rest read their path as before.
+ */
+import type { Play, TaskItem, TaskKeywords } from '../playbook.js';
+import type { HostState, RunState } from '../run-state.js';
+import type { HostFactCache } from '../facts/cache.js';
+import type { Connection } from '../connection/types.js';
+import { pathState } from '../facts/path-state.js';
+import { buildPathStatesScript, parsePathStates } from '../facts/path-state-batch.js';
+import { getModule } from '../../modules/index.js';
+import { buildTaskVars, type SharedVars } from '../vars.js';
+import { renderValue } from '../template.js';
+import { becomeFor } from '../executor.js';
+import { selectedByTags } from './tags.js';
+
+/** More paths than this in one play are left to their tasks: the script stays small. */
+const MAX_PATHS = 200;
+
+interface Scope {
+  keywords: TaskKeywords;
+  varsScopes: Array<Record<string, unknown> | undefined>;
+  tags: string[];
+}
+
+/** One guessed read: the path, and whether the task reads it as root. */
+export interface PathGuess {
+  path: string;
+  become: boolean;
+}
+
+/**
+ * The paths the play's tasks will inspect on `host`, as far as they can be known now: every
+ * task (blocks, rescue and always included) selected by the tags, with no loop or delegate,
+ * whose module says which paths it inspects and whose path renders to an absolute path.
+ */
+export function guessInspectedPaths(state: RunState, play: Play, shared: SharedVars, host: HostState): PathGuess[] {
+  const guesses = new Map<string, PathGuess>();
+  const visit = (items: TaskItem[], scope: Scope) => {
+    for (const item of items) {
+      const keywords: TaskKeywords = { ...scope.keywords, ...item.keywords };
+      const tags = [...scope.tags, ...(item.keywords.tags ?? [])];
+      if (item.kind === 'block') {
+        const inner: Scope = { keywords, varsScopes: [...scope.varsScopes, item.keywords.vars], tags };
+        for (const section of [item.block, item.rescue, item.always]) visit(section, inner);
+        continue;
+      }
+      if (keywords.loop !== undefined || keywords.delegate_to !== undefined || !selectedByTags(state.options, [...tags, ...(play.tags ?? [])])) continue;
+      const wanted = getModule(item.module)?.inspectsPaths?.((item.args ?? {}) as Record<string, unknown>) ?? [];
+      for (const raw of wanted) {
+        const path = renderPath(raw, () => buildTaskVars(state, play, shared, host, [...scope.varsScopes, item.keywords.vars]));
+        const become = becomeFor(state, host.name, keywords.become ?? play.become);
+        if (path !== undefined && guesses.size < MAX_PATHS) guesses.set(`${become}\0${path}`, { path, become });
+      }
+    }
+  };
+  visit(play.tasks, { keywords: {}, varsScopes: [], tags: [] });
+  return [...guesses.values()];
+}
+
+/** A path as the task will see it, or undefined when it cannot be known yet. */
+function renderPath(raw: unknown, vars: () => Record<string, unknown>): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  let path = raw;
+  if (raw.includes('{{')) {
+    try {
+      path = String(renderValue(raw, vars()));
+    } catch {
+      return undefined; // depends on something later tasks register: the task reads it itself
+    }
+  }
+  return path.startsWith('/') ? path : undefined;
+}
+
+/**
+ * Read the guessed paths in one command per privilege and store them in the host's fact cache.
+ * Never throws and never reports: on any failure nothing is stored and every task reads its own.
+ */
+export async function readPathsAhead(conn: Connection, facts: HostFactCache, guesses: PathGuess[]): Promise<void> {
+  for (const become of [true, false]) {
+    const paths = guesses.filter((g) => g.become === become).map((g) => g.path);
+    if (paths.length === 0) continue;
+    const generation = facts.generation;
+    try {
+      const r = await conn.exec(buildPathStatesScript(paths), { sudo: become });
+      if (r.exitCode !== 0) continue;
+      const states = parsePathStates(r.stdout.toString(), paths);
+      states.forEach((value, i) => facts.seed(become, pathState, { path: paths[i]! }, value, generation));
+    } catch {
+      // A lost connection surfaces at the next task, with its own message.
+    }
+  }
+}

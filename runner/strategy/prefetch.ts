@@ -5,9 +5,10 @@
  * re-run (nothing to change) costs the host a handful of processes for the whole play instead
  * of one or two per task: pyinfra reads facts ahead the same way, for the same reason.
  *
- * It cannot make an answer wrong. Any change applied on the host clears the cache (apply.ts),
- * and a clear that happens while the batch runs stops it from being stored (the cache's
- * generation); a task whose path or privilege differs from the guess simply reads its own.
+ * It cannot make an answer staler than the cache already could. Any change applied to any host
+ * of the run clears every host's cache (apply.ts, facts/cache.ts), and a change made while the
+ * batch runs stops it from being stored (the cache's generation); a task whose path or privilege
+ * differs from the guess simply reads its own.
  * So it only guesses from what is known before the play starts: tasks without a loop or a
  * delegate, whose path renders with the play's variables; the rest read their path as before.
  */

@@ -64,7 +64,7 @@ export function parsePathStates(stdout: string, paths: readonly string[]): PathS
     if (kind[1] === 'a') text.push('type=absent');
     else text.push(...statLines.slice(nextStat * STAT_LINES, ++nextStat * STAT_LINES));
     if (kind[1] === 'f') text.push(`sha256=${hashes[nextHash++]}  -`);
-    if (kind[1] === 'l') text.push(`target=${targets[nextTarget++]}`);
+    if (kind[1] === 'l') text.push(`target=${targets[nextTarget++]}\0`);
     const state = parsePathState(text.join('\n') + '\n', path);
     const expected = { l: 'link', f: 'file', a: 'absent' }[kind[1] as 'l' | 'f' | 'a'];
     if (expected ? state.type !== expected : state.type === 'link' || state.type === 'file' || state.type === 'absent') {

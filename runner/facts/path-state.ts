@@ -70,14 +70,16 @@ export function buildPathStateScript(path: string): string {
     `if [ -d ${parent} ]; then echo parent=yes; else echo parent=no; fi`,
     `if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo type=absent; exit 0; fi`,
     `LC_ALL=C stat --printf 'type=%F\\nmode=%a\\nowner=%U\\ngroup=%G\\nuid=%u\\ngid=%g\\nsize=%s\\n' -- "$p" || exit 3`,
-    `if [ -L "$p" ]; then printf 'target='; readlink -- "$p" || exit 3;`,
+    // Last, and ended by NUL, not newline: a link's target may hold a newline.
+    `if [ -L "$p" ]; then printf 'target='; readlink -z -- "$p" || exit 3;`,
     `elif [ -f "$p" ]; then printf 'sha256='; sha256sum < "$p" || exit 3; fi`,
   ].join('\n');
 }
 
 /** Parse the `key=value` output of {@link buildPathStateScript} (pure). */
 export function parsePathState(stdout: string, path: string): PathState {
-  const fields = parseKeyValues(stdout);
+  const { head, target } = splitTarget(stdout);
+  const fields = parseKeyValues(head);
   const rawType = fields.get('type');
   if (rawType === undefined || !fields.has('parent')) {
     throw new ModuleError(`unexpected path-state output for ${path}: ${JSON.stringify(stdout.slice(0, 200))}`);
@@ -93,9 +95,18 @@ export function parsePathState(stdout: string, path: string): PathState {
   // sha256sum prints "HEX  -" (its input is stdin).
   const sha = fields.get('sha256')?.split(' ')[0];
   if (sha !== undefined) state.sha256 = sha;
-  const target = fields.get('target');
   if (target !== undefined) state.target = target;
   return state;
+}
+
+/** The link target (the last field, up to its NUL) apart from the `key=value` lines before it. */
+function splitTarget(stdout: string): { head: string; target?: string } {
+  // Never the first line: `parent=` always comes first.
+  const line = stdout.indexOf('\ntarget=');
+  if (line < 0) return { head: stdout };
+  const start = line + '\ntarget='.length;
+  const end = stdout.indexOf('\0', start);
+  return { head: stdout.slice(0, line + 1), target: end < 0 ? stdout.slice(start).replace(/\n$/, '') : stdout.slice(start, end) };
 }
 
 function parseKeyValues(stdout: string): Map<string, string> {

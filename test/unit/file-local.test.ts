@@ -120,6 +120,18 @@ test('link: create, noop, retarget; a file in the way fails', async (t) => {
   await rm(dir, { recursive: true });
 });
 
+test('link: a target with a newline or spaces in it is read back whole, so the second run is a noop', async (t) => {
+  const dir = await createTempDir();
+  const ctx = localModuleContext(dir);
+  for (const [name, target] of [['odd', 'v1\nv2'], ['spaced', ' lead and trail ']] as const) {
+    const path = join(dir, name);
+    await runModule(file, { path, target }, ctx);
+    t.is(await readlink(path), target);
+    t.deepEqual((await planModule(file, { path, target }, ctx)).changes, [], name);
+  }
+  await rm(dir, { recursive: true });
+});
+
 test('absent: removes a tree, then noop', async (t) => {
   const dir = await createTempDir();
   const path = join(dir, 'tree');

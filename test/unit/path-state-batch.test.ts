@@ -60,6 +60,7 @@ test('one command for many paths says exactly what the one-path script says, on 
   const batch = parsePathStates(r.stdout.toString(), paths);
   t.deepEqual(batch, await readOneByOne(paths));
   t.deepEqual([...new Set(batch.map((s) => s.type))].sort(), ['absent', 'directory', 'file', 'link', 'other']);
+  t.is(batch.find((s) => s.path.endsWith('odd-link'))?.target, 'target\nwith newline', 'a target is read whole, newline included');
 });
 
 test('all paths absent: builtins only, no tool runs, and the answer is still the same', async (t) => {

@@ -14,6 +14,7 @@ import { evaluateBool } from './expr.js';
 import { getModule } from '../modules/index.js';
 import { invokeModule } from './run-module.js';
 import { resolveTarget } from './connect-host.js';
+import { readAheadForPlay } from './strategy/prefetch.js';
 import { UnreachableError, formatLocation } from './errors.js';
 import { applyResultConditions, censor, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult } from './task-result.js';
 
@@ -107,6 +108,8 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
     }
     try {
       const target = await resolveTarget(state, host, kw.delegate_to ? String(renderValue(kw.delegate_to, vars, task.location)) : undefined, module.flags?.controllerOnly ?? false);
+      // A play without facts reads its paths ahead here, before the host's first task.
+      if (target.name === host.name) await readAheadForPlay(state, run.play, run.shared, host, target.conn, target.facts);
       const invocation = invokeModule({
         task, module, args, vars, become, check,
         inventoryHost: host.name,

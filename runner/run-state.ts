@@ -6,7 +6,7 @@ import type { Connection } from './connection/types.js';
 import type { ToolVersionCache } from './facts/version-cache.js';
 import type { ChangeEpoch, HostFactCache } from './facts/cache.js';
 import type { Inventory } from './inventory/types.js';
-import type { Playbook } from './playbook.js';
+import type { Play, Playbook } from './playbook.js';
 import type { HostRecap, Reporter } from './report/events.js';
 
 /** What the user asked for on the command line (or a test, programmatically). */
@@ -40,6 +40,8 @@ export interface HostState {
   /** Opened on first use, kept for the whole run. */
   conn?: Connection;
   facts?: HostFactCache;
+  /** The play whose paths were last read ahead on this host (strategy/prefetch.ts). */
+  pathsReadFor?: Play;
   /** `facts.*` of the playbook, once gathered. */
   hostFacts?: Record<string, unknown>;
   /** Registered results and set_fact values: above play vars, below extra vars. */

@@ -12,7 +12,7 @@ import { ToolVersionCache } from '../facts/version-cache.js';
 import { userCacheDirectory } from '../cache-dir.js';
 import { UnreachableError } from '../errors.js';
 import { buildSharedVars } from '../vars.js';
-import { guessInspectedPaths, readPathsAhead, type PathGuess } from './prefetch.js';
+import { readAheadForPlay } from './prefetch.js';
 
 export const GATHER_TASK_NAME = 'Gathering Facts';
 
@@ -30,13 +30,6 @@ export async function gatherFactsTask(
   const limit = pLimit(Math.max(1, state.options.forks));
   const versions = (state.toolVersions ??= ToolVersionCache.load(userCacheDirectory()));
   const shared = buildSharedVars(state, play, hosts.map((h) => h.name));
-  const guessPaths = (host: HostState): PathGuess[] => {
-    try {
-      return guessInspectedPaths(state, play, shared, host);
-    } catch {
-      return []; // only a saving: each task reads its own path
-    }
-  };
   await Promise.all(
     live.map((host) =>
       limit(async () => {
@@ -47,7 +40,7 @@ export async function gatherFactsTask(
           // Facts run as the login user; the root shell a become play needs opens meanwhile (~30 ms).
           if (play.become) target.conn.prepare?.({ sudo: true });
           // Meanwhile, the paths the play's file tasks will inspect, in one command (prefetch.ts).
-          const readingAhead = readPathsAhead(target.conn, target.facts, guessPaths(host));
+          const readingAhead = readAheadForPlay(state, play, shared, host, target.conn, target.facts);
           host.hostFacts = (await gatherHostFacts(target.conn, { versions })) as unknown as Record<string, unknown>;
           await readingAhead;
           result = { status: 'ok', changes: [], diffs: [], result: {}, durationMs: performance.now() - t0 };

@@ -11,6 +11,7 @@
  * differs from the guess simply reads its own.
  * So it only guesses from what is known before the play starts: tasks without a loop or a
  * delegate, whose path renders with the play's variables; the rest read their path as before.
+ * Plays without facts read ahead before a host's first task instead.
  */
 import type { Play, TaskItem, TaskKeywords } from '../playbook.js';
 import type { HostState, RunState } from '../run-state.js';
@@ -80,6 +81,23 @@ function renderPath(raw: unknown, vars: () => Record<string, unknown>): string |
     }
   }
   return path.startsWith('/') ? path : undefined;
+}
+
+/**
+ * Read the play's paths ahead on `host`, once per play: with the facts when the play gathers
+ * them (gather.ts), else before the host's first task of the play (executor.ts), which would
+ * have needed a round trip for its own path anyway. Never throws.
+ */
+export async function readAheadForPlay(state: RunState, play: Play, shared: SharedVars, host: HostState, conn: Connection, facts: HostFactCache): Promise<void> {
+  if (host.pathsReadFor === play) return;
+  host.pathsReadFor = play;
+  let guesses: PathGuess[];
+  try {
+    guesses = guessInspectedPaths(state, play, shared, host);
+  } catch {
+    return; // only a saving: each task reads its own path
+  }
+  await readPathsAhead(conn, facts, guesses);
 }
 
 /**

@@ -6,7 +6,7 @@
  * with a sha256sum on PATH that logs each run), and a clear during the read must win.
  */
 import test from 'ava';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -131,10 +131,12 @@ function countSha256sumRuns(): { log: string; restore(): void } {
   return { log, restore: () => void (process.env.PATH = saved) };
 }
 
-test.serial('a re-run of file tasks reads every path of the play in one sha256sum per host, and changes nothing', async (t) => {
-  const s = writeScenario(`
+for (const gatherFacts of [true, false]) {
+  const when = gatherFacts ? 'with the facts' : 'before the first task (gather_facts: false)';
+  test.serial(`a re-run of file tasks reads every path of the play in one sha256sum per host, ${when}, and changes nothing`, async (t) => {
+    const s = writeScenario(`
 - hosts: nodes
-  gather_facts: true
+  gather_facts: ${gatherFacts}
   tasks:
     - name: directory
       file: { path: "{{ workdir }}/{{ inventory_hostname }}/d", state: directory, mode: "0755" }
@@ -147,17 +149,18 @@ test.serial('a re-run of file tasks reads every path of the play in one sha256su
     - name: link
       file: { path: "{{ workdir }}/{{ inventory_hostname }}/d/current", target: one.conf }
 `);
-  const first = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile });
-  t.is(first.summary.exitCode, 0);
-  const counter = countSha256sumRuns();
-  try {
-    const second = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile });
-    t.is(second.summary.exitCode, 0);
-    t.deepEqual(Object.values(second.summary.recap).map((r) => r.changed), [0, 0, 0]);
-    // Three hosts, one batch each; without reading ahead it would be two files per host.
-    t.is(readFileSync(counter.log, 'utf8').split('\n').filter(Boolean).length, 3);
-  } finally {
-    counter.restore();
-  }
-  t.true(existsSync(join(s.workdir, 'a', 'd', 'two.conf')));
-});
+    const first = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile });
+    t.is(first.summary.exitCode, 0);
+    const counter = countSha256sumRuns();
+    try {
+      const second = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile });
+      t.is(second.summary.exitCode, 0);
+      t.deepEqual(Object.values(second.summary.recap).map((r) => r.changed), [0, 0, 0]);
+      // Three hosts, one batch each; without reading ahead it would be two files per host.
+      t.is(readFileSync(counter.log, 'utf8').split('\n').filter(Boolean).length, 3);
+    } finally {
+      counter.restore();
+    }
+    t.is(readFileSync(join(s.workdir, 'a', 'd', 'two.conf'), 'utf8'), 'two\n');
+  });
+}

@@ -8,6 +8,7 @@ import { createFactCache } from '../../runner/facts/cache.js';
 import { validateModuleArgs } from '../../runner/module-args.js';
 import { renderText } from '../../runner/template.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
+import type { Connection, ExecOptions } from '../../runner/connection/types.js';
 
 /** A context on the controller; templates render with `vars`, relative paths from `playbookDir`. */
 export function localModuleContext(playbookDir: string, vars: Record<string, unknown> = {}): ModuleContext {
@@ -23,6 +24,23 @@ export function localModuleContext(playbookDir: string, vars: Record<string, unk
     playbookDir,
     render: (text, name) => renderText(text, vars, name ? { file: name, line: 1, col: 1 } : undefined),
   };
+}
+
+/** A real LocalConnection that records each exec's options (how many commands ran, with sudo or not). */
+export function recordingLocal(): { conn: Connection; calls: ExecOptions[] } {
+  const inner = new LocalConnection('recorder');
+  const calls: ExecOptions[] = [];
+  const conn: Connection = {
+    host: inner.host,
+    exec: (command, options = {}) => {
+      calls.push(options);
+      return inner.exec(command, options);
+    },
+    put: (d, c, o) => inner.put(d, c, o),
+    get: (p, o) => inner.get(p, o),
+    close: () => inner.close(),
+  };
+  return { conn, calls };
 }
 
 /** Validate the parameters (throwing when invalid), gather and plan: what check mode does. */

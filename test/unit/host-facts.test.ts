@@ -14,8 +14,8 @@ import { execFileSync } from 'node:child_process';
 import { buildHostFactsScript, gatherHostFacts, parseHostFacts, parseVersion, splitSections, type HostFacts } from '../../runner/facts/host-facts.js';
 import { createFactCache, createHostFactCache } from '../../runner/facts/cache.js';
 import { LocalConnection } from '../../runner/connection/local.js';
-import type { Connection, ExecOptions } from '../../runner/connection/types.js';
 import type { Fact } from '../../runner/types.js';
+import { recordingLocal } from '../helpers/module-run.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/facts/${name}`, import.meta.url), 'utf8');
 
@@ -129,23 +129,6 @@ test('gatherHostFacts over a LocalConnection agrees with Node and /etc/os-releas
   t.true(facts.memoryTotalBytes > 0);
   t.deepEqual(facts.interfaces.lo?.ipv4, ['127.0.0.1/8']);
 });
-
-/** A real LocalConnection that records each exec's options. */
-function recordingLocal(): { conn: Connection; calls: ExecOptions[] } {
-  const inner = new LocalConnection('recorder');
-  const calls: ExecOptions[] = [];
-  const conn: Connection = {
-    host: inner.host,
-    exec: (command, options = {}) => {
-      calls.push(options);
-      return inner.exec(command, options);
-    },
-    put: (d, c, o) => inner.put(d, c, o),
-    get: (p, o) => inner.get(p, o),
-    close: () => inner.close(),
-  };
-  return { conn, calls };
-}
 
 /** A fact that appends to a counter file each time it really runs, so runs can be counted on disk. */
 function countingFact(counter: string): Fact<string, string> {

@@ -15,8 +15,8 @@ import { buildPathStatesScript, parsePathStates } from '../../runner/facts/path-
 import { createHostFactCache } from '../../runner/facts/cache.js';
 import { readPathsAhead } from '../../runner/strategy/prefetch.js';
 import { LocalConnection } from '../../runner/connection/local.js';
-import type { Connection, ExecOptions } from '../../runner/connection/types.js';
 import { runEngine } from '../helpers/quorum.js';
+import { recordingLocal } from '../helpers/module-run.js';
 import { writeScenario } from '../fixtures/playbooks/engine/scenario.js';
 
 const conn = new LocalConnection('here');
@@ -87,19 +87,9 @@ test('output that does not add up is refused, never guessed at', (t) => {
   ]);
 });
 
-/** A LocalConnection that counts its commands. */
-function countingLocal(): { conn: Connection; calls: ExecOptions[] } {
-  const inner = new LocalConnection('counted');
-  const calls: ExecOptions[] = [];
-  return {
-    calls,
-    conn: { host: inner.host, exec: (c, o = {}) => (calls.push(o), inner.exec(c, o)), put: (d, c, o) => inner.put(d, c, o), get: (p, o) => inner.get(p, o), close: () => inner.close() },
-  };
-}
-
 test('paths read ahead are found by the tasks without a command; a clear during the read drops them', async (t) => {
   const { paths } = makeTree();
-  const { conn: counted, calls } = countingLocal();
+  const { conn: counted, calls } = recordingLocal();
   const facts = createHostFactCache(counted);
   await readPathsAhead(counted, facts, paths.map((path) => ({ path, become: false })));
   t.is(calls.length, 1, 'one command for every path');

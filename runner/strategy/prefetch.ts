@@ -57,9 +57,13 @@ export function guessInspectedPaths(state: RunState, play: Play, shared: SharedV
       }
       if (keywords.loop !== undefined || keywords.delegate_to !== undefined || !selectedByTags(state.options, [...tags, ...(play.tags ?? [])])) continue;
       const wanted = getModule(item.module)?.inspectsPaths?.((item.args ?? {}) as Record<string, unknown>) ?? [];
+      if (wanted.length === 0) continue;
+      const become = becomeFor(state, host.name, keywords.become ?? play.become);
+      // Built only for a templated path, and once per task (command has two paths).
+      let vars: Record<string, unknown> | undefined;
+      const taskVars = () => (vars ??= buildTaskVars(state, play, shared, host, [...scope.varsScopes, item.keywords.vars]));
       for (const raw of wanted) {
-        const path = renderPath(raw, () => buildTaskVars(state, play, shared, host, [...scope.varsScopes, item.keywords.vars]));
-        const become = becomeFor(state, host.name, keywords.become ?? play.become);
+        const path = renderPath(raw, taskVars);
         if (path !== undefined && guesses.size < MAX_PATHS) guesses.set(`${become}\0${path}`, { path, become });
       }
     }

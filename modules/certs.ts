@@ -30,13 +30,15 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { certsSchema } from '../schemas/modules/certs.js';
 import type { Change, Diff, ModuleDefinition } from '../runner/types.js';
 import { ModuleError } from '../runner/errors.js';
-import { ensureCa, readCaDir, type CaDirFacts } from '../runner/pki/ca-store.js';
+import { adoptCa, ensureCa, readCaDir, type CaDirFacts } from '../runner/pki/ca-store.js';
+import { summarizeCertPem } from '../runner/pki/inspect.js';
 import { PROFILE_NAMES, isLeafProfile, getLeafProfile, type LeafProfileName, type ProfileName } from '../runner/pki/profiles.js';
 import { resolveWantedLeaf, type WantedLeaf } from '../runner/pki/check.js';
 import { buildReadScript, parseReadOutput } from '../runner/pki/remote-files.js';
 import { summarizeHostFile, type HostFile } from '../runner/pki/host-facts.js';
 import { planCaFiles, planLeaf, type FilePlan, type FilePlanInputs } from '../runner/pki/plan-files.js';
 import type { KeySize } from '../runner/pki/issue.js';
+import type { CertSummary } from '../runner/pki/inspect.js';
 
 // Defaults are applied by normalizeOptions, not by ajv: defaulted keys stay optional.
 export type CertsParams = FromSchema<typeof certsSchema, { keepDefaultedPropertiesOptional: true }>;
@@ -49,6 +51,11 @@ export interface CertsFacts {
   files: Record<string, HostFile>;
   /** Directories (absolute) that exist on the host. */
   dirs: string[];
+  /**
+   * The CA certificate this host trusts (etcd/ca.crt, public), read when ca_dir holds none: it is
+   * what the run must adopt, never replace.
+   */
+  hostCa?: CertSummary & { pem: string };
 }
 
 /** Params with defaults applied. */
@@ -61,6 +68,7 @@ interface CertsOptions {
   caValidityDays: number;
   renewBeforeDays: number;
   copyCaKey: boolean;
+  adoptCa: boolean;
   owner: string;
   group: string;
 }
@@ -99,12 +107,14 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
     const r = await ctx.conn.exec(buildReadScript(rel.map((p) => `${opts.pkiDir}/${p}`), dirs), { sudo: ctx.become });
     if (r.exitCode !== 0) throw new ModuleError(`cannot read ${opts.pkiDir} on ${ctx.host} (exit ${r.exitCode}): ${r.stderr.toString().trim()}; run with become: true if the files are root-only`);
     const found = parseReadOutput(r.stdout.toString('utf8'));
+    const hostCa = ca.cert ? undefined : readHostCa(found.files.get(`${opts.pkiDir}/etcd/ca.crt`)?.content);
     const files: Record<string, HostFile> = {};
     for (const p of rel) {
       const file = found.files.get(`${opts.pkiDir}/${p}`);
-      if (file) files[p] = summarizeHostFile(p, file, ca.cert?.pem);
+      // Leaves are judged against the controller's CA, or the host's when that is to be adopted.
+      if (file) files[p] = summarizeHostFile(p, file, ca.cert?.pem ?? (hostCa?.isCa ? hostCa.pem : undefined));
     }
-    return { now: Date.now(), ca, files, dirs: [...found.dirs] };
+    return { now: Date.now(), ca, files, dirs: [...found.dirs], ...(hostCa ? { hostCa } : {}) };
   },
   plan(params, facts, ctx) {
     const opts = normalizeOptions(params);
@@ -114,21 +124,61 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
     } catch (err) {
       return { changes: [], failed: (err as Error).message };
     }
+    const adoption = planAdoption(facts, opts, ctx.checkMode);
+    if (adoption.failed) return { changes: [], failed: adoption.failed, result: { ca: { dir: facts.ca.dir, created: false, adopted: false } } };
+    // The CA the leaves are judged against: the controller's, or the hosts' one being adopted.
+    const ca = facts.ca.cert ?? (adoption.pending ? facts.hostCa : undefined);
     const io: FilePlanInputs = {
       pkiDir: opts.pkiDir,
       owner: opts.owner,
       group: opts.group,
       now: facts.now,
       renewBeforeDays: opts.renewBeforeDays,
-      ...(facts.ca.cert ? { ca: facts.ca.cert } : {}),
+      ...(ca ? { ca } : {}),
       getCa: () => ensureCa(facts.ca.dir, { keySize: opts.keySize, validityDays: opts.caValidityDays }),
     };
     const parts: Array<[string, FilePlan]> = [];
     if (opts.profiles.includes('etcd-ca')) parts.push(['etcd-ca', planCaFiles(facts.files['etcd/ca.crt'], facts.files['etcd/ca.key'], opts.copyCaKey, io)]);
     for (const w of wanted) parts.push([w.profile, planLeaf(w, facts.files[w.certPath], facts.files[w.keyPath], io)]);
-    return assemblePlan(parts, facts, opts, wanted);
+    const refused = parts.map(([, p]) => p.failure).find((f) => f !== undefined);
+    if (refused) return { changes: [], failed: refused, result: { ca: { dir: facts.ca.dir, created: false, adopted: false } } };
+    const plan = assemblePlan(parts, { ...facts, ca: { ...facts.ca, ...(ca ? { cert: ca } : {}) } }, opts, wanted);
+    if (adoption.change) plan.changes.unshift(adoption.change);
+    (plan.result.ca as Record<string, unknown>)['adopted'] = adoption.change !== undefined;
+    if (adoption.pending && !adoption.change) plan.msg = [plan.msg, adoption.pending].filter(Boolean).join('; ');
+    return plan;
   },
 };
+
+/**
+ * ca_dir holds no CA but the host trusts one: adopt it (adopt_ca, the host holds its key), or in
+ * check mode plan against it (an earlier task adopts it), or refuse. A CA that hosts trust is
+ * never replaced by a new one.
+ */
+function planAdoption(facts: CertsFacts, opts: CertsOptions, checkMode: boolean): { change?: Change; pending?: string; failed?: string } {
+  const host = facts.hostCa;
+  if (facts.ca.cert || !host || !opts.profiles.includes('etcd-ca')) return {};
+  const fp = `sha256:${host.fingerprint}`;
+  if (!host.isCa) return { failed: `${opts.pkiDir}/etcd/ca.crt is not a CA certificate and ${facts.ca.dir} holds no CA: remove or repair the file (quorum never overwrites a CA file it did not write)` };
+  const key = facts.files['etcd/ca.key']?.key;
+  const holdsKey = key !== undefined && !('error' in key) && key.publicKeyId === host.publicKeyId;
+  if (opts.adoptCa && holdsKey) {
+    return {
+      pending: `the cluster's CA (${fp}) is adopted`,
+      change: {
+        kind: 'call',
+        describe: `adopt the cluster's CA ${fp} (CN=${host.subjectCN}) from ${opts.pkiDir}/etcd/ca.{crt,key} into ${facts.ca.dir} on the controller`,
+        run: async (ctx) => {
+          const keyPem = await ctx.conn.get(`${opts.pkiDir}/etcd/ca.key`, { sudo: ctx.become });
+          await adoptCa(facts.ca.dir, host.pem, keyPem, host.fingerprint);
+        },
+      },
+    };
+  }
+  if (checkMode) return { pending: `the host trusts CA ${fp}, which ${facts.ca.dir} does not hold yet (adopted by an earlier task)` };
+  const how = opts.adoptCa ? `this host does not hold its key (${opts.pkiDir}/etcd/ca.key)` : 'adopt_ca is off';
+  return { failed: `this host trusts the etcd CA ${fp} (CN=${host.subjectCN}), but ${facts.ca.dir} on the controller holds no CA and ${how}: quorum never replaces a CA that hosts trust. Put the cluster's ca.crt and ca.key in ${facts.ca.dir}, or run certs with adopt_ca: true on the host that holds ca.key` };
+}
 
 function assemblePlan(parts: Array<[string, FilePlan]>, facts: CertsFacts, opts: CertsOptions, wanted: WantedLeaf[]) {
   const changes: Change[] = [];
@@ -178,11 +228,21 @@ function planDirectories(facts: CertsFacts, opts: CertsOptions): Change[] {
     .map((d) => ({ kind: 'exec' as const, command: ['mkdir', '-p', '-m', '0755', d], describe: `create directory ${d}` }));
 }
 
+/** The host's etcd/ca.crt as a summary with its PEM (public), or undefined when absent or unreadable. */
+function readHostCa(pem: string | undefined): (CertSummary & { pem: string }) | undefined {
+  if (pem === undefined) return undefined;
+  try {
+    return { ...summarizeCertPem(pem, pem), pem };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every file this task looks at on the host, relative to pki_dir. */
 function listHostFiles(opts: CertsOptions): string[] {
   const paths: string[] = [];
   for (const name of opts.profiles) {
-    if (name === 'etcd-ca') paths.push('etcd/ca.crt', ...(opts.copyCaKey ? ['etcd/ca.key'] : []));
+    if (name === 'etcd-ca') paths.push('etcd/ca.crt', ...(opts.copyCaKey || opts.adoptCa ? ['etcd/ca.key'] : []));
     else paths.push(`${getLeafProfile(name).base}.crt`, `${getLeafProfile(name).base}.key`);
   }
   return paths;
@@ -211,6 +271,7 @@ function normalizeOptions(params: CertsParams): CertsOptions {
     caValidityDays: params.ca_validity_days ?? 3650,
     renewBeforeDays: params.renew_before_days ?? 30,
     copyCaKey: params.copy_ca_key ?? false,
+    adoptCa: params.adopt_ca ?? false,
     owner: params.owner ?? 'root',
     group: params.group ?? 'root',
   };

@@ -54,6 +54,7 @@ export const systemd: ModuleDefinition<SystemdParams, SystemdFacts> = {
     returns: {
       name: 'Full unit name (`etcd.service`).',
       status: 'systemd properties before the task: LoadState, ActiveState, SubState, UnitFileState, NeedDaemonReload.',
+      files_changed: 'The unit file or a drop-in was (or in check mode would be) written by this task.',
     },
     notes: [
       'A failed start or restart fails the task with the last 20 journal lines of the unit in the message.',
@@ -81,7 +82,7 @@ export function planSystemd(params: SystemdParams, facts: SystemdFacts): Plan {
   const name = normalizeUnitName(params.name);
   const q = quote(name);
   const unit = facts.unit;
-  const result = { name, status: pickStatus(unit) };
+  const result: Record<string, unknown> = { name, status: pickStatus(unit), files_changed: false };
   const refusal = findRefusal(params, unit, name);
   if (refusal) return { changes: [], failed: refusal, result };
 
@@ -101,7 +102,10 @@ export function planSystemd(params: SystemdParams, facts: SystemdFacts): Plan {
   }
   if (params.enabled === true && !ENABLED_STATES.has(unit.unitFileState)) changes.push(exec(`systemctl enable ${q}`, `enable ${name}`));
   if (params.enabled === false && unit.unitFileState === 'enabled') changes.push(exec(`systemctl disable ${q}`, `disable ${name}`));
-  const run = planRunState(params, isUnitRunning(unit), filesChanged, name);
+  // restart_on_change: false leaves a running unit's restart to the playbook (the registered
+  // files_changed says one is due), e.g. to restart etcd members one at a time.
+  const run = planRunState(params, isUnitRunning(unit), filesChanged && params.restart_on_change !== false, name);
+  result.files_changed = filesChanged;
   if (run) changes.push(run);
   return finish(changes, diffs, result, name, unit);
 }

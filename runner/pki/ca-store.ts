@@ -121,3 +121,29 @@ function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   });
   return run;
 }
+
+/**
+ * Adopt a cluster's CA into `dir` on the controller: the certificate and key a host holds, checked
+ * (a CA, the key is its key, the certificate is the one planned: `fingerprint`) before anything
+ * is written. Serialized with creation: when a CA landed in `dir` meanwhile, it must be this one.
+ */
+export function adoptCa(dir: string, certPem: string, keyPem: Uint8Array, fingerprint: string): Promise<{ adopted: boolean }> {
+  return withLock(dir, async () => {
+    const key = Buffer.from(keyPem).toString('utf8');
+    const material = parseCa(dir, certPem, key);
+    const planned = summarizeCertPem(certPem).fingerprint;
+    if (planned !== fingerprint) throw new Error(`the CA on the host changed since it was read (sha256:${planned}, planned sha256:${fingerprint}): run again`);
+    const existing = await loadCa(dir);
+    if (existing) {
+      const there = summarizeCertPem(existing.certPem).fingerprint;
+      if (there !== fingerprint) throw new Error(`${dir} now holds another CA (sha256:${there}) than the cluster's (sha256:${fingerprint}): remove one of them and run again`);
+      return { adopted: false };
+    }
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    await placeExclusive(join(dir, 'ca.key'), material.keyPem.reveal(), 0o600);
+    // The host's file as it was written: PEM ends with a newline (a reader may have dropped it).
+    await placeExclusive(join(dir, 'ca.crt'), Buffer.from(certPem.endsWith('\n') ? certPem : `${certPem}\n`), 0o644);
+    return { adopted: true };
+  });
+}

@@ -32,6 +32,8 @@ export interface FilePlan {
   result: Record<string, unknown>;
   /** Why nothing needs doing, when `changes` is empty. */
   kept?: string;
+  /** The file must not be touched and the task fails: why. */
+  failure?: string;
 }
 
 /** Plan one leaf: keep (maybe fixing attributes) or reissue key and cert, saying why. */
@@ -67,7 +69,12 @@ export function planCaFiles(crtFile: HostFile | undefined, keyFile: HostFile | u
   const plan: FilePlan = { changes: [], diffs: [], result: { path: join(io.pkiDir, 'etcd/ca.crt'), key_copied: copyKey } };
   const have = crtFile?.cert && !('error' in crtFile.cert) ? crtFile.cert : undefined;
   if (io.ca && have?.fingerprint === io.ca.fingerprint) plan.changes.push(...planAttributes('etcd/ca.crt', crtFile!, '0644', io));
-  else {
+  else if (have && have.isCa) {
+    // Every member and client of the cluster trusts this CA: replacing it would lock them out.
+    const controller = io.ca ? `the controller's CA is sha256:${io.ca.fingerprint}` : 'the controller holds no CA';
+    plan.failure = `${join(io.pkiDir, 'etcd/ca.crt')} is another CA (sha256:${have.fingerprint}, CN=${have.subjectCN}) and ${controller}: quorum never replaces a CA that hosts trust. Put this cluster's CA in the CA directory (or move a wrong one away: it is then adopted from the host holding etcd/ca.key)`;
+    return plan;
+  } else {
     const pem = io.ca?.pem;
     plan.changes.push({ kind: 'put', dest: join(io.pkiDir, 'etcd/ca.crt'), describe: `put etcd/ca.crt: ${have ? 'a different CA is there' : 'missing'}`, content: pem ? Buffer.from(pem) : async () => Buffer.from((await io.getCa()).certPem), mode: '0644', owner: io.owner, group: io.group });
     plan.diffs.push({ label: join(io.pkiDir, 'etcd/ca.crt'), before: have ? formatCert(have) : '(absent)', after: io.ca ? formatCert(io.ca) : `subject: CN=${CA_COMMON_NAME}\n(new CA, created at apply)` });

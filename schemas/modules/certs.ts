@@ -73,6 +73,11 @@ export const certsSchema = {
       default: 30,
       description: 'Reissue a leaf that expires within this many days.',
     },
+    adopt_ca: {
+      type: 'boolean',
+      default: false,
+      description: "When ca_dir holds no CA and this host holds the cluster's etcd/ca.crt and its etcd/ca.key, copy both to ca_dir on the controller instead of creating a new CA (a second controller, a fresh clone, a CI runner). Without it, a host that trusts a CA the controller does not have fails the task: a CA that hosts trust is never replaced.",
+    },
     copy_ca_key: {
       type: 'boolean',
       default: false,

@@ -23,6 +23,10 @@ export const systemdSchema = {
       type: 'boolean',
       description: 'Do not wait for the start/stop job to finish (`--no-block`). Needed for Type=notify units that wait for peers, such as etcd waiting for quorum.',
     },
+    restart_on_change: {
+      type: 'boolean',
+      description: 'Restart a running unit whose unit file or drop-ins this task changed (default true). false: write and daemon-reload only, and let the playbook restart it when it is safe (etcd members one at a time); the registered `files_changed` says a restart is due.',
+    },
     unit: {
       type: 'string',
       description: 'Content of /etc/systemd/system/NAME (the unit file itself). Written when it differs; implies daemon-reload and a restart of a running unit.',

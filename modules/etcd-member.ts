@@ -27,6 +27,7 @@ import type { EndpointProbe } from '../runner/etcd/types.js';
 import { probeEtcdctl, EtcdctlMissingError } from '../runner/etcd/probe-etcdctl.js';
 import { buildEtcdctlArgv, type EtcdctlOptions } from '../runner/etcd/etcdctl.js';
 import { planMembership } from '../runner/etcd/membership.js';
+import { groupClientUrls } from '../runner/etcd/urls.js';
 
 type Params = FromSchema<typeof etcdMemberSchema>;
 
@@ -64,7 +65,7 @@ export const etcdMember: ModuleDefinition<Params, EtcdMemberFacts> = {
   },
   async gather(ctx, params) {
     try {
-      return { probes: await probeEtcdctl(ctx.conn, params.endpoints, etcdctlOptions(params), true) };
+      return { probes: await probeEtcdctl(ctx.conn, params.endpoints ?? groupClientUrls(ctx.vars, 'etcd'), etcdctlOptions(params), true) };
     } catch (err) {
       if (err instanceof EtcdctlMissingError) throw new ModuleError(err.message);
       throw err;

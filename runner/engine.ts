@@ -97,6 +97,13 @@ export async function runPlaybook(options: RunOptions, prepared: PreparedRun = p
         continue;
       }
       await runPlay(state, play, hosts);
+      // As in Ansible, any_errors_fatal (or max_fail_percentage) takes every host of the play
+      // out of the run: later plays (a rolling restart after a failed join) must not start.
+      if (state.stoppedBy) {
+        const rest = playbook.plays.slice(i + 1).map((p) => p.name ?? p.hosts);
+        if (rest.length > 0) reporter.emit({ kind: 'warning', message: `${state.stoppedBy}: the run ends here; not run: ${rest.join(', ')}` });
+        break;
+      }
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);

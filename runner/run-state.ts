@@ -61,6 +61,8 @@ export interface RunState {
   hosts: Map<string, HostState>;
   /** Set by Ctrl-C: no new task starts. */
   interrupted: boolean;
+  /** Set when a play's failure policy stopped it (any_errors_fatal, max_fail_percentage): no later play runs. */
+  stoppedBy?: string;
   /** Some task would change something (check mode) or changed something. */
   anyChange: boolean;
   /** PLAY RECAP counts per host, across plays. */

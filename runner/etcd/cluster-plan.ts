@@ -58,6 +58,9 @@ export interface HostPlan {
   /** Client URLs of the cluster when this host's turn to join comes, and once it has joined. */
   endpoints_before: string[];
   endpoints_after: string[];
+  /** Entries the member list has then (a stale entry still counts before its host joins). */
+  members_before: number;
+  members_after: number;
 }
 
 export interface ClusterPlan {
@@ -97,15 +100,15 @@ export function planCluster(group: GroupHost[], ca: ControllerCa): ClusterPlan {
   const failures: string[] = caDecision.failure ? [caDecision.failure] : [];
   for (const h of group) {
     const running = h.info?.service_state === 'active' || h.info?.manifest_present === true;
-    if (!h.info) hosts[h.host] = { role: 'unknown', initial_cluster: fullGroup, initial_cluster_state: 'new', stale_id: null, running: false, endpoints_before: [], endpoints_after: [] };
-    else if (!exists) hosts[h.host] = { role: 'bootstrap', initial_cluster: fullGroup, initial_cluster_state: 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [] };
+    if (!h.info) hosts[h.host] = { role: 'unknown', initial_cluster: fullGroup, initial_cluster_state: 'new', stale_id: null, running: false, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
+    else if (!exists) hosts[h.host] = { role: 'bootstrap', initial_cluster: fullGroup, initial_cluster_state: 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
     else if (h.info.has_data) {
       const b = h.info.bootstrap;
       const state = b?.initial_cluster_state === 'existing' ? 'existing' : 'new';
-      hosts[h.host] = { role: 'member', initial_cluster: b?.initial_cluster ?? fullGroup, initial_cluster_state: b ? state : 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [] };
+      hosts[h.host] = { role: 'member', initial_cluster: b?.initial_cluster ?? fullGroup, initial_cluster_state: b ? state : 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
     } else {
       const entry = members.find((m) => m.peerURLs.includes(h.peerUrl) || (m.name !== '' && m.name === h.name));
-      hosts[h.host] = { role: 'join', initial_cluster: '', initial_cluster_state: 'existing', stale_id: entry && entry.name !== '' ? entry.id : null, running, endpoints_before: [], endpoints_after: [] };
+      hosts[h.host] = { role: 'join', initial_cluster: '', initial_cluster_state: 'existing', stale_id: entry && entry.name !== '' ? entry.id : null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
       joining.push(h.host);
     }
   }
@@ -132,11 +135,22 @@ export function planCluster(group: GroupHost[], ca: ControllerCa): ClusterPlan {
     : group.map((h) => h.clientUrl);
   const joinerUrls = joining.map((j) => group.find((g) => g.host === j)!.clientUrl).filter((u) => !memberEndpoints.includes(u));
   const endpoints = [...memberEndpoints, ...joinerUrls];
+  // The list at each joiner's turn: earlier joiners replaced their stale entries and were added.
+  let count = members.length;
+  const finalCount = staying.length + before.length;
   for (const h of group) {
     const k = joining.indexOf(h.host);
-    const before = k < 0 ? endpoints : [...memberEndpoints, ...joinerUrls.slice(0, k)];
-    hosts[h.host]!.endpoints_before = before;
-    hosts[h.host]!.endpoints_after = k < 0 ? endpoints : [...before, ...(before.includes(h.clientUrl) ? [] : [h.clientUrl])];
+    const plan = hosts[h.host]!;
+    const earlier = k < 0 ? endpoints : [...memberEndpoints, ...joinerUrls.slice(0, k)];
+    plan.endpoints_before = earlier;
+    plan.endpoints_after = k < 0 ? endpoints : [...earlier, ...(earlier.includes(h.clientUrl) ? [] : [h.clientUrl])];
+    if (k < 0) {
+      plan.members_before = plan.members_after = exists ? finalCount : group.length;
+      continue;
+    }
+    plan.members_before = count;
+    count += (plan.stale_id ? -1 : 0) + (listed.has(h.peerUrl) ? 0 : 1);
+    plan.members_after = count;
   }
   const leaderName = members.find((m) => m.id === leader)?.name;
   const plan: ClusterPlan = {

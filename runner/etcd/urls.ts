@@ -11,3 +11,9 @@ export function defaultClientUrl(vars: Readonly<Record<string, unknown>>, host: 
   const address = String(hostvars[host]?.['ansible_host'] ?? host);
   return `https://${urlHost(address)}:2379`;
 }
+
+/** The client URLs of every host of an inventory group, in the group's order. */
+export function groupClientUrls(vars: Readonly<Record<string, unknown>>, group: string): string[] {
+  const groups = (vars['groups'] ?? {}) as Record<string, string[] | undefined>;
+  return (groups[group] ?? []).map((h) => defaultClientUrl(vars, h));
+}

@@ -61,6 +61,7 @@ async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): P
     keywords: { ...inherited.keywords, ...rest, tags: [...(inherited.keywords.tags ?? []), ...(tags ?? [])] },
     rescuable: inherited.rescuable ?? false,
   };
+  const outBefore = outOfPlay(run.batch);
   const entered = live(run.batch);
   const saved = run.batch;
   run.batch = entered;
@@ -91,12 +92,13 @@ async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): P
     run.batch = saved;
   }
   // Failures the rescue did not handle count now, for the play's failure policy.
-  if (!inherited.rescuable) applyFailurePolicy(run, block.keywords.any_errors_fatal, inherited);
+  if (!inherited.rescuable) applyFailurePolicy(run, block.keywords.any_errors_fatal, inherited, outBefore);
 }
 
 async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherited: Inherited, handler: boolean): Promise<void> {
   const { state, play } = run;
   const started = performance.now();
+  const outBefore = outOfPlay(run.batch);
   const emit = state.options.reporter.emit.bind(state.options.reporter);
   const shared = buildSharedVars(state, play, run.batch.map((h) => h.name));
   const first = hosts[0];
@@ -118,7 +120,7 @@ async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherit
     const results = await Promise.all(hosts.map((h) => limit(() => runOn(h))));
     hosts.forEach((h, i) => record(state, h, results[i]!));
   }
-  if (!inherited.rescuable) applyFailurePolicy(run, task.keywords.any_errors_fatal, inherited);
+  if (!inherited.rescuable) applyFailurePolicy(run, task.keywords.any_errors_fatal, inherited, outBefore);
   emit({ kind: 'task:end', task: name, durationMs: performance.now() - started });
 }
 
@@ -152,19 +154,26 @@ function record(state: RunState, host: HostState, result: TaskResult): void {
   }
 }
 
-function applyFailurePolicy(run: PlayRun, anyErrorsFatal: boolean | undefined, inherited: Inherited): void {
+/**
+ * any_errors_fatal fires for hosts that failed in the task (or block) just run, as Ansible's
+ * does: a host that was already out (unreachable at fact gathering) does not stop a later
+ * fatal task for the others. max_fail_percentage counts every failure of the batch.
+ */
+function applyFailurePolicy(run: PlayRun, anyErrorsFatal: boolean | undefined, inherited: Inherited, outBefore: ReadonlySet<HostState>): void {
   if (run.aborted) return;
   const failed = run.batch.filter((h) => h.failed || h.unreachable).length;
   if (failed === 0) return;
   const fatal = anyErrorsFatal ?? inherited.keywords.any_errors_fatal ?? run.play.any_errors_fatal;
-  if (fatal) {
+  if (fatal && run.batch.some((h) => (h.failed || h.unreachable) && !outBefore.has(h))) {
     run.aborted = true;
+    run.state.stoppedBy = 'any_errors_fatal';
     run.state.options.reporter.emit({ kind: 'warning', message: 'any_errors_fatal: a host failed, the play stops for every host' });
     return;
   }
   const pct = run.play.max_fail_percentage;
   if (pct !== undefined && (failed / run.batch.length) * 100 > pct) {
     run.aborted = true;
+    run.state.stoppedBy = `max_fail_percentage ${pct}%`;
     run.state.options.reporter.emit({ kind: 'warning', message: `max_fail_percentage ${pct}% exceeded (${failed}/${run.batch.length} hosts failed): the play stops` });
   }
 }
@@ -203,6 +212,10 @@ function displayName(task: TaskNode, varsOfFirstHost: () => Record<string, unkno
   } catch {
     return name;
   }
+}
+
+function outOfPlay(hosts: HostState[]): Set<HostState> {
+  return new Set(hosts.filter((h) => h.failed || h.unreachable));
 }
 
 function live(hosts: HostState[]): HostState[] {

@@ -2,7 +2,7 @@
 export const etcdMemberSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'endpoints'],
+  required: ['name'],
   properties: {
     name: { type: 'string', minLength: 1, description: 'Member name (etcd --name).' },
     state: { enum: ['present', 'absent'], description: '`present` (default): `member add` unless a member has these peer URLs; `absent`: `member remove`, refused when the members left would not keep a quorum.' },
@@ -17,7 +17,7 @@ export const etcdMemberSchema = {
       type: 'array',
       minItems: 1,
       items: { type: 'string', pattern: '^https?://', description: 'Client URL of a member.' },
-      description: 'Client URLs of running members: asked for health and the member list, and where the change is sent.',
+      description: 'Client URLs of running members: asked for health and the member list, and where the change is sent. Default: https://ADDR:2379 for every host of group `etcd` (ADDR = its ansible_host, else its name).',
     },
     cacert: { type: 'string', description: 'CA certificate on the host (e.g. /etc/kubernetes/pki/etcd/ca.crt).' },
     cert: { type: 'string', description: 'Client certificate on the host.' },

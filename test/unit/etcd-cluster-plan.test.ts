@@ -67,7 +67,7 @@ test('a fresh group: a new CA, every host bootstraps the full initial cluster wi
   t.deepEqual(plan.member_endpoints, all);
   t.deepEqual(plan.endpoints, all);
   for (const h of ['infra0', 'infra1', 'infra2']) {
-    t.deepEqual(plan.hosts[h], { role: 'bootstrap', initial_cluster: INITIAL_3, initial_cluster_state: 'new', stale_id: null, running: false, endpoints_before: all, endpoints_after: all }, h);
+    t.deepEqual(plan.hosts[h], { role: 'bootstrap', initial_cluster: INITIAL_3, initial_cluster_state: 'new', stale_id: null, running: false, endpoints_before: all, endpoints_after: all, members_before: 3, members_after: 3 }, h);
   }
   t.is(plan.summary, 'new CA; new cluster');
 });
@@ -167,9 +167,9 @@ test('a running 3-member cluster plus 2 new hosts: members keep their flags, joi
   t.deepEqual(plan.endpoints, all);
 
   // Members: the flags their unit has (not rewritten, so no restart), every endpoint before/after.
-  t.deepEqual(plan.hosts['infra0'], { role: 'member', initial_cluster: INITIAL_3, initial_cluster_state: 'new', stale_id: null, running: true, endpoints_before: all, endpoints_after: all });
-  t.deepEqual(plan.hosts['infra1'], { role: 'member', initial_cluster: INITIAL_3, initial_cluster_state: 'new', stale_id: null, running: true, endpoints_before: all, endpoints_after: all });
-  t.deepEqual(plan.hosts['infra2'], { role: 'member', initial_cluster: INITIAL_3, initial_cluster_state: 'existing', stale_id: null, running: true, endpoints_before: all, endpoints_after: all });
+  t.deepEqual(plan.hosts['infra0'], { role: 'member', initial_cluster: INITIAL_3, initial_cluster_state: 'new', stale_id: null, running: true, endpoints_before: all, endpoints_after: all, members_before: 5, members_after: 5 });
+  t.deepEqual(plan.hosts['infra1'], { role: 'member', initial_cluster: INITIAL_3, initial_cluster_state: 'new', stale_id: null, running: true, endpoints_before: all, endpoints_after: all, members_before: 5, members_after: 5 });
+  t.deepEqual(plan.hosts['infra2'], { role: 'member', initial_cluster: INITIAL_3, initial_cluster_state: 'existing', stale_id: null, running: true, endpoints_before: all, endpoints_after: all, members_before: 5, members_after: 5 });
 
   // Joiner k: the staying members, the joiners before it, itself; state existing.
   t.deepEqual(plan.hosts['infra4'], {
@@ -180,6 +180,8 @@ test('a running 3-member cluster plus 2 new hosts: members keep their flags, joi
     running: false,
     endpoints_before: members3,
     endpoints_after: [...members3, client(4)],
+    members_before: 3,
+    members_after: 4,
   });
   t.deepEqual(plan.hosts['infra3'], {
     role: 'join',
@@ -189,6 +191,8 @@ test('a running 3-member cluster plus 2 new hosts: members keep their flags, joi
     running: false,
     endpoints_before: [...members3, client(4)],
     endpoints_after: all,
+    members_before: 4,
+    members_after: 5,
   });
   t.is(plan.summary, 'CA kept; cluster of 3 members, leader infra1; joining: infra4, infra3');
 });
@@ -231,6 +235,9 @@ test('a wiped member (no data, its entry started with a name): stale_id, replace
   t.deepEqual(h2.endpoints_before, [client(0), client(1)]);
   t.deepEqual(h2.endpoints_after, [client(0), client(1), client(2)]);
   t.deepEqual(plan.endpoints, [client(0), client(1), client(2)]);
+  // Its stale entry counts until it is replaced: 3 entries before and after its turn.
+  t.deepEqual([h2.members_before, h2.members_after], [3, 3]);
+  t.deepEqual([plan.hosts['infra0']!.members_before, plan.hosts['infra0']!.members_after], [3, 3]);
   t.is(plan.summary, 'CA kept; cluster of 3 members, leader infra0; joining: infra2 (replaces member m2)');
 });
 
@@ -258,6 +265,10 @@ test('an added-but-unstarted entry of a joiner (name empty): not added again, no
   t.deepEqual(plan.member_endpoints, [client(0), client(1), client(2)]);
   t.deepEqual(plan.endpoints, [client(0), client(1), client(2), client(3), client(4)]);
   t.deepEqual(plan.hosts['infra4']!.endpoints_before, [client(0), client(1), client(2), client(3)]);
+  // The unstarted entry is in the list already: infra3 adds nothing, infra4 one.
+  t.deepEqual([h3.members_before, h3.members_after], [4, 4]);
+  t.deepEqual([plan.hosts['infra4']!.members_before, plan.hosts['infra4']!.members_after], [4, 5]);
+  t.deepEqual([plan.hosts['infra0']!.members_before, plan.hosts['infra0']!.members_after], [5, 5]);
   t.notRegex(plan.summary, /replaces/);
 });
 

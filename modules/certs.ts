@@ -28,7 +28,7 @@
 import { resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { certsSchema } from '../schemas/modules/certs.js';
-import type { Change, Diff, ModuleDefinition } from '../runner/types.js';
+import type { ArgProblem, Change, Diff, ModuleDefinition } from '../runner/types.js';
 import { ModuleError } from '../runner/errors.js';
 import { ensureCa, readCaDir, type CaDirFacts } from '../runner/pki/ca-store.js';
 import { PROFILE_NAMES, isLeafProfile, getLeafProfile, type LeafProfileName, type ProfileName } from '../runner/pki/profiles.js';
@@ -37,6 +37,7 @@ import { buildReadScript, parseReadOutput } from '../runner/pki/remote-files.js'
 import { summarizeHostFile, type HostFile } from '../runner/pki/host-facts.js';
 import { planCaFiles, planLeaf, type FilePlan, type FilePlanInputs } from '../runner/pki/plan-files.js';
 import type { KeySize } from '../runner/pki/issue.js';
+import { checkNodeName, normalizeNodeName } from '../runner/pki/node-name.js';
 
 // Defaults are applied by normalizeOptions, not by ajv: defaulted keys stay optional.
 export type CertsParams = FromSchema<typeof certsSchema, { keepDefaultedPropertiesOptional: true }>;
@@ -106,8 +107,13 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
     }
     return { now: Date.now(), ca, files, dirs: [...found.dirs] };
   },
+  checkArgs: checkNodeNameArg,
   plan(params, facts, ctx) {
     const opts = normalizeOptions(params);
+    // Also checked before any host is touched when node_name renders without facts; this
+    // catches names known only at run time (from facts or registered results).
+    const refused = checkNodeNameArg(params, ctx.inventoryHost)[0];
+    if (refused) return { changes: [], failed: refused.message };
     let wanted: WantedLeaf[];
     try {
       wanted = opts.profiles.filter(isLeafProfile).map((name) => resolveWantedLeaf(name, readLeafInputs(params, opts, ctx.inventoryHost)));
@@ -188,9 +194,23 @@ function listHostFiles(opts: CertsOptions): string[] {
   return paths;
 }
 
+/**
+ * kubeadm's node-name rule (runner/pki/node-name.ts), for the profiles whose CN and SANs carry
+ * the node name (etcd-server, etcd-peer); the client and CA profiles do not use it.
+ */
+function checkNodeNameArg(params: CertsParams, inventoryHost: string): ArgProblem[] {
+  const usesNodeName = normalizeOptions(params).profiles.some((p) => isLeafProfile(p) && getLeafProfile(p).commonName === 'node');
+  if (!usesNodeName) return [];
+  const check = checkNodeName(params.node_name ?? inventoryHost);
+  if (check.ok) return [];
+  const source = params.node_name === undefined ? ` (node_name defaults to the inventory host name ${inventoryHost})` : '';
+  return [{ param: 'node_name', message: `${check.problem}${source}`, ...(check.suggestion ? { suggestion: check.suggestion } : {}), ...(params.node_name === undefined ? { defaultedToHostName: true } : {}) }];
+}
+
 function readLeafInputs(params: CertsParams, opts: CertsOptions, inventoryHost: string) {
   return {
-    nodeName: params.node_name ?? inventoryHost,
+    // kubeadm lowercases the name (GetHostname) before it becomes the CN and a DNS SAN.
+    nodeName: normalizeNodeName(params.node_name ?? inventoryHost),
     ...(params.advertise_address !== undefined ? { advertiseAddress: params.advertise_address } : {}),
     serverCertSans: params.server_cert_sans ?? [],
     peerCertSans: params.peer_cert_sans ?? [],

@@ -188,13 +188,14 @@ function computeSubjectKeyId(key: KeyObject): Buffer {
 /** A CA with node-forge's view of its certificate, parsed on first use (RSA only). */
 export function withForgeCert(material: Omit<CaMaterial, 'cert'>): CaMaterial {
   let forgeCert: forge.pki.Certificate | undefined;
-  return {
-    ...material,
-    get cert() {
+  // Not enumerable: `{ ...ca }` (ensureCa) must not parse, nor throw for an ECDSA CA.
+  return Object.defineProperty({ ...material }, 'cert', {
+    enumerable: false,
+    get() {
       if (material.key.asymmetricKeyType !== 'rsa') throw new Error(`node-forge cannot read a ${describeKeyAlgorithm(material.key)} certificate`);
       return (forgeCert ??= loadForge().pki.certificateFromPem(material.certPem));
     },
-  };
+  }) as CaMaterial;
 }
 
 /** A placeholder public key for forge's encoder; finishCert puts the real SPKI in its place. */

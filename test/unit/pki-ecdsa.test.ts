@@ -12,7 +12,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueLeaf, type CaMaterial } from '../../runner/pki/issue.js';
-import { loadCa } from '../../runner/pki/ca-store.js';
+import { ensureCa, loadCa } from '../../runner/pki/ca-store.js';
 import { resolveWantedLeaf, findReissueReasons, type LeafInputs } from '../../runner/pki/check.js';
 import { summarizeCertPem, summarizeKeyPem } from '../../runner/pki/inspect.js';
 import { PROFILE_NAMES, isLeafProfile } from '../../runner/pki/profiles.js';
@@ -189,4 +189,13 @@ test('certs: encryption_algorithm reissues leaves of another algorithm, says so,
   const schema = certs.schema as { properties: Record<string, { enum?: string[]; description?: string }> };
   t.deepEqual(schema.properties.encryption_algorithm!.enum, ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384']);
   t.regex(schema.properties.encryption_algorithm!.description!, /encryptionAlgorithm/);
+});
+
+test('ensureCa on an existing ECDSA CA returns it (the run path of the certs module), without asking node-forge', async (t) => {
+  const dir = opensslCa('ca-ensure', 'prime256v1');
+  const ca = await ensureCa(dir, { keySize: 2048, validityDays: 10 });
+  t.false(ca.created);
+  t.is(ca.certPem, readFileSync(join(dir, 'ca.crt'), 'utf8'));
+  const leaf = await issueLeaf(ca, resolveWantedLeaf('etcd-peer', inputs).spec);
+  t.true(summarizeCertPem(leaf.certPem, ca.certPem).signedByCa);
 });

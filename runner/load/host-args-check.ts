@@ -62,8 +62,10 @@ export function checkHostArgs(inventory: Inventory, playbook: Playbook, playHost
     // The vars layers of vars.ts, without a run: no connection, no facts, no registered results.
     const state = { inventory, playbook, hosts: new Map(), options: { extraVars, check: false, diff: false } } as unknown as RunState;
     const shared = buildSharedVars(state, play, hosts);
-    for (const host of hosts) {
-      for (const scoped of tasks) problems.push(...checkTaskOnHost(ctx, state, play, shared, scoped, host));
+    for (const scoped of tasks) {
+      // run_once: the task runs on the play's first host only (strategy/linear.ts).
+      const on = scoped.task.keywords.run_once ? hosts.slice(0, 1) : hosts;
+      for (const host of on) problems.push(...checkTaskOnHost(ctx, state, play, shared, scoped, host));
     }
   }
   return sortProblems(mergeHosts(problems));

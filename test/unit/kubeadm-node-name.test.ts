@@ -115,8 +115,12 @@ test('a name that needs facts is left to the plan; a host the task skips is not 
     '      certs: { advertise_address: 10.0.0.1 }',
     '',
   ].join('\n'));
-  const inventory = writeInventory('skip.yaml', ['all:', '  hosts:', '    bad_host: {}', ''].join('\n'));
+  const inventory = writeInventory('skip.yaml', ['all:', '  hosts:', '    good-host: {}', '    bad_host: {}', ''].join('\n'));
   t.notThrows(() => prepareRun({ playbookFile: playbook, inventoryFile: inventory, extraVars: {} }));
+  // run_once runs on the first host only: the second host's name never reaches a certificate.
+  const once = join(work, 'once.yaml');
+  writeFileSync(once, ['- hosts: all', '  gather_facts: false', '  tasks:', '    - run_once: true', '      certs: { advertise_address: 10.0.0.1 }', ''].join('\n'));
+  t.notThrows(() => prepareRun({ playbookFile: once, inventoryFile: inventory, extraVars: {} }));
   // The same task on a host it runs on is checked.
   writeFileSync(playbook, readFileSync(playbook, 'utf8').replace('"bad_host"', '"other"'));
   t.regex(problemsOf(() => prepareRun({ playbookFile: playbook, inventoryFile: inventory, extraVars: {} })).message, /node name 'bad_host' is refused/);

@@ -11,7 +11,8 @@
  *   `advertise_address`) and puts them under `pki_dir` (key 0600 before cert 0644, owner
  *   root). The etcd-ca profile puts etcd/ca.crt, and etcd/ca.key only with `copy_ca_key`.
  * - Idempotent: a leaf is kept while it chains to the CA, has the expected subject, EKUs and
- *   every expected SAN (extra SANs are fine), its key matches and has `key_size` bits, and it
+ *   every expected SAN (extra SANs are fine), its key matches and is of `encryption_algorithm`
+ *   (default RSA of `key_size` bits), and it
  *   does not expire within `renew_before_days`. Otherwise it is reissued and the change says
  *   why. Wrong modes or owners are fixed with chmod/chown, without reissuing.
  * - Check mode: gather and plan only. Keys, certs and the CA are made by lazy `put` thunks
@@ -28,7 +29,7 @@
 import { resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { certsSchema } from '../schemas/modules/certs.js';
-import type { Change, Diff, ModuleDefinition } from '../runner/types.js';
+import type { ArgProblem, Change, Diff, ModuleDefinition } from '../runner/types.js';
 import { ModuleError } from '../runner/errors.js';
 import { adoptCa, ensureCa, readCaDir, type CaDirFacts } from '../runner/pki/ca-store.js';
 import { summarizeCertPem } from '../runner/pki/inspect.js';
@@ -39,6 +40,8 @@ import { summarizeHostFile, type HostFile } from '../runner/pki/host-facts.js';
 import { planCaFiles, planLeaf, type FilePlan, type FilePlanInputs } from '../runner/pki/plan-files.js';
 import type { KeySize } from '../runner/pki/issue.js';
 import type { CertSummary } from '../runner/pki/inspect.js';
+import type { KeyAlgorithm } from '../runner/pki/key-algorithm.js';
+import { checkNodeName, normalizeNodeName } from '../runner/pki/node-name.js';
 
 // Defaults are applied by normalizeOptions, not by ajv: defaulted keys stay optional.
 export type CertsParams = FromSchema<typeof certsSchema, { keepDefaultedPropertiesOptional: true }>;
@@ -64,6 +67,7 @@ interface CertsOptions {
   pkiDir: string;
   caDir: string;
   keySize: KeySize;
+  keyAlgorithm: KeyAlgorithm;
   validityDays: number;
   caValidityDays: number;
   renewBeforeDays: number;
@@ -87,9 +91,9 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
     notes: [
       'The CA key stays in ca_dir on the controller; it reaches a host only with copy_ca_key (the seed procedure puts it on HOST0 only).',
       'Client certs carry no O (kubeadm v1.29+ semantics); server and peer CN is node_name.',
-      'RSA only (node-forge): ECDSA-P256/P384 keys of kubeadm v1beta4 are not offered.',
+      'Keys as kubeadm\'s encryptionAlgorithm: RSA-2048 (default), RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384 (encryption_algorithm); a CA of your own may be any of these, and signs leaves with its own algorithm. KeyUsage keeps keyEncipherment on ECDSA leaves, as released kubeadm does.',
       'Extra SANs that are neither an IP nor a DNS name are dropped with a warning, as kubeadm does.',
-      'A leaf whose key size differs from key_size is reissued; a different validity_days alone does not reissue.',
+      'A leaf whose key algorithm or size differs from encryption_algorithm / key_size is reissued; a different validity_days alone does not reissue.',
       'Several quorum processes creating the same CA at once are not coordinated beyond an exclusive link of each file.',
       'gather reads the host\'s key files (with become) to check each key matches its cert; only a hash of the public modulus is kept, never the key.',
       'An etcd/ca.key already on a host is left alone when copy_ca_key is false (it is neither checked nor removed).',
@@ -116,8 +120,13 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
     }
     return { now: Date.now(), ca, files, dirs: [...found.dirs], ...(hostCa ? { hostCa } : {}) };
   },
+  checkArgs: checkStaticArgs,
   plan(params, facts, ctx) {
     const opts = normalizeOptions(params);
+    // Also checked before any host is touched when node_name renders without facts; this
+    // catches names known only at run time (from facts or registered results).
+    const refused = checkStaticArgs(params, ctx.inventoryHost)[0];
+    if (refused) return { changes: [], failed: refused.message };
     let wanted: WantedLeaf[];
     try {
       wanted = opts.profiles.filter(isLeafProfile).map((name) => resolveWantedLeaf(name, readLeafInputs(params, opts, ctx.inventoryHost)));
@@ -135,13 +144,13 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
       now: facts.now,
       renewBeforeDays: opts.renewBeforeDays,
       ...(ca ? { ca } : {}),
-      getCa: () => ensureCa(facts.ca.dir, { keySize: opts.keySize, validityDays: opts.caValidityDays }),
+      getCa: () => ensureCa(facts.ca.dir, { keySize: opts.keySize, keyAlgorithm: opts.keyAlgorithm, validityDays: opts.caValidityDays }),
     };
     const parts: Array<[string, FilePlan]> = [];
     if (opts.profiles.includes('etcd-ca')) parts.push(['etcd-ca', planCaFiles(facts.files['etcd/ca.crt'], facts.files['etcd/ca.key'], opts.copyCaKey, io)]);
     for (const w of wanted) parts.push([w.profile, planLeaf(w, facts.files[w.certPath], facts.files[w.keyPath], io)]);
-    const refused = parts.map(([, p]) => p.failure).find((f) => f !== undefined);
-    if (refused) return { changes: [], failed: refused, result: { ca: { dir: facts.ca.dir, created: false, adopted: false } } };
+    const caRefused = parts.map(([, p]) => p.failure).find((f) => f !== undefined);
+    if (caRefused) return { changes: [], failed: caRefused, result: { ca: { dir: facts.ca.dir, created: false, adopted: false } } };
     const plan = assemblePlan(parts, { ...facts, ca: { ...facts.ca, ...(ca ? { cert: ca } : {}) } }, opts, wanted);
     if (adoption.change) plan.changes.unshift(adoption.change);
     (plan.result.ca as Record<string, unknown>)['adopted'] = adoption.change !== undefined;
@@ -209,12 +218,12 @@ function assemblePlan(parts: Array<[string, FilePlan]>, facts: CertsFacts, opts:
 function describeCaCreation(dir: string, opts: CertsOptions, caResult: Record<string, unknown>): Change {
   return {
     kind: 'call',
-    describe: `create etcd CA ${dir}/ca.crt on the controller (RSA ${opts.keySize}, ${opts.caValidityDays} days; once, shared by all hosts)`,
+    describe: `create etcd CA ${dir}/ca.crt on the controller (${opts.keyAlgorithm.replace(/^RSA-/, 'RSA ')}, ${opts.caValidityDays} days; once, shared by all hosts)`,
     run: async () => {
-      const ca = await ensureCa(dir, { keySize: opts.keySize, validityDays: opts.caValidityDays });
+      const ca = await ensureCa(dir, { keySize: opts.keySize, keyAlgorithm: opts.keyAlgorithm, validityDays: opts.caValidityDays });
       // Hosts in parallel all plan the creation; only the first one to get the lock creates.
       caResult.created = ca.created;
-      caResult.not_after = ca.cert.validity.notAfter.toISOString();
+      caResult.not_after = ca.notAfter.toISOString();
     },
   };
 }
@@ -248,13 +257,32 @@ function listHostFiles(opts: CertsOptions): string[] {
   return paths;
 }
 
+/**
+ * Values refused whatever the host: key_size and encryption_algorithm together, and kubeadm's
+ * node-name rule (runner/pki/node-name.ts) for the profiles whose CN and SANs carry the node
+ * name (etcd-server, etcd-peer); the client and CA profiles do not use it.
+ */
+function checkStaticArgs(params: CertsParams, inventoryHost: string): ArgProblem[] {
+  if (params.key_size !== undefined && params.encryption_algorithm !== undefined) {
+    return [{ param: 'encryption_algorithm', message: `give key_size or encryption_algorithm, not both (key_size ${params.key_size} is encryption_algorithm RSA-${params.key_size})` }];
+  }
+  const usesNodeName = normalizeOptions(params).profiles.some((p) => isLeafProfile(p) && getLeafProfile(p).commonName === 'node');
+  if (!usesNodeName) return [];
+  const check = checkNodeName(params.node_name ?? inventoryHost);
+  if (check.ok) return [];
+  const source = params.node_name === undefined ? ` (node_name defaults to the inventory host name ${inventoryHost})` : '';
+  return [{ param: 'node_name', message: `${check.problem}${source}`, ...(check.suggestion ? { suggestion: check.suggestion } : {}), ...(params.node_name === undefined ? { defaultedToHostName: true } : {}) }];
+}
+
 function readLeafInputs(params: CertsParams, opts: CertsOptions, inventoryHost: string) {
   return {
-    nodeName: params.node_name ?? inventoryHost,
+    // kubeadm lowercases the name (GetHostname) before it becomes the CN and a DNS SAN.
+    nodeName: normalizeNodeName(params.node_name ?? inventoryHost),
     ...(params.advertise_address !== undefined ? { advertiseAddress: params.advertise_address } : {}),
     serverCertSans: params.server_cert_sans ?? [],
     peerCertSans: params.peer_cert_sans ?? [],
     keySize: opts.keySize,
+    keyAlgorithm: opts.keyAlgorithm,
     validityDays: opts.validityDays,
   };
 }
@@ -267,6 +295,7 @@ function normalizeOptions(params: CertsParams): CertsOptions {
     pkiDir: (params.pki_dir ?? '/etc/kubernetes/pki').replace(/\/+$/, '') || '/',
     caDir: params.ca_dir ?? 'pki/etcd-ca',
     keySize: (params.key_size ?? 2048) as KeySize,
+    keyAlgorithm: params.encryption_algorithm ?? (`RSA-${params.key_size ?? 2048}` as KeyAlgorithm),
     validityDays: params.validity_days ?? 365,
     caValidityDays: params.ca_validity_days ?? 3650,
     renewBeforeDays: params.renew_before_days ?? 30,

@@ -1,6 +1,9 @@
 /**
  * kubeadm-phase: run `kubeadm init phase PHASE --config FILE` once. Idempotent through the
  * files each phase writes: when they all exist the phase is not run (`force: true` reruns it).
+ * A static pod manifest (etcd local, control-plane *) is the exception: kubeadm rewrites it from
+ * the config every time, so the phase runs again when the config was modified after the manifest
+ * (mtimes, as make decides), and a re-run with nothing changed stays a no-op.
  *
  * ```yaml
  * - kubeadm-phase: { phase: etcd local, config: /root/kubeadmcfg.yaml }
@@ -10,6 +13,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { kubeadmPhaseSchema } from '../schemas/modules/kubeadm-phase.js';
 import type { Diff, Fact, ModuleDefinition, Plan } from '../runner/types.js';
 import { fileContent } from '../runner/facts/file-content.js';
+import { isNewer, modifiedTime } from '../runner/facts/modified-time.js';
 import { pathStateAsRoot, type PathState } from '../runner/facts/path-state.js';
 import { quote } from '../runner/connection/quote.js';
 
@@ -23,6 +27,8 @@ export interface KubeadmPhaseFacts {
   artefacts: PathState[];
   /** Current content of an existing static-pod manifest the phase would overwrite. */
   manifestBefore?: { path: string; content: string };
+  /** For a manifest phase: the config's and the manifest's modification times (UTC text). */
+  modified?: { config?: string; manifest?: string };
 }
 
 /** Where to install kubeadm from: Debian does not package it. */
@@ -80,7 +86,7 @@ export const kubeadmPhase: ModuleDefinition<KubeadmPhaseParams, KubeadmPhaseFact
     returns: { cmd: 'The kubeadm argv.', artefacts: 'Each file the phase writes, with whether it existed before the task.' },
     notes: [
       'kubeadm and kubelet are not packaged by Debian and could not be installed in the lab: the command line, the idempotence decisions and the "kubeadm missing" failure were tested (the last on a real lab host without kubeadm); the phases themselves never ran against a real kubeadm here.',
-      'With force on an existing manifest the diff shows the manifest before; "after" is produced by kubeadm at apply time and is not rendered by quorum.',
+      'A static pod manifest (etcd local, control-plane *) is written again when the config was modified after it (kubeadm rewrites it from the config each time); the diff shows the manifest before, "after" is produced by kubeadm at apply time and is not rendered by quorum. In --check, a config that a previous task would change is not written yet: pass `force: "{{ result_of_that_task.changed }}"` to show the phase as a change too.',
       'kubeadm reuses any existing certificate signed by the CA (spec 1.5): force does not regenerate certificates; delete them first.',
     ],
   },
@@ -90,8 +96,12 @@ export const kubeadmPhase: ModuleDefinition<KubeadmPhaseParams, KubeadmPhaseFact
     const artefacts: PathState[] = [];
     for (const path of resolveArtefacts(params) ?? []) artefacts.push(await ctx.facts.get(pathStateAsRoot, { path }));
     const facts: KubeadmPhaseFacts = { config, artefacts, ...(kubeadm ? { kubeadm } : {}) };
-    const manifest = artefacts.find((a) => a.type !== 'absent' && a.path.endsWith('.yaml') && a.path.includes('/manifests/'));
-    if (params.force && manifest) {
+    const manifest = artefacts.find((a) => a.type !== 'absent' && isManifest(a.path));
+    if (manifest && config.type !== 'absent') {
+      const [c, m] = [await ctx.facts.get(modifiedTime, params.config), await ctx.facts.get(modifiedTime, manifest.path)];
+      facts.modified = { ...(c.mtime ? { config: c.mtime } : {}), ...(m.mtime ? { manifest: m.mtime } : {}) };
+    }
+    if (manifest && (params.force || isConfigNewer(facts))) {
       const read = await ctx.facts.get(fileContent, manifest.path);
       if (read.content !== undefined) facts.manifestBefore = { path: manifest.path, content: read.content };
     }
@@ -101,6 +111,17 @@ export const kubeadmPhase: ModuleDefinition<KubeadmPhaseParams, KubeadmPhaseFact
     return planKubeadmPhase(params, facts, ctx.host);
   },
 };
+
+/** A static pod manifest: kubeadm writes it from the config each time the phase runs. */
+function isManifest(path: string): boolean {
+  return path.endsWith('.yaml') && path.includes('/manifests/');
+}
+
+/** The config was modified after the manifest was written: the manifest may be stale. */
+function isConfigNewer(facts: KubeadmPhaseFacts): boolean {
+  const { config, manifest } = facts.modified ?? {};
+  return config !== undefined && manifest !== undefined && isNewer(config, manifest);
+}
 
 function resolveArtefacts(params: KubeadmPhaseParams): string[] | undefined {
   return params.creates ? [...params.creates] : listArtefacts(params.phase, params.cert_dir ?? '/etc/kubernetes/pki', params.kubernetes_dir ?? '/etc/kubernetes');
@@ -118,10 +139,13 @@ export function planKubeadmPhase(params: KubeadmPhaseParams, facts: KubeadmPhase
     return { changes: [], failed: `kubeadm not found on ${host} (\`command -v kubeadm\` failed): ${INSTALL_HINT}`, result };
   }
   const missing = facts.artefacts.filter((a) => a.type === 'absent').map((a) => a.path);
-  if (missing.length === 0 && !params.force) {
-    return { changes: [], noop: `phase ${params.phase} already done: ${facts.artefacts.map((a) => a.path).join(', ')} exist`, result };
+  const stale = missing.length === 0 && isConfigNewer(facts);
+  if (missing.length === 0 && !params.force && !stale) {
+    const manifest = facts.modified?.manifest ? ` (${params.config} unchanged since)` : '';
+    return { changes: [], noop: `phase ${params.phase} already done: ${facts.artefacts.map((a) => a.path).join(', ')} exist${manifest}`, result };
   }
-  const why = missing.length > 0 ? `missing ${missing.join(', ')}` : 'force';
+  const manifestPath = facts.artefacts.find((a) => isManifest(a.path))?.path;
+  const why = missing.length > 0 ? `missing ${missing.join(', ')}` : stale ? `${params.config} changed after ${manifestPath} was written` : 'force';
   const plan: Plan = {
     changes: [{ kind: 'exec', command: argv, describe: `kubeadm init phase ${params.phase} --config=${params.config} (${why})` }],
     diffs: describeDiffs(facts),

@@ -13,6 +13,7 @@ import { selectHosts } from './inventory/patterns.js';
 import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
 import { loadPlaybook } from './load/playbook.js';
 import { staticCheck } from './load/static-check.js';
+import { checkHostArgs } from './load/host-args-check.js';
 import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -43,6 +44,9 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   if (problems.length > 0) throw new ConfigError(problems);
   const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
   checkConnectionVars(inventory, playHosts);
+  // Values a module refuses whatever the host (kubeadm's node names), from the vars alone.
+  const argProblems = checkHostArgs(inventory, playbook, playHosts, options.extraVars);
+  if (argProblems.length > 0) throw new ConfigError(argProblems);
   return { inventory, playbook, playHosts };
 }
 

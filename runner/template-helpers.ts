@@ -12,7 +12,9 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type Handlebars from 'handlebars';
+import { isIP } from 'node:net';
 import { stringify } from 'yaml';
+import { compareSemver, parseSemver } from './semver.js';
 
 type HelperOptions = Handlebars.HelperOptions;
 
@@ -140,6 +142,21 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
     const address = requireString('url_host', value);
     return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
   },
+  /**
+   * version_gte VERSION MINIMUM: VERSION is at least MINIMUM (semver, as kubeadm compares etcd
+   * versions; runner/semver.ts). False when VERSION is null or undefined (a tool that is not
+   * installed: facts.versions.etcd), so `{{#if (version_gte ...)}}` picks the older choice.
+   */
+  version_gte(version: unknown, minimum: unknown) {
+    const min = parseSemver(requireString('version_gte', minimum));
+    if (!min) throw new Error(`version_gte: '${String(minimum)}' is not a version such as 3.6.0`);
+    if (version === undefined || version === null) return false;
+    const have = parseSemver(requireString('version_gte', version));
+    if (!have) throw new Error(`version_gte: '${String(version)}' is not a version such as 3.6.0`);
+    return compareSemver(have, min) >= 0;
+  },
+  /** is_ipv6 ADDRESS: the address is IPv6 (brackets allowed), as kubeadm picks `::1` over 127.0.0.1. */
+  is_ipv6: (value: unknown) => isIP(requireString('is_ipv6', value).replace(/^\[(.*)\]$/, '$1')) === 6,
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,
 };

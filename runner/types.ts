@@ -153,10 +153,29 @@ export interface ModuleDefinition<P = any, F = any> {
    * stat, since only a read of exactly that path, with the same privilege, uses it.
    */
   inspectsPaths?(args: Record<string, unknown>): unknown[];
+  /**
+   * Rules on argument values that need no host (kubeadm's node-name rule, say). Run before any
+   * host is touched (runner/load/host-args-check.ts) for each host of the play whose arguments
+   * render without facts or registered results, so a bad value is an input error (exit 5) with
+   * the place it was written; `plan` should apply the same rule for values known only later.
+   */
+  checkArgs?(params: P, inventoryHost: string): ArgProblem[];
   /** Read the current state. Must not change anything. */
   gather(ctx: ModuleContext, params: P): Promise<F>;
   /** Compare wanted with current; pure. */
   plan(params: P, facts: F, ctx: PlanContext): Plan;
+}
+
+/** One argument value a module refuses (ModuleDefinition.checkArgs). */
+export interface ArgProblem {
+  /** The argument the value is for. */
+  param: string;
+  /** What is wrong and what to write instead. */
+  message: string;
+  /** A value that would be accepted, when there is one. */
+  suggestion?: string;
+  /** The argument was not given: its value is the default, the inventory host's name. */
+  defaultedToHostName?: boolean;
 }
 
 /** What `plan` may know beyond params and facts (pure data, no I/O). */

@@ -8,10 +8,9 @@
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import type forge from 'node-forge';
-import { loadForge } from './forge.js';
 import { Secret } from '../secret.js';
-import { createCa, type CaMaterial, type KeySize } from './issue.js';
+import { createCa, withForgeCert, type CaMaterial, type KeySize } from './issue.js';
+import { describeKeyAlgorithm, isKubeadmKeyAlgorithm, type KeyAlgorithm } from './key-algorithm.js';
 import { summarizeCertPem, summarizeKeyPem, type CertSummary } from './inspect.js';
 
 /** What gather reports about the CA directory (public data only). */
@@ -34,7 +33,7 @@ export async function readCaDir(dir: string): Promise<CaDirFacts> {
  * The CA in `dir`, created (key size, validity) when absent. Concurrent callers for the same
  * directory wait for one another, so only the first one creates and the rest load its CA.
  */
-export function ensureCa(dir: string, options: { keySize: KeySize; validityDays: number }): Promise<CaMaterial & { created: boolean }> {
+export function ensureCa(dir: string, options: { keySize: KeySize; keyAlgorithm?: KeyAlgorithm; validityDays: number }): Promise<CaMaterial & { created: boolean }> {
   return withLock(dir, async () => {
     const existing = await loadCa(dir);
     return existing ? { ...existing, created: false } : { ...(await writeNewCa(dir, options)), created: true };
@@ -59,27 +58,21 @@ function parseCa(dir: string, certPem: string, keyPem: string): CaMaterial {
   try {
     summary = summarizeCertPem(certPem);
     key = createPrivateKey(keyPem);
-    if (key.asymmetricKeyType !== 'rsa') throw new Error(`the key is ${key.asymmetricKeyType}, not RSA`);
+    // kubeadm's encryptionAlgorithm choices: RSA of any size it reads, ECDSA on P-256 or P-384.
+    const algorithm = describeKeyAlgorithm(key);
+    if (key.asymmetricKeyType !== 'rsa' && !isKubeadmKeyAlgorithm(algorithm)) throw new Error(`the key is ${algorithm}, not RSA, ECDSA-P256 or ECDSA-P384`);
   } catch (err) {
-    throw new Error(`CA in ${dir} cannot be read (${(err as Error).message}): it must be an RSA certificate and key in PEM`, { cause: err });
+    throw new Error(`CA in ${dir} cannot be read (${(err as Error).message}): it must be a certificate and its RSA, ECDSA-P256 or ECDSA-P384 key in PEM`, { cause: err });
   }
   if (!summary.isCa) throw new Error(`${join(dir, 'ca.crt')} is not a certificate authority (basicConstraints CA:FALSE or missing)`);
   if (summarizeKeyPem(keyPem).publicKeyId !== summary.publicKeyId) {
     throw new Error(`${join(dir, 'ca.key')} does not match ${join(dir, 'ca.crt')}: put the key that belongs to the CA certificate`);
   }
-  // node-forge parses the CA only when a leaf is issued: a re-run that issues nothing never loads it.
-  let forgeCert: forge.pki.Certificate | undefined;
-  return {
-    get cert() {
-      return (forgeCert ??= loadForge().pki.certificateFromPem(certPem));
-    },
-    key,
-    certPem,
-    keyPem: new Secret(keyPem),
-  };
+  // node-forge parses the CA only when asked (RSA only): issuing reads the CA's DER itself.
+  return withForgeCert({ key, certPem, keyPem: new Secret(keyPem), notAfter: new Date(summary.notAfter) });
 }
 
-async function writeNewCa(dir: string, options: { keySize: KeySize; validityDays: number }): Promise<CaMaterial> {
+async function writeNewCa(dir: string, options: { keySize: KeySize; keyAlgorithm?: KeyAlgorithm; validityDays: number }): Promise<CaMaterial> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700); // mkdir's mode is masked by umask and ignored when dir exists
   const ca = await createCa(options);

@@ -2,7 +2,8 @@
  * The pure decisions of the certs module: what a host's leaf should look like, and why an
  * existing one must be reissued (each reason in words, for the change's `describe`).
  */
-import type { KeySize, LeafSpec } from './issue.js';
+import { resolveKeyAlgorithm, type KeySize, type LeafSpec } from './issue.js';
+import type { KeyAlgorithm } from './key-algorithm.js';
 import type { CertSummary, KeySummary } from './inspect.js';
 import { getLeafProfile, type LeafProfileName } from './profiles.js';
 import { buildEtcdAltNames, findMissingSans } from './sans.js';
@@ -16,6 +17,8 @@ export interface LeafInputs {
   serverCertSans: readonly string[];
   peerCertSans: readonly string[];
   keySize: KeySize;
+  /** kubeadm's encryptionAlgorithm for the leaf keys; default RSA of `keySize` bits. */
+  keyAlgorithm?: KeyAlgorithm;
   validityDays: number;
 }
 
@@ -49,6 +52,7 @@ export function resolveWantedLeaf(name: LeafProfileName, inputs: LeafInputs): Wa
       ekus: profile.ekus,
       sans: { dns: sans.dns, ip: sans.ip },
       keySize: inputs.keySize,
+      ...(inputs.keyAlgorithm ? { keyAlgorithm: inputs.keyAlgorithm } : {}),
       validityDays: inputs.validityDays,
     },
     dropped: sans.dropped,
@@ -79,7 +83,11 @@ export function findReissueReasons(want: WantedLeaf, have: ExistingLeaf, now: nu
   for (const eku of want.spec.ekus) if (!cert.ekus.includes(eku)) reasons.push(`missing extended key usage ${eku}`);
   reasons.push(...findMissingSans(want.spec.sans, cert.sans).map((s) => `missing ${s}`));
   if (key.publicKeyId !== cert.publicKeyId) reasons.push(`${want.keyPath} does not match the certificate`);
-  if (cert.keyBits !== want.spec.keySize) reasons.push(`key is ${cert.keyBits} bits, want ${want.spec.keySize}`);
+  const wantAlgorithm = resolveKeyAlgorithm(want.spec);
+  if (cert.keyAlgorithm !== wantAlgorithm) {
+    const bothRsa = cert.keyAlgorithm.startsWith('RSA-') && wantAlgorithm.startsWith('RSA-');
+    reasons.push(bothRsa ? `key is ${cert.keyBits} bits, want ${wantAlgorithm.slice(4)}` : `key is ${cert.keyAlgorithm}, want ${wantAlgorithm}`);
+  }
   reasons.push(...findExpiryReasons(cert.notAfter, now, renewBeforeDays));
   return reasons;
 }

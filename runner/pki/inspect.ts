@@ -5,6 +5,7 @@
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { canonicalizeIp, type AltNames } from './sans.js';
 import type { ExtKeyUsage } from './profiles.js';
+import { describeKeyAlgorithm } from './key-algorithm.js';
 
 /** What the plan needs to know about one certificate. */
 export interface CertSummary {
@@ -18,8 +19,11 @@ export interface CertSummary {
   sans: AltNames;
   ekus: ExtKeyUsage[];
   isCa: boolean;
+  /** RSA: the modulus size; ECDSA: the curve's size (256, 384). */
   keyBits: number;
-  /** sha256 of the public modulus: compares cert and key without holding the key. */
+  /** `RSA-2048`, `ECDSA-P256`... (key-algorithm.ts). */
+  keyAlgorithm: string;
+  /** sha256 of the public modulus (RSA) or point (ECDSA): compares cert and key without holding the key. */
   publicKeyId: string;
   /** sha256 of the DER certificate. */
   fingerprint: string;
@@ -31,6 +35,7 @@ export interface CertSummary {
 export interface KeySummary {
   publicKeyId: string;
   keyBits: number;
+  keyAlgorithm: string;
 }
 
 /** Summarize a PEM certificate; `caPem` decides `signedByCa`. Throws on unparsable PEM. */
@@ -44,15 +49,15 @@ export function summarizeCertPem(pem: string, caPem?: string): CertSummary {
   return structuredClone(summary);
 }
 
-/** Summarize a PEM private key (PKCS#1 or PKCS#8 RSA). Throws on anything else. */
+/** Summarize a PEM private key (RSA: PKCS#1 or PKCS#8; ECDSA: SEC1 or PKCS#8). Throws on anything else. */
 export function summarizeKeyPem(pem: string): KeySummary {
   // Remembered under a hash of the key, never the key itself.
   const id = createHash('sha256').update(pem).digest('hex');
   let summary = keySummaries.get(id);
   if (!summary) {
     const key = createPrivateKey(pem);
-    if (key.asymmetricKeyType !== 'rsa') throw new Error(`not an RSA private key (${key.asymmetricKeyType})`);
-    summary = { publicKeyId: hashModulus(key), keyBits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+    if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') throw new Error(`not an RSA or ECDSA private key (${key.asymmetricKeyType})`);
+    summary = { publicKeyId: hashModulus(key), keyBits: measureKey(key), keyAlgorithm: describeKeyAlgorithm(key) };
     remember(keySummaries, id, summary);
   }
   return { ...summary };
@@ -87,7 +92,8 @@ function readCertSummary(pem: string, caPem?: string): CertSummary {
     sans: parseAltNames(cert.subjectAltName),
     ekus: readExtKeyUsages(cert),
     isCa: cert.ca,
-    keyBits: cert.publicKey.asymmetricKeyDetails?.modulusLength ?? 0,
+    keyBits: measureKey(cert.publicKey),
+    keyAlgorithm: describeKeyAlgorithm(cert.publicKey),
     publicKeyId: hashModulus(cert.publicKey),
     fingerprint: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
     signedByCa: caPem !== undefined && verifySignedBy(cert, caPem),
@@ -108,12 +114,24 @@ function verifySignedBy(cert: X509Certificate, caPem: string): boolean {
   }
 }
 
-/** sha256 of the public modulus (hex without leading zeros, as before): cert and key compare equal. */
+/**
+ * sha256 of the public modulus (hex without leading zeros, as before), or for ECDSA of the curve
+ * and point: a cert and its key compare equal.
+ */
 function hashModulus(key: KeyObject): string {
-  const n = key.export({ format: 'jwk' }).n;
-  if (!n) throw new Error(`not an RSA key (${key.asymmetricKeyType})`);
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.kty === 'EC' && jwk.x && jwk.y) return createHash('sha256').update(`ec:${jwk.crv}:${Buffer.from(jwk.x, 'base64url').toString('hex')}:${Buffer.from(jwk.y, 'base64url').toString('hex')}`).digest('hex');
+  const n = jwk.n;
+  if (!n) throw new Error(`not an RSA or ECDSA key (${key.asymmetricKeyType})`);
   const hex = Buffer.from(n, 'base64url').toString('hex').replace(/^0+/, '');
   return createHash('sha256').update(hex).digest('hex');
+}
+
+/** Bits of an RSA modulus or of an ECDSA curve. */
+function measureKey(key: KeyObject): number {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec') return { prime256v1: 256, secp384r1: 384, secp521r1: 521 }[details.namedCurve ?? ''] ?? 0;
+  return details.modulusLength ?? 0;
 }
 
 /** node:crypto prints a name as `KEY=value` lines; the first value of each key is kept. */

@@ -5,7 +5,7 @@
 import type { Change, Diff } from '../types.js';
 import { Secret } from '../secret.js';
 import type { CaMaterial, IssuedCert } from './issue.js';
-import { issueLeaf } from './issue.js';
+import { issueLeaf, resolveKeyAlgorithm } from './issue.js';
 import type { CertSummary } from './inspect.js';
 import type { HostFile } from './host-facts.js';
 import { findReissueReasons, findExpiryReasons, type WantedLeaf } from './check.js';
@@ -56,7 +56,7 @@ export function planLeaf(want: WantedLeaf, certFile: HostFile | undefined, keyFi
   const verb = certFile ? 'reissue' : 'issue';
   return {
     changes: [
-      { kind: 'put', dest: join(io.pkiDir, want.keyPath), describe: `${verb} ${want.keyPath}: new ${want.spec.keySize}-bit RSA key`, content: async () => (await issueOnce()).keyPem, mode: '0600', owner: io.owner, group: io.group },
+      { kind: 'put', dest: join(io.pkiDir, want.keyPath), describe: `${verb} ${want.keyPath}: new ${describeNewKey(want)}`, content: async () => (await issueOnce()).keyPem, mode: '0600', owner: io.owner, group: io.group },
       { kind: 'put', dest: join(io.pkiDir, want.certPath), describe: `${verb} ${want.certPath}: ${reasons.join('; ')}`, content: async () => Buffer.from((await issueOnce()).certPem), mode: '0644', owner: io.owner, group: io.group },
     ],
     diffs: [{ label: join(io.pkiDir, want.certPath), before: existing ? formatCert(existing) : '(absent)', after: formatWanted(want, io.ca?.subjectCN ?? CA_COMMON_NAME) }],
@@ -112,10 +112,16 @@ function describeAttributeDiff(certPath: string, cert: HostFile, key: HostFile, 
   };
 }
 
+/** `2048-bit RSA key` or `ECDSA-P256 key`. */
+function describeNewKey(want: WantedLeaf): string {
+  const algorithm = resolveKeyAlgorithm(want.spec);
+  return algorithm.startsWith('RSA-') ? `${algorithm.slice(4)}-bit RSA key` : `${algorithm} key`;
+}
+
 function recordIssued(entry: Record<string, unknown>, cert: IssuedCert): IssuedCert {
   // The registered result is built after apply, so the real serial and expiry show up there.
   entry.serial = cert.serial.toString(10);
-  entry.not_after = cert.cert.validity.notAfter.toISOString();
+  entry.not_after = cert.notAfter.toISOString();
   return cert;
 }
 

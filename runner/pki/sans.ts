@@ -36,6 +36,11 @@ export function canonicalizeIp(value: string): string | undefined {
   return host;
 }
 
+/** k8s.io/apimachinery IsDNS1123Subdomain (node names, SANs). */
+export function isDns1123Subdomain(value: string): boolean {
+  return value.length > 0 && value.length <= 253 && SUBDOMAIN.test(value);
+}
+
 /** True when `value` is a DNS name kubeadm accepts as SAN (RFC 1123 subdomain or `*.sub`). */
 export function isValidDnsSan(value: string): boolean {
   if (value.length === 0 || value.length > 253) return false;

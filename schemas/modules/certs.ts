@@ -55,6 +55,12 @@ export const certsSchema = {
       default: 2048,
       description: 'RSA key size in bits for new keys, CA and leaves (kubeadm encryptionAlgorithm RSA-2048/3072/4096).',
     },
+    encryption_algorithm: {
+      type: 'string',
+      enum: ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384'],
+      description:
+        "Algorithm of new keys, CA and leaves (kubeadm's ClusterConfiguration encryptionAlgorithm, v1beta4): RSA keys as PKCS#1 PEM, ECDSA keys as SEC1 PEM (`EC PRIVATE KEY`). Default RSA of key_size bits; give one of the two. A leaf whose key has another algorithm is reissued. A CA of your own in ca_dir may be RSA, ECDSA-P256 or ECDSA-P384 whatever this says: leaves are signed with its key (SHA256WithRSA, ECDSA-SHA256 or ECDSA-SHA384, as Go picks).",
+    },
     validity_days: {
       type: 'integer',
       minimum: 1,

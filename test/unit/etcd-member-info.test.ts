@@ -19,10 +19,12 @@ import { localModuleContext } from '../helpers/module-run.js';
 const root = mkdtempSync(join(tmpdir(), `quorum member-info it's "q" $(touch PWNED) \`x\` `));
 test.after.always(() => rmSync(root, { recursive: true, force: true }));
 
+/** The script's line marker. */
+const M = '@@quorum-etcd';
 const INITIAL = 'a=https://1.2.3.4:2380,b=https://[::1]:2380';
 /** As playbooks/templates/etcd-ha/etcd.service.hbs writes it: one flag a line, `\` continued. */
 const UNIT = `[Unit]
-Description=etcd @@quorum-etcd data yes
+Description=etcd ${M} data yes
 [Service]
 ExecStart=/usr/local/bin/etcd \\
   --name=a \\
@@ -88,8 +90,6 @@ function fakeSystemctl(output: string, code = 0): { bin: string; argv: () => str
   return { bin, argv: () => readFileSync(log, 'utf8') };
 }
 
-const noTls = { tlsReady: false };
-
 test('empty host: no data, no manifest, no flags, no TLS; nothing in a path is evaluated', (t) => {
   const dir = scene();
   const state = parseMemberInfo(runScript(pathsIn(dir)));
@@ -118,6 +118,21 @@ test('the unit file: both flags, an IPv6 peer URL intact, the trailing `\\` left
   t.deepEqual(state.bootstrap, { initialCluster: INITIAL, initialClusterState: 'existing' });
   t.false(state.hasData, 'a marker in the Description line is file text, not a fact');
   t.false(state.manifestPresent);
+});
+
+test('a marker inside a flag value in the unit stays in the value; a marker line in the file is no fact', (t) => {
+  const hostile = `ExecStart=/usr/local/bin/etcd \\
+  --initial-cluster=a=https://1.2.3.4:2380,${M} data yes \\
+  --initial-cluster-state=new${M} \\
+${M} manifest yes
+${M} tls yes
+`;
+  const dir = scene({ "etc/etcd it's.service": hostile });
+  const state = parseMemberInfo(runScript(pathsIn(dir)));
+  t.deepEqual(state.bootstrap, { initialCluster: `a=https://1.2.3.4:2380,${M}`, initialClusterState: `new${M}` });
+  t.false(state.hasData);
+  t.false(state.manifestPresent);
+  t.false(state.tlsReady);
 });
 
 test('the static pod manifest (YAML list form): flags found, manifest present', (t) => {
@@ -189,14 +204,12 @@ test('service state: the first line of `systemctl is-active -- UNIT`; no output 
   t.is(parseMemberInfo(runScript(pathsIn(scene()), silent.bin)).serviceState, 'unknown');
 });
 
-test('the script exits 0 even when files are unreadable or missing', (t) => {
+test('the script exits 0 when the data dir, unit and manifest are missing', (t) => {
   const dir = scene({ "etc/etcd it's.service": UNIT });
   t.notThrows(() => runScript(pathsIn(dir, { unitFile: join(dir, 'nope/unit'), manifestFile: join(dir, 'nope/m.yaml'), dataDir: join(dir, 'nope') })));
 });
 
 // ---- the parser alone, on output a hostile or broken host could produce ----
-
-const M = '@@quorum-etcd';
 
 test('parser: lines that look like markers inside flag values stay inside the value', (t) => {
   const out = [
@@ -223,7 +236,7 @@ test('parser: flags before any source, markers not at the line start, unknown ke
     `${M} service `,
   ].join('\n');
   const state: LocalMemberState = parseMemberInfo(out);
-  t.deepEqual(state, { hasData: false, serviceState: 'unknown', manifestPresent: false, ...noTls });
+  t.deepEqual(state, { hasData: false, serviceState: 'unknown', manifestPresent: false, tlsReady: false });
 });
 
 test('parser: the first value of a flag in a source wins; other flags are not taken for ours', (t) => {

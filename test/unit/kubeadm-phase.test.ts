@@ -4,13 +4,14 @@
  * absent on this controller, as on the lab hosts).
  */
 import test from 'ava';
-import { mkdtempSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, chmodSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../../runner/connection/local.js';
 import type { Fact, FactCache, ModuleContext } from '../../runner/types.js';
 import { fileContent } from '../../runner/facts/file-content.js';
 import { pathStateAsRoot, parsePathState } from '../../runner/facts/path-state.js';
+import { isNewer, modifiedTime } from '../../runner/facts/modified-time.js';
 import { kubeadmPhase, buildKubeadmArgv, listArtefacts, planKubeadmPhase, INSTALL_HINT, type KubeadmPhaseFacts } from '../../modules/kubeadm-phase.js';
 import { validateAgainst } from '../../runner/validate.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
@@ -147,4 +148,69 @@ test('creates overrides the table, and is what an unknown phase is judged by', a
   t.deepEqual(planKubeadmPhase(params, await gatherWithKubeadm(params), 'h1').changes, []);
   const refused = planKubeadmPhase({ phase: 'upload-config kubeadm', config: '/c.yaml' }, { config: { path: '/c.yaml', type: 'file', parentExists: true }, artefacts: [], kubeadm: '/usr/bin/kubeadm' }, 'h1');
   t.regex(refused.failed ?? '', /not one whose files quorum knows: add `creates:`/);
+});
+
+/** Set a file's modification time (seconds since the epoch, fractions allowed). */
+function touch(path: string, seconds: number): void {
+  utimesSync(path, seconds, seconds);
+}
+
+test('a manifest phase runs again when the config was modified after the manifest (kubeadm rewrites it each time); not otherwise', async (t) => {
+  const dir = sandbox();
+  mkdirSync(join(dir, 'manifests'));
+  const config = join(dir, 'kubeadmcfg.yaml');
+  const manifest = join(dir, 'manifests/etcd.yaml');
+  writeFileSync(config, 'kind: ClusterConfiguration\n');
+  writeFileSync(manifest, 'apiVersion: v1\nkind: Pod\nspec: {}\n');
+  const params = { phase: 'etcd local', config, kubernetes_dir: dir };
+  const base = 1_800_000_000;
+
+  // The usual re-run: the manifest was written from this config, after it.
+  touch(config, base);
+  touch(manifest, base + 1);
+  const unchanged = planKubeadmPhase(params, await gatherWithKubeadm(params), 'h1');
+  t.deepEqual(unchanged.changes, []);
+  t.is(unchanged.noop, `phase etcd local already done: ${manifest} exist (${config} unchanged since)`);
+  t.is(unchanged.diffs, undefined);
+
+  // The config changed afterwards (a new SAN, a new member): the manifest is stale.
+  touch(config, base + 2);
+  const stale = planKubeadmPhase(params, await gatherWithKubeadm(params), 'h1');
+  t.deepEqual(stale.changes.map((c) => c.describe), [`kubeadm init phase etcd local --config=${config} (${config} changed after ${manifest} was written)`]);
+  t.deepEqual(stale.changes[0]!.kind === 'exec' ? stale.changes[0]!.command : [], ['kubeadm', 'init', 'phase', 'etcd', 'local', `--config=${config}`]);
+  t.deepEqual(stale.diffs, [{ label: manifest, before: 'apiVersion: v1\nkind: Pod\nspec: {}\n', after: '(produced by kubeadm at apply time; not rendered by quorum)\n' }]);
+
+  // Nanoseconds count: 0.5 s later is later; the same instant is not.
+  touch(config, base + 1.5);
+  t.is(planKubeadmPhase(params, await gatherWithKubeadm(params), 'h1').changes.length, 1);
+  touch(config, base + 1);
+  t.deepEqual(planKubeadmPhase(params, await gatherWithKubeadm(params), 'h1').changes, []);
+
+  // After kubeadm rewrote the manifest (simulated: its mtime moves past the config's): no-op again.
+  touch(config, base + 2);
+  touch(manifest, base + 3);
+  t.deepEqual(planKubeadmPhase(params, await gatherWithKubeadm(params), 'h1').changes, []);
+
+  // Certificates are not rewritten by kubeadm (it reuses any that chain to the CA): no mtime rule.
+  mkdirSync(join(dir, 'etcd'));
+  for (const f of ['etcd/server.crt', 'etcd/server.key']) {
+    writeFileSync(join(dir, f), 'x');
+    touch(join(dir, f), base);
+  }
+  const certParams = { phase: 'certs etcd-server', config, cert_dir: dir };
+  t.deepEqual(planKubeadmPhase(certParams, await gatherWithKubeadm(certParams), 'h1').changes, []);
+});
+
+test('modified-time: GNU stat\'s UTC text, absent file, and comparison across fraction widths', async (t) => {
+  const dir = sandbox();
+  const file = join(dir, 'f');
+  writeFileSync(file, '');
+  utimesSync(file, 1_800_000_000.25, 1_800_000_000.25);
+  const cache = createCache();
+  t.deepEqual(await cache.get(modifiedTime, file), { path: file, mtime: '2027-01-15 08:00:00.250000000 +0000' });
+  t.deepEqual(await cache.get(modifiedTime, join(dir, 'missing')), { path: join(dir, 'missing') });
+  t.true(isNewer('2027-01-15 08:00:00.250000000 +0000', '2027-01-15 08:00:00 +0000'));
+  t.false(isNewer('2027-01-15 08:00:00 +0000', '2027-01-15 08:00:00.000000000 +0000'));
+  t.true(isNewer('2027-01-15 08:00:01 +0000', '2027-01-15 08:00:00.999999999 +0000'));
+  t.throws(() => modifiedTime.parse({ stdout: 'yesterday\n', stderr: '', exitCode: 0 }, '/x'), { message: /unexpected modification time of \/x/ });
 });

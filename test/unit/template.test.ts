@@ -113,6 +113,32 @@ test('url_host brackets IPv6 addresses only', (t) => {
   t.is(renderString('https://{{ url_host "infra0" }}:2380', vars), 'https://infra0:2380');
 });
 
+test('version_gte compares as kubeadm does for etcd (semver: a pre-release is below its release)', (t) => {
+  const gte = (v: unknown, min: string) => renderString('{{ version_gte v min }}', { v, min });
+  t.true(gte('3.6.0', '3.6.0'));
+  t.true(gte('3.6.5', '3.6.0'));
+  t.true(gte('v3.10.0', '3.6.0'), 'numeric, not text, order; a leading v is allowed');
+  t.true(gte('3.6', '3.6.0'));
+  t.true(gte('3.6.5-0', '3.6.0'), "kubeadm's image tag 3.6.5-0");
+  t.false(gte('3.5.21-0', '3.6.0'));
+  t.false(gte('3.4.30', '3.6.0'));
+  t.false(gte('3.6.0-rc.1', '3.6.0'), 'a pre-release ranks below the release (ParseSemantic + AtLeast)');
+  t.true(gte('3.6.0-rc.10', '3.6.0-rc.2'));
+  t.true(gte('3.6.0+build.7', '3.6.0'));
+  t.false(gte(null, '3.6.0'), 'a tool that is not installed');
+  t.false(gte(undefined, '3.6.0'));
+  t.throws(() => gte('three', '3.6.0'), { message: /'three' is not a version/ });
+  t.throws(() => gte('3.6.0', 'latest'), { message: /'latest' is not a version/ });
+  t.is(renderString('{{#if (version_gte v "3.6.0")}}new{{else}}old{{/if}}', { v: '3.6.1' }), 'new');
+});
+
+test('is_ipv6 tells an IPv6 address (kubeadm: ::1 rather than 127.0.0.1)', (t) => {
+  t.true(renderString('{{ is_ipv6 "fd00::6" }}', vars) as boolean);
+  t.true(renderString('{{ is_ipv6 "[fd00::6]" }}', vars) as boolean);
+  t.false(renderString('{{ is_ipv6 "10.0.0.6" }}', vars) as boolean);
+  t.false(renderString('{{ is_ipv6 "infra0" }}', vars) as boolean);
+});
+
 test('helpers: b64encode/b64decode, to_json, to_yaml, indent', (t) => {
   t.is(renderString('{{ b64encode "hello" }}', vars), 'aGVsbG8=');
   t.is(renderString('{{ b64decode "aGVsbG8=" }}', vars), 'hello');

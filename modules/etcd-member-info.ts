@@ -63,13 +63,15 @@ export const etcdMemberInfo: ModuleDefinition<Params, EtcdMemberInfoFacts> = {
     const key = params.key ?? `${pki}/etcd/peer.key`;
     const endpoint = params.endpoint ?? defaultClientUrl(ctx.vars, ctx.inventoryHost);
     const caPaths = [cacert, `${pki}/etcd/ca.key`];
-    const script = `${buildReadScript(caPaths, [])}\n${buildMemberInfoScript({
+    // The member-info script first: it ends with an end line, so the CA files printed after it
+    // can never be read as its facts.
+    const script = `${buildMemberInfoScript({
       dataDir: params.data_dir ?? '/var/lib/etcd',
       unitFile: `/etc/systemd/system/${unitName.includes('.') ? unitName : `${unitName}.service`}`,
       manifestFile: params.manifest ?? '/etc/kubernetes/manifests/etcd.yaml',
       unitName,
       tlsFiles: [cacert, cert, key],
-    })}`;
+    })}\n${buildReadScript(caPaths, [])}`;
     const r = await ctx.conn.exec(script, { sudo: ctx.become });
     if (r.exitCode !== 0) throw new ModuleError(`cannot read ${pki} on ${ctx.host} (exit ${r.exitCode}): ${r.stderr.toString().trim()}; run with become: true`);
     const stdout = r.stdout.toString('utf8');

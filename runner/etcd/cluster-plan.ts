@@ -14,7 +14,9 @@
  * - A host without data joins a cluster that exists (`member add` first, then it starts with
  *   `initial-cluster-state: existing` and the membership as it will be); a listed member with its
  *   peer URL that had started before lost its data and is removed first (replace). Without any
- *   cluster (no host has data, no member answers) every host bootstraps it together.
+ *   cluster (no host has data, no member answers) every host bootstraps it together; a host
+ *   without data whose unit still has the `new` flags of a bootstrap that stopped half-way (no
+ *   member answers) is started with them, so that first cluster can still form.
  */
 import type { EtcdMember } from './types.js';
 
@@ -106,6 +108,11 @@ export function planCluster(group: GroupHost[], ca: ControllerCa): ClusterPlan {
       const b = h.info.bootstrap;
       const state = b?.initial_cluster_state === 'existing' ? 'existing' : 'new';
       hosts[h.host] = { role: 'member', initial_cluster: b?.initial_cluster ?? fullGroup, initial_cluster_state: b ? state : 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
+    } else if (!view && h.info.bootstrap?.initial_cluster_state === 'new') {
+      // A bootstrap that stopped half-way (some members have data, none answers: no quorum yet):
+      // start this one with the flags it was given, so the first cluster can still form.
+      const b = h.info.bootstrap;
+      hosts[h.host] = { role: 'bootstrap', initial_cluster: b.initial_cluster, initial_cluster_state: 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
     } else {
       const entry = members.find((m) => m.peerURLs.includes(h.peerUrl) || (m.name !== '' && m.name === h.name));
       hosts[h.host] = { role: 'join', initial_cluster: '', initial_cluster_state: 'existing', stale_id: entry && entry.name !== '' ? entry.id : null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };

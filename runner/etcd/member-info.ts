@@ -36,10 +36,15 @@ export interface MemberInfoPaths {
 }
 
 const MARK = '@@quorum-etcd';
+/** A flag's value as a unit line or a YAML list item holds it: no blank, no quote, no backslash. */
+const FLAG_VALUE = `[^[:space:]"'\\\\]*`;
 /** A flag value longer than this is not a real etcd flag: refuse it rather than carry it. */
 const MAX_FLAG_LENGTH = 16 * 1024;
 
-/** The script: one `MARK key value` line per fact; flags as the grep finds them. */
+/**
+ * The script: one `MARK key value` line per fact, flags as the grep finds them, and an end line:
+ * run it before anything that prints file contents, since the parser stops at that line.
+ */
 export function buildMemberInfoScript(paths: MemberInfoPaths): string {
   const data = quote(`${paths.dataDir.replace(/\/+$/, '')}/member`);
   const unit = quote(paths.unitFile);
@@ -51,8 +56,9 @@ export function buildMemberInfoScript(paths: MemberInfoPaths): string {
     `if ${paths.tlsFiles.map((f) => `[ -f ${quote(f)} ]`).join(' && ') || 'false'}; then echo '${MARK} tls yes'; fi`,
     // -h: no file names; -o: the flag alone, whatever the line looks like (unit or YAML list).
     `for f in ${unit} ${manifest}; do [ -f "$f" ] || continue; printf '${MARK} source %s\\n' "$f";`,
-    `  grep -h -o -e '--initial-cluster=[^[:space:]"\\\\]*' -e '--initial-cluster-state=[^[:space:]"\\\\]*' -- "$f" | head -n 4 | sed 's/^/${MARK} flag /'; done`,
-    'exit 0',
+    `  grep -h -o -e ${quote(`--initial-cluster=${FLAG_VALUE}`)} -e ${quote(`--initial-cluster-state=${FLAG_VALUE}`)} -- "$f" | head -n 4 | sed 's/^/${MARK} flag /'; done`,
+    // Whatever a caller prints after this script (file contents) is not this script's output.
+    `echo '${MARK} end'`,
   ].join('\n');
 }
 
@@ -67,6 +73,7 @@ export function parseMemberInfo(stdout: string): LocalMemberState {
     if (!line.startsWith(`${MARK} `)) continue;
     const [key, ...rest] = line.slice(MARK.length + 1).split(' ');
     const value = rest.join(' ');
+    if (key === 'end') break;
     if (key === 'data') state.hasData = value === 'yes';
     else if (key === 'service') state.serviceState = value.trim() || 'unknown';
     else if (key === 'manifest') state.manifestPresent = true;

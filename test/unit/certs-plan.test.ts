@@ -163,11 +163,19 @@ test('wrong mode or owner: chmod/chown only, no reissue', async (t) => {
   t.deepEqual(plan.diffs, [{ label: `attributes of ${PKI}/etcd/server.{crt,key}`, before: 'crt 0644 root:root\nkey 0644 root:root', after: 'crt 0644 root:root\nkey 0600 root:root' }]);
 });
 
-test('another CA, a foreign key, a wrong CN: each reissue says why', async (t) => {
+test('a host that trusts another CA: refused, never replaced, both fingerprints named', async (t) => {
   const [ca, other] = await Promise.all([caPromise, otherCaPromise]);
   const foreign = await buildGoodHost(other, ca);
   const plan = certs.plan({ ...base, profiles: ['etcd-ca', 'etcd-healthcheck-client'] }, buildFacts(ca, foreign), pctx);
-  t.deepEqual(describe(plan), ['put etcd/ca.crt: a different CA is there', 'reissue etcd/healthcheck-client.key: new 2048-bit RSA key', 'reissue etcd/healthcheck-client.crt: not signed by this CA']);
+  t.deepEqual(plan.changes, []);
+  t.regex(plan.failed ?? '', /is another CA \(sha256:[0-9a-f]{64}, CN=etcd-ca\) and the controller's CA is sha256:[0-9a-f]{64}: quorum never replaces a CA that hosts trust/);
+  // Without the etcd-ca profile the leaves signed by the other CA are reissued, saying why.
+  const leaves = certs.plan({ ...base, profiles: ['etcd-healthcheck-client'] }, buildFacts(ca, foreign), pctx);
+  t.deepEqual(describe(leaves), ['reissue etcd/healthcheck-client.key: new 2048-bit RSA key', 'reissue etcd/healthcheck-client.crt: not signed by this CA']);
+});
+
+test('a foreign key, a wrong CN: each reissue says why', async (t) => {
+  const ca = await caPromise;
   const mine = await buildGoodHost(ca);
   mine['etcd/peer.key'] = mine['etcd/server.key']!;
   const mixed = certs.plan({ ...base, profile: 'etcd-peer' }, buildFacts(ca, mine), pctx);

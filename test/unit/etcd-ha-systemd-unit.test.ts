@@ -20,7 +20,7 @@ function flagsOf(address: string, etcdVersion: string | null): string[] {
     etcd_address: address,
     pki_dir: '/etc/kubernetes/pki',
     etcd_data_dir: '/var/lib/etcd',
-    etcd_initial_cluster: 'infra0=https://x:2380',
+    etcd_bootstrap: { initial_cluster: 'infra0=https://x:2380', initial_cluster_state: 'new' },
     facts: { versions: { etcd: etcdVersion } },
   });
   const exec = unit.slice(unit.indexOf('ExecStart='), unit.indexOf('\n\n', unit.indexOf('ExecStart=')));

@@ -18,7 +18,7 @@ import { isSecret } from '../secret.js';
 import { createRecapTally, formatRecap, formatRunSummary, paint, styleOfStatus } from './recap.js';
 import { renderDiffs } from './render-diff.js';
 import { replaceForJson } from './json.js';
-import { oneTerminalLine } from './terminal-text.js';
+import { escapeControl, oneTerminalLine } from './terminal-text.js';
 
 export interface PlainReporterOptions {
   /** 0: status lines; 1 (-v): change descriptions and registered msg/stdout/stderr; 2 (-vv): connections. */
@@ -110,10 +110,11 @@ export function formatHostResult(event: TaskHost, opts: PlainReporterOptions): s
   const censored = event.result !== undefined && 'censored' in event.result;
   const item = event.item !== undefined ? ` (item=${event.item})` : '';
   const detail = describeOutcome(event, censored, opts.verbosity);
-  const head = `${STATUS_WORD[event.status]}: [${event.host}]${item}${detail ? ` => ${detail}` : ''}`;
+  // Messages and output come from hosts: their control characters are shown, not obeyed.
+  const head = escapeControl(`${STATUS_WORD[event.status]}: [${event.host}]${item}${detail ? ` => ${detail}` : ''}`);
   const lines = [paint(styleOfStatus(event.status), indentRest(head), opts.color)];
   if (event.ignored) lines.push(paint('cyan', '...ignoring', opts.color));
-  if (opts.verbosity >= 1) lines.push(...describeDetails(event, censored));
+  if (opts.verbosity >= 1) lines.push(...describeDetails(event, censored).map(escapeControl));
   if (opts.diff && event.diffs.length > 0) {
     const text = renderDiffs(event.diffs, opts);
     if (text) lines.push(text);
@@ -143,12 +144,12 @@ export function describeRetry(event: TaskRetry, verbosity: number): string {
 
 /** A host that could not be reached when the play started. */
 export function formatConnectFailure(event: Extract<RunEvent, { kind: 'host:connect' }>, color: boolean): string {
-  return paint('red', `unreachable: [${event.host}] => ${event.error ?? 'cannot connect'}`, color);
+  return paint('red', escapeControl(`unreachable: [${event.host}] => ${event.error ?? 'cannot connect'}`), color);
 }
 
 /** Ansible's `[WARNING]:` line, with the host when the warning is about one. */
 export function formatWarning(event: Extract<RunEvent, { kind: 'warning' }>, color: boolean): string {
-  return paint('magenta', `[WARNING]: ${event.host ? `[${event.host}] ` : ''}${event.message}`, color);
+  return paint('magenta', escapeControl(`[WARNING]: ${event.host ? `[${event.host}] ` : ''}${event.message}`), color);
 }
 
 /** What follows `=>` on the status line. */

@@ -133,3 +133,25 @@ test('json: the retry is an event line with its fields; host escapes arrive esca
   t.is(retries[1]!['msg'], HOSTILE, 'JSON keeps the data exact');
   assertNoRawControls(t, buf.text().replace(/\n/g, ''));
 });
+
+test('plain and listr: a result, a warning and a connection error from a host are printed with their controls escaped too', async (t) => {
+  const events: RunEvent[] = [
+    { kind: 'run:start', playbook: 'pb.yaml', check: false, diff: false, hosts: ['infra0'] },
+    { kind: 'play:start', play: 'etcd', hosts: ['infra0'] },
+    { kind: 'host:connect', host: 'infra0', ok: false, durationMs: 1, error: `banner ${HOSTILE}` },
+    { kind: 'task:start', play: 'etcd', task: 'probe', location: 'pb.yaml:1:1', hosts: ['infra0'] },
+    { kind: 'task:host', task: 'probe', host: 'infra0', status: 'failed', msg: HOSTILE, changes: [], diffs: [], result: { stdout: HOSTILE, stderr: 'line1\nline2 \u001b[1A' }, durationMs: 1 },
+    { kind: 'task:end', task: 'probe', durationMs: 1 },
+    { kind: 'warning', host: 'infra0', message: HOSTILE },
+  ];
+  for (const verbosity of [0, 1]) {
+    const plain = createBuffer();
+    await feed(createPlainReporter(plain.stream, { verbosity, diff: false, color: false }), events);
+    t.true(plain.text().includes('failed: [infra0] => bad\\x1b]0;pwned\\x07 \\x1b[2Jcleared \\x9b31mred'), plain.text());
+    assertNoRawControls(t, plain.text());
+    const listr = createBuffer();
+    await feed(createListrReporter({ verbosity, diff: false, color: false, renderer: 'simple', out: listr.stream }), events);
+    t.true(listr.text().includes('\\x1b[2Jcleared'), listr.text());
+    assertNoRawControls(t, listr.text());
+  }
+});

@@ -31,6 +31,8 @@ export interface EtcdHealthFacts {
   probes: EndpointProbe[];
   /** Endpoint URL to inventory host name, for messages. */
   names: Record<string, string>;
+  /** The checked hosts this run could not reach over SSH (ModuleContext.unreachableHosts). */
+  unreachable?: string[];
   /** Set when the check could not run at all (no endpoints, etcdctl missing). */
   error?: string;
 }
@@ -64,6 +66,7 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
       healthy: 'All endpoints healthy, one leader, member lists agree and have expect_members entries.',
       leader: 'Hex id of the leader, or null.',
       quorum: 'More than half of the expected members are healthy.',
+      unreachable_hosts: 'Inventory hosts of the checked endpoints that this run could not reach over SSH (marked unreachable), e.g. by a cut network; the verdict names them. `until: health.healthy || size(health.unreachable_hosts) > 0` stops retrying at once for a host that will not come back during this run.',
     },
     notes: [
       'Member ids are hex strings (etcdctl table form): etcdctl -w json prints 64-bit numbers that JSON.parse would corrupt, so they are parsed as text.',
@@ -73,21 +76,22 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
   },
   async gather(ctx, params) {
     const { endpoints, names, error } = resolveEndpoints(ctx, params);
-    if (error) return { probes: [], names, error };
+    const unreachable = unreachableOf(endpoints, names, ctx.unreachableHosts ?? []);
+    if (error) return { probes: [], names, unreachable, error };
     const timeoutSeconds = params.timeout ?? 5;
     if (params.method === 'gateway') {
       const tls = await readTls(ctx.playbookDir, params);
       const probes = await Promise.all(endpoints.map((e) => probeGateway(e, tls, timeoutSeconds * 1000)));
-      return { probes, names };
+      return { probes, names, unreachable };
     }
     const options = { binary: params.etcdctl, cacert: params.cacert, cert: params.cert, key: params.key, timeoutSeconds };
     try {
       // Direct execs, not cached facts: health is live state and retries must see it change.
       // As root, like facts: the client keys (kubeadm's peer.key) are root-only 0600 files.
       const probes = await probeEtcdctl(ctx.conn, endpoints, options, true);
-      return { probes, names };
+      return { probes, names, unreachable };
     } catch (err) {
-      if (err instanceof EtcdctlMissingError) return { probes: [], names, error: err.message };
+      if (err instanceof EtcdctlMissingError) return { probes: [], names, unreachable, error: err.message };
       throw err;
     }
   },
@@ -98,12 +102,23 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
 
 /** The pure verdict of etcd-health (exported for the plan tests). */
 export function planEtcdHealth(params: EtcdHealthParams, facts: EtcdHealthFacts): Plan {
-  if (facts.error) return { changes: [], failed: facts.error, result: { healthy: false, quorum: false, leader: null, endpoints: [], members: [] } };
-  const v = judgeCluster(facts.probes, facts.names, params.expect_members ?? facts.probes.length);
-  const result = { endpoints: v.endpoints, members: v.members, healthy: v.healthy, leader: v.leader, quorum: v.quorum };
+  const unreachable = facts.unreachable ?? [];
+  if (facts.error) return { changes: [], failed: facts.error, result: { healthy: false, quorum: false, leader: null, endpoints: [], members: [], unreachable_hosts: unreachable } };
+  const v = judgeCluster(facts.probes, facts.names, params.expect_members ?? facts.probes.length, unreachable);
+  const result = { endpoints: v.endpoints, members: v.members, healthy: v.healthy, leader: v.leader, quorum: v.quorum, unreachable_hosts: unreachable };
   const plan: Plan = { changes: [], noop: 'etcd-health only reads', result, msg: v.summary };
   if (v.failure) plan.failed = v.failure;
   return plan;
+}
+
+/** The inventory hosts behind `endpoints` that the run marked unreachable, in endpoint order. */
+function unreachableOf(endpoints: readonly string[], names: Record<string, string>, unreachable: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const e of endpoints) {
+    const name = names[e];
+    if (name !== undefined && unreachable.includes(name)) out.add(name);
+  }
+  return [...out];
 }
 
 /** Endpoints from the parameters, or from the inventory group's addresses; names for messages. */

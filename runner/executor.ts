@@ -16,7 +16,7 @@ import { invokeModule } from './run-module.js';
 import { resolveTarget } from './connect-host.js';
 import { readAheadForPlay } from './strategy/prefetch.js';
 import { UnreachableError, formatLocation } from './errors.js';
-import { applyResultConditions, censor, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult } from './task-result.js';
+import { applyResultConditions, censor, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult, NO_LOG_MESSAGE } from './task-result.js';
 
 /** Keywords a block passes down to the tasks inside it. */
 export interface Inherited {
@@ -69,18 +69,19 @@ export async function executeTask(run: TaskRun): Promise<TaskResult> {
   for (const [index, item] of items.entries()) {
     if (state.interrupted) break;
     const vars = withLoopVars(baseVars, loopVar, item, kw.loop_control?.index_var, index);
-    const once = await runOnce(run, kw, vars, when);
+    const label = kw.no_log ? '(hidden by no_log)' : itemLabel(kw.loop_control?.label, vars, item);
+    const once = await runOnce(run, kw, vars, when, label);
     // As in Ansible, each entry of a registered loop's `results` says which item it was for.
     const result = { ...once, result: { ...once.result, [loopVar]: item, ansible_loop_var: loopVar } };
     perItem.push(result);
-    emitResult(run, kw, result, kw.no_log ? '(hidden by no_log)' : itemLabel(kw.loop_control?.label, vars, item));
+    emitResult(run, kw, result, label);
     if (kw.loop_control?.pause) await sleep(kw.loop_control.pause * 1000, state.options.signal);
   }
   return finish(run, kw, aggregateLoop(perItem, started), perItem);
 }
 
-/** One attempt series (retries/until) for one loop item. */
-async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unknown>, when: string[]): Promise<TaskResult> {
+/** One attempt series (retries/until) for one loop item (`item`: its label, for the retry events). */
+async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unknown>, when: string[], item?: string): Promise<TaskResult> {
   const { task, state, host } = run;
   const started = performance.now();
   try {
@@ -118,6 +119,8 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
         facts: target.facts.forTask(become),
         playbookDir: state.playbook.dir,
         ...(state.options.signal ? { signal: state.options.signal } : {}),
+        // Read at each attempt: a host found unreachable meanwhile (by another task) counts.
+        unreachableHosts: unreachableHosts(state),
       });
       result = kw.timeout ? await withTimeout(invocation, kw.timeout, started) : await invocation;
     } catch (err) {
@@ -138,11 +141,28 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
       }
       break;
     }
-    if (state.options.verbosity > 0) run.emit({ kind: 'warning', host: host.name, message: `${run.displayName}: retrying (${attempt}/${retries})` });
+    // Every failed attempt is said as it happens (Ansible's "FAILED - RETRYING"): a long retry
+    // must never look like a hang, and its reason is what the user waits to read.
+    run.emit({
+      kind: 'task:retry',
+      task: run.displayName,
+      host: host.name,
+      ...(item !== undefined ? { item } : {}),
+      attempt,
+      retriesLeft: retries - attempt + 1,
+      delaySeconds: delayMs / 1000,
+      msg: kw.no_log ? NO_LOG_MESSAGE : retryReason(result, kw.until),
+      ...(kw.no_log ? { censored: true } : {}),
+    });
     await sleep(delayMs, state.options.signal);
     if (state.interrupted) break;
   }
   return result;
+}
+
+/** The hosts this run could not reach so far, in inventory order. */
+function unreachableHosts(state: RunState): string[] {
+  return [...state.hosts.values()].filter((h) => h.unreachable).map((h) => h.name);
 }
 
 /**
@@ -153,6 +173,13 @@ export function becomeFor(state: RunState, host: string, keyword: boolean | unde
   const fromInventory = state.inventory.hosts.get(host)?.vars['ansible_become'];
   if (typeof fromInventory === 'boolean') return fromInventory;
   return keyword ?? false;
+}
+
+/** Why an attempt did not count: its failure message, else the `until` that is still false. */
+function retryReason(result: TaskResult, until: string | undefined): string {
+  const msg = result.msg ?? (typeof result.result['msg'] === 'string' ? result.result['msg'] : undefined);
+  if (result.status === 'failed') return msg ?? 'failed';
+  return `not yet true: ${until ?? 'the task succeeds'}`;
 }
 
 function untilHolds(expr: string, vars: Record<string, unknown>, register: string | undefined, result: Record<string, unknown>, task: TaskNode): boolean {
@@ -222,9 +249,21 @@ async function withTimeout(p: Promise<TaskResult>, seconds: number, started: num
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Wait `ms`, or less when the run is aborted. The abort listener is removed when the timer
+ * fires: left behind, one per retry piles up on the run's signal (Node warns at 11).
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

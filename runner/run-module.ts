@@ -27,6 +27,8 @@ export interface Invocation {
   check: boolean;
   playbookDir: string;
   signal?: AbortSignal;
+  /** Hosts the run has marked unreachable so far (ModuleContext.unreachableHosts). */
+  unreachableHosts?: readonly string[];
 }
 
 export async function invokeModule(inv: Invocation): Promise<TaskResult> {
@@ -54,6 +56,7 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     playbookDir: inv.playbookDir,
     render: (template, sourceName) => renderText(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined),
     ...(inv.signal ? { signal: inv.signal } : {}),
+    ...(inv.unreachableHosts ? { unreachableHosts: inv.unreachableHosts } : {}),
   };
 
   let plan: Plan;

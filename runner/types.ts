@@ -92,6 +92,12 @@ export interface ModuleContext {
   render(template: string, sourceName?: string): string;
   /** Abort signal of the run (Ctrl-C). */
   signal?: AbortSignal;
+  /**
+   * Inventory hosts this run has marked unreachable (SSH failed), as of this attempt. Run state,
+   * not a variable: Ansible's magic variables cannot tell a host that failed a task (still
+   * reachable) from one that cannot be reached, and etcd-health must name only the latter.
+   */
+  unreachableHosts?: readonly string[];
 }
 
 /** A fact: a shell command and a pure parser of its output. */

@@ -9,7 +9,11 @@
  *   5. extra vars (-e)
  *
  * plus the magic variables (inventory_hostname, groups, group_names, hostvars, facts,
- * play_hosts, check_mode, diff_mode, playbook_dir), which cannot be overridden.
+ * ansible_play_hosts(_all), ansible_play_batch, play_hosts, check_mode, diff_mode,
+ * playbook_dir), which cannot be overridden. The play's host lists mean what they mean in
+ * Ansible: `ansible_play_hosts_all` every host the play targets, `ansible_play_hosts` those
+ * still active (failed and unreachable hosts left out), `ansible_play_batch` the active hosts of
+ * the current serial batch, and `play_hosts` the same as `ansible_play_batch`.
  *
  * A variable whose value is a template is rendered when it is first read (as Ansible's lazy
  * templating does), so `a: "{{ b }}-x"` works whatever order the vars are defined in.
@@ -22,14 +26,27 @@ import { renderValue } from './template.js';
 export interface SharedVars {
   groups: Record<string, string[]>;
   hostvars: Record<string, Record<string, unknown>>;
+  /** ansible_play_hosts_all: every host the play targets. */
+  playHostsAll: string[];
+  /** ansible_play_hosts: those not failed or unreachable as the task starts. */
   playHosts: string[];
+  /** ansible_play_batch (and play_hosts): the active hosts of the current serial batch. */
+  playBatch: string[];
 }
 
-export function buildSharedVars(state: RunState, play: Play, playHosts: string[]): SharedVars {
+/**
+ * @param batch the hosts of the current serial batch
+ * @param all every host the play targets (default: the batch, for callers without serial)
+ */
+export function buildSharedVars(state: RunState, play: Play, batch: readonly string[], all: readonly string[] = batch): SharedVars {
   const groups: Record<string, string[]> = {};
   for (const [name, group] of state.inventory.groups) groups[name] = [...group.hosts];
   const hostvars: Record<string, Record<string, unknown>> = {};
-  const shared: SharedVars = { groups, hostvars, playHosts };
+  const active = (names: readonly string[]) => names.filter((n) => {
+    const h = state.hosts.get(n);
+    return h !== undefined && !h.failed && !h.unreachable;
+  });
+  const shared: SharedVars = { groups, hostvars, playHostsAll: [...all], playHosts: active(all), playBatch: active(batch) };
   for (const [name] of state.inventory.hosts) {
     const runtime = state.hosts.get(name);
     hostvars[name] = withMagic(state, shared, name, runtime, lazilyRendered(userVars(state, play, name, runtime, [])));
@@ -72,8 +89,10 @@ function withMagic(state: RunState, shared: SharedVars, name: string, host: Host
     group_names: groupNames,
     groups: shared.groups,
     hostvars: shared.hostvars,
-    play_hosts: shared.playHosts,
+    play_hosts: shared.playBatch,
     ansible_play_hosts: shared.playHosts,
+    ansible_play_hosts_all: shared.playHostsAll,
+    ansible_play_batch: shared.playBatch,
     facts: host?.hostFacts ?? {},
     check_mode: state.options.check,
     ansible_check_mode: state.options.check,

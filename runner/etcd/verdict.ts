@@ -36,8 +36,12 @@ export interface ClusterVerdict {
   summary: string;
 }
 
-/** Judge the cluster from its probes; `names` maps endpoint URL to a display name. */
-export function judgeCluster(probes: EndpointProbe[], names: Record<string, string>, expectMembers: number): ClusterVerdict {
+/**
+ * Judge the cluster from its probes; `names` maps endpoint URL to a display name, and
+ * `unreachable` names the hosts this run could not reach over SSH: their members are said to be
+ * on an unreachable host, the likeliest reason they do not answer and one retrying will not fix.
+ */
+export function judgeCluster(probes: EndpointProbe[], names: Record<string, string>, expectMembers: number, unreachable: readonly string[] = []): ClusterVerdict {
   const up = probes.filter((p) => p.healthy);
   const members = up[0]?.members ?? [];
   const nameOf = (endpoint: string) => names[endpoint] ?? members.find((m) => m.clientURLs.includes(endpoint))?.name ?? endpoint;
@@ -58,7 +62,7 @@ export function judgeCluster(probes: EndpointProbe[], names: Record<string, stri
 
   const down = probes.filter((p) => !p.healthy);
   const quorum = up.length > expectMembers / 2;
-  const described = down.map((p) => `${nameOf(p.endpoint)} (${p.endpoint}) unhealthy: ${p.error ?? 'unknown error'}`).join('; ');
+  const described = down.map((p) => describeDown(p, nameOf(p.endpoint), unreachable)).join('; ');
   if (down.length > 0) {
     problems.unshift(quorum ? `degraded, quorum kept: ${described}` : `quorum lost (${up.length} of ${expectMembers} healthy): ${described}`);
   }
@@ -66,10 +70,19 @@ export function judgeCluster(probes: EndpointProbe[], names: Record<string, stri
   const verdict: ClusterVerdict = { endpoints, members, healthy: problems.length === 0, leader, quorum, summary: '' };
   if (problems.length > 0) verdict.failure = problems.join('; ');
   const leaderName = members.find((m) => m.id === leader)?.name ?? leader;
+  // A member that answers although SSH to its host failed: healthy, but worth saying.
+  const answering = up.map((p) => nameOf(p.endpoint)).filter((n) => unreachable.includes(n));
+  const note = answering.length > 0 ? ` (${answering.join(', ')}: host unreachable in this run, its etcd answers)` : '';
   verdict.summary = verdict.healthy
-    ? `${up.length} of ${probes.length} endpoints healthy, ${members.length} members, leader ${leaderName}`
+    ? `${up.length} of ${probes.length} endpoints healthy, ${members.length} members, leader ${leaderName}${note}`
     : (verdict.failure ?? '');
   return verdict;
+}
+
+function describeDown(p: EndpointProbe, name: string, unreachable: readonly string[]): string {
+  const error = p.error ?? 'unknown error';
+  if (unreachable.includes(name)) return `${name} (host unreachable in this run; ${p.endpoint} unhealthy: ${error})`;
+  return `${name} (${p.endpoint}) unhealthy: ${error}`;
 }
 
 function toReport(p: EndpointProbe, name: string): EndpointReport {

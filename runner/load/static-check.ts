@@ -17,7 +17,7 @@ import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roo
 /** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
 export const MAGIC_VARS = [
   'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'facts',
-  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'playbook_dir', 'ansible_check_mode',
+  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'playbook_dir', 'ansible_check_mode',
 ];
 
 /** Task keywords whose strings are CEL expressions; everything else is a template. */

@@ -35,6 +35,28 @@ export type RunEvent =
       ignored?: boolean;
       durationMs: number;
     }
+  | {
+      /**
+       * One attempt of a task with `retries`/`until` did not succeed and another follows after
+       * `delaySeconds`, as Ansible's "FAILED - RETRYING". Sent as it happens, so a long retry is
+       * never silent; the final attempt's outcome is the task's `task:host` event.
+       */
+      kind: 'task:retry';
+      task: string;
+      host: string;
+      /** Loop item label, when the task loops (each item has its own attempts). */
+      item?: string;
+      /** The attempt that just failed, from 1. */
+      attempt: number;
+      /** Attempts still to come after this one. */
+      retriesLeft: number;
+      /** Seconds until the next attempt. */
+      delaySeconds: number;
+      /** Why the attempt did not count (its message, or the `until` still false); a no_log task's is the no_log notice. */
+      msg: string;
+      /** The message was hidden by no_log. */
+      censored?: boolean;
+    }
   | { kind: 'task:end'; task: string; durationMs: number }
   | { kind: 'warning'; message: string; host?: string }
   | {

@@ -34,11 +34,20 @@ export function createJsonReporter(out: NodeJS.WritableStream, opts: JsonReporte
 export function serializeEvent(event: RunEvent, at: Date): string {
   const ts = at.toISOString();
   try {
-    return JSON.stringify({ ts, ...event }, replaceForJson);
+    return escapeC1(JSON.stringify({ ts, ...event }, replaceForJson));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return JSON.stringify({ ts, kind: event.kind, error: `event could not be serialised: ${message}` });
   }
+}
+
+/**
+ * JSON.stringify escapes C0 controls (ESC among them) but writes DEL and the C1 controls raw,
+ * and some terminals act on U+009B as CSI: a `-o json` stream read in a terminal must be as
+ * inert as the text reporters. `\u009b` parses back to the same string.
+ */
+function escapeC1(json: string): string {
+  return json.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -12,8 +12,9 @@
 import { Listr, ListrLogger, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { Reporter, RunEvent } from './events.js';
 import { createRecapTally, formatRecap, formatRunSummary, paint, SEVERITY } from './recap.js';
-import { flush, formatConnectFailure, formatHostResult, formatWarning } from './plain.js';
+import { describeRetry, flush, formatConnectFailure, formatHostResult, formatRetry, formatWarning } from './plain.js';
 import { renderDiffs } from './render-diff.js';
+import { oneTerminalLine } from './terminal-text.js';
 
 /** listr2's built-in renderers; `default` is the live one, the others are line-based. */
 export type ListrRendererName = 'default' | 'simple' | 'verbose' | 'test' | 'silent';
@@ -30,6 +31,7 @@ export interface ListrReporterOptions {
 
 type TaskHost = Extract<RunEvent, { kind: 'task:host' }>;
 type TaskStart = Extract<RunEvent, { kind: 'task:start' }>;
+type TaskRetry = Extract<RunEvent, { kind: 'task:retry' }>;
 
 /** One host's place in a task view: settled by its result, or by the task or run ending. */
 interface HostSlot {
@@ -39,10 +41,13 @@ interface HostSlot {
   settled: boolean;
   done: Promise<void>;
   resolve: () => void;
-  /** The running listr2 subtask, to show loop items as they arrive. */
-  wrapper?: { output: string };
+  /** The running listr2 subtask, to show loop items and retries as they arrive. */
+  wrapper?: { output: string; title: string };
   /** How many items were already written to the subtask's output. */
   shownItems: number;
+  /** Failed attempts that will be retried, in order, and how many of them were shown. */
+  retries: TaskRetry[];
+  shownRetries: number;
 }
 
 interface TaskView {
@@ -55,7 +60,9 @@ interface TaskView {
 /** Create the listr2 reporter. */
 export function createListrReporter(opts: ListrReporterOptions): Reporter {
   const out = opts.out ?? process.stdout;
-  const style = { verbosity: opts.verbosity, diff: false, color: opts.color };
+  // listr2 draws its live view only on a TTY stdout, else falls back to the `simple` lines.
+  const live = (opts.renderer ?? 'default') === 'default' && process.stdout.isTTY === true;
+  const style = { verbosity: opts.verbosity, diff: false, color: opts.color, live };
   const tally = createRecapTally();
   const open: TaskView[] = [];
   let chain: Promise<void> = Promise.resolve();
@@ -100,6 +107,12 @@ export function createListrReporter(opts: ListrReporterOptions): Reporter {
           if (!view) return enqueue(() => formatHostResult(event, { ...style, diff: opts.diff }).forEach(write));
           return recordResult(view, event, style);
         }
+        case 'task:retry': {
+          const slot = findOpenView(open, event.task)?.slots.get(event.host);
+          if (!slot || slot.settled) return enqueue(() => write(formatRetry(event, style)));
+          slot.retries.push(event);
+          return showRetries(slot, style);
+        }
         case 'task:end': {
           const view = findOpenView(open, event.task);
           if (view) closeView(view);
@@ -138,7 +151,7 @@ function createView(start: TaskStart): TaskView {
   for (const host of start.hosts) {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    slots.set(host, { host, items: [], settled: false, done, resolve, shownItems: 0 });
+    slots.set(host, { host, items: [], settled: false, done, resolve, shownItems: 0, retries: [], shownRetries: 0 });
   }
   return { start, slots, extras: [] };
 }
@@ -169,6 +182,8 @@ interface RenderStyle {
   verbosity: number;
   diff: boolean;
   color: boolean;
+  /** listr2's live view (redraws titles) rather than a line renderer (logs output lines). */
+  live?: boolean;
 }
 
 /** Run one task's listr2 list to completion, then print its diffs and stray results. */
@@ -211,6 +226,7 @@ async function drawView(view: TaskView, opts: ListrReporterOptions, style: Rende
 async function runSlot(slot: HostSlot, task: ListrTaskWrapper<unknown, any, any>, style: RenderStyle): Promise<void> {
   slot.wrapper = task;
   showNewItems(slot, style);
+  showRetries(slot, style);
   await slot.done;
   const event = slot.final ?? summarizeItems(slot);
   if (!event) {
@@ -234,6 +250,26 @@ function showNewItems(slot: HostSlot, style: RenderStyle): void {
   if (!slot.wrapper) return;
   for (const item of slot.items.slice(slot.shownItems)) slot.wrapper.output = formatHostResult(item, style)[0]!;
   slot.shownItems = slot.items.length;
+}
+
+/**
+ * Retries as they happen. The live view rewrites the host's line with the latest attempt (60
+ * attempts would otherwise stack 60 lines under it), and the final result replaces that line;
+ * line renderers only log output, so there each retry is one output line, written once.
+ */
+export function showRetries(slot: Pick<HostSlot, 'host' | 'wrapper' | 'retries' | 'shownRetries'>, style: RenderStyle): void {
+  if (!slot.wrapper || slot.shownRetries === slot.retries.length) return;
+  if (style.live) {
+    const latest = slot.retries[slot.retries.length - 1]!;
+    const item = latest.item !== undefined ? ` (item=${oneTerminalLine(latest.item)})` : '';
+    slot.wrapper.title = paint('yellow', `[${slot.host}]${item} ${describeRetry(latest, style.verbosity)}`, style.color);
+  } else {
+    for (const retry of slot.retries.slice(slot.shownRetries)) {
+      const item = retry.item !== undefined ? `(item=${oneTerminalLine(retry.item)}) ` : '';
+      slot.wrapper.output = paint('yellow', `${item}${describeRetry(retry, style.verbosity)}`, style.color);
+    }
+  }
+  slot.shownRetries = slot.retries.length;
 }
 
 /** Without a host-level result, a loop's host shows its worst item. */

@@ -18,6 +18,7 @@ import { isSecret } from '../secret.js';
 import { createRecapTally, formatRecap, formatRunSummary, paint, styleOfStatus } from './recap.js';
 import { renderDiffs } from './render-diff.js';
 import { replaceForJson } from './json.js';
+import { escapeControl, oneTerminalLine } from './terminal-text.js';
 
 export interface PlainReporterOptions {
   /** 0: status lines; 1 (-v): change descriptions and registered msg/stdout/stderr; 2 (-vv): connections. */
@@ -29,6 +30,7 @@ export interface PlainReporterOptions {
 }
 
 type TaskHost = Extract<RunEvent, { kind: 'task:host' }>;
+type TaskRetry = Extract<RunEvent, { kind: 'task:retry' }>;
 
 /** Ansible's word for each status at the start of a host line. */
 const STATUS_WORD: Record<TaskStatus, string> = {
@@ -76,6 +78,8 @@ export function createPlainReporter(out: NodeJS.WritableStream, opts: PlainRepor
           tally.record(taskSeq, event);
           for (const line of formatHostResult(event, opts)) write(line);
           return;
+        case 'task:retry':
+          return write(formatRetry(event, opts));
         case 'task:end':
           return;
         case 'warning':
@@ -106,10 +110,11 @@ export function formatHostResult(event: TaskHost, opts: PlainReporterOptions): s
   const censored = event.result !== undefined && 'censored' in event.result;
   const item = event.item !== undefined ? ` (item=${event.item})` : '';
   const detail = describeOutcome(event, censored, opts.verbosity);
-  const head = `${STATUS_WORD[event.status]}: [${event.host}]${item}${detail ? ` => ${detail}` : ''}`;
+  // Messages and output come from hosts: their control characters are shown, not obeyed.
+  const head = escapeControl(`${STATUS_WORD[event.status]}: [${event.host}]${item}${detail ? ` => ${detail}` : ''}`);
   const lines = [paint(styleOfStatus(event.status), indentRest(head), opts.color)];
   if (event.ignored) lines.push(paint('cyan', '...ignoring', opts.color));
-  if (opts.verbosity >= 1) lines.push(...describeDetails(event, censored));
+  if (opts.verbosity >= 1) lines.push(...describeDetails(event, censored).map(escapeControl));
   if (opts.diff && event.diffs.length > 0) {
     const text = renderDiffs(event.diffs, opts);
     if (text) lines.push(text);
@@ -117,14 +122,34 @@ export function formatHostResult(event: TaskHost, opts: PlainReporterOptions): s
   return lines;
 }
 
+/** Without -v a retry line keeps to about one terminal line; -v shows the whole message. */
+const RETRY_MESSAGE_MAX = 240;
+
+/**
+ * One failed attempt that will be retried, Ansible's "FAILED - RETRYING", with the reason:
+ * `infra0 | cluster health: retrying (57 left): degraded, quorum kept: infra2 unhealthy ...`.
+ * Everything in it may come from a host, so control characters are escaped.
+ */
+export function formatRetry(event: TaskRetry, opts: Pick<PlainReporterOptions, 'verbosity' | 'color'>): string {
+  const item = event.item !== undefined ? ` (item=${event.item})` : '';
+  const where = oneTerminalLine(`${event.host} | ${event.task}${item}`);
+  return paint('yellow', `${where}: ${describeRetry(event, opts.verbosity)}`, opts.color);
+}
+
+/** `retrying (57 left): REASON`, one line, control characters escaped (the live view's host line). */
+export function describeRetry(event: TaskRetry, verbosity: number): string {
+  const max = verbosity >= 1 ? Infinity : RETRY_MESSAGE_MAX;
+  return `retrying (${event.retriesLeft} left): ${oneTerminalLine(event.msg, max)}`;
+}
+
 /** A host that could not be reached when the play started. */
 export function formatConnectFailure(event: Extract<RunEvent, { kind: 'host:connect' }>, color: boolean): string {
-  return paint('red', `unreachable: [${event.host}] => ${event.error ?? 'cannot connect'}`, color);
+  return paint('red', escapeControl(`unreachable: [${event.host}] => ${event.error ?? 'cannot connect'}`), color);
 }
 
 /** Ansible's `[WARNING]:` line, with the host when the warning is about one. */
 export function formatWarning(event: Extract<RunEvent, { kind: 'warning' }>, color: boolean): string {
-  return paint('magenta', `[WARNING]: ${event.host ? `[${event.host}] ` : ''}${event.message}`, color);
+  return paint('magenta', escapeControl(`[WARNING]: ${event.host ? `[${event.host}] ` : ''}${event.message}`), color);
 }
 
 /** What follows `=>` on the status line. */

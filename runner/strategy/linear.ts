@@ -21,7 +21,11 @@ import { batchesOf } from './serial.js';
 interface PlayRun {
   state: RunState;
   play: Play;
-  /** Hosts of the current batch. */
+  /** Every host the play targets (ansible_play_hosts_all). */
+  playHosts: string[];
+  /** The current serial batch, whole (ansible_play_batch before failures). */
+  serialBatch: string[];
+  /** Hosts of the current batch (narrowed inside blocks, rescue and always). */
   batch: HostState[];
   /** Set when a failure policy ends the play for every host. */
   aborted: boolean;
@@ -30,7 +34,7 @@ interface PlayRun {
 export async function runPlay(state: RunState, play: Play, hostNames: string[]): Promise<void> {
   const hosts = hostNames.map((h) => state.hosts.get(h)!).filter((h) => !h.failed && !h.unreachable);
   for (const batch of batchesOf(hosts, play.serial)) {
-    const run: PlayRun = { state, play, batch, aborted: false };
+    const run: PlayRun = { state, play, playHosts: hostNames, serialBatch: batch.map((h) => h.name), batch, aborted: false };
     if (play.gather_facts) await gatherFactsTask(state, play, batch, (h, r) => record(state, h, r));
     await runItems(run, play.tasks, ROOT_SCOPE);
     // A play stopped by its failure policy runs no handlers (Ansible marks every host failed).
@@ -100,7 +104,7 @@ async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherit
   const started = performance.now();
   const outBefore = outOfPlay(run.batch);
   const emit = state.options.reporter.emit.bind(state.options.reporter);
-  const shared = buildSharedVars(state, play, run.batch.map((h) => h.name));
+  const shared = buildSharedVars(state, play, run.serialBatch, run.playHosts);
   const first = hosts[0];
   const name = displayName(task, () => first && buildTaskVars(state, play, shared, first, [...inherited.varsScopes, task.keywords.vars]));
   emit({ kind: 'task:start', play: play.name ?? play.hosts, task: name, location: formatLocation(task.location), hosts: hosts.map((h) => h.name), ...(handler ? { handler } : {}) });

@@ -12,6 +12,7 @@ import { findDialError, judgeEndpoint, probeEtcdctl } from '../../runner/etcd/pr
 import type { EndpointProbe } from '../../runner/etcd/types.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
 import { etcdHealth, planEtcdHealth, resolveEndpoints } from '../../modules/etcd-health.js';
+import { evaluateBool } from '../../runner/expr.js';
 
 const dir = new URL('../fixtures/facts/etcdctl/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir), 'utf8');
@@ -204,4 +205,45 @@ test('an endpoint healthy to `endpoint health` but missing from the shared statu
   const members = captured('members-3.4-healthy');
   t.is(judgeEndpoint('infra3', E4, { health, status, members }).healthy, true, 'status exit 1 (another endpoint) does not count against E4');
   t.deepEqual(judgeEndpoint('infra3', E5, { health, status, members }), { endpoint: E5, healthy: false, error: `endpoint status: Failed to get the status of endpoint ${E5} (context deadline exceeded)` });
+});
+
+test('a member on a host this run could not reach is named as such, and unreachable_hosts lets `until` stop at once', (t) => {
+  const names = { [E3]: 'infra3', [E4]: 'infra4', [E5]: 'infra5' };
+  const until = 'etcd_health.healthy || size(etcd_health.unreachable_hosts) > 0';
+  const cut = planEtcdHealth({}, { probes: probeAll('one-down'), names, unreachable: ['infra5'] });
+  t.is(cut.failed, `degraded, quorum kept: infra5 (host unreachable in this run; ${E5} unhealthy: context deadline exceeded (connect: connection refused))`);
+  t.deepEqual((cut.result as any).unreachable_hosts, ['infra5']);
+  t.true(evaluateBool(until, { etcd_health: cut.result }), 'the playbook stops retrying: the host will not come back in this run');
+
+  // Reachable but its etcd is down: retrying may help (etcd restarting), so `until` keeps going.
+  const down = planEtcdHealth({}, { probes: probeAll('one-down'), names, unreachable: [] });
+  t.is(down.failed, `degraded, quorum kept: infra5 (${E5}) unhealthy: context deadline exceeded (connect: connection refused)`);
+  t.deepEqual((down.result as any).unreachable_hosts, []);
+  t.false(evaluateBool(until, { etcd_health: down.result }));
+
+  // SSH to infra4 failed but its etcd answers: healthy, and the summary says so.
+  const answering = planEtcdHealth({}, { probes: probeAll('healthy'), names, unreachable: ['infra4'] });
+  t.is(answering.failed, undefined);
+  t.is(answering.msg, '3 of 3 endpoints healthy, 3 members, leader infra4 (infra4: host unreachable in this run, its etcd answers)');
+});
+
+test('gather: unreachable_hosts are the checked group\'s hosts among those the run marked unreachable', async (t) => {
+  const conn: Connection = {
+    host: 'infra0',
+    async exec() {
+      return { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('Error: context deadline exceeded'), durationMs: 1 };
+    },
+    async put() {},
+    async get() {
+      return Buffer.alloc(0);
+    },
+    async close() {},
+  };
+  const vars = { groups: { etcd: ['infra0', 'infra1', 'infra2'], web: ['web0'] }, hostvars: { infra0: {}, infra1: {}, infra2: {}, web0: {} } };
+  const ctx = { host: 'infra0', inventoryHost: 'infra0', conn, become: true, facts: { get: async () => undefined as never, clear() {} }, vars, checkMode: false, playbookDir: '.', render: (s: string) => s };
+  const facts = await etcdHealth.gather({ ...ctx, unreachableHosts: ['web0', 'infra2'] }, {});
+  t.deepEqual(facts.unreachable, ['infra2'], 'web0 is not in the checked group');
+  t.deepEqual((await etcdHealth.gather(ctx, {})).unreachable, [], 'no run state: nothing is unreachable');
+  const plan = planEtcdHealth({}, facts);
+  t.regex(plan.failed ?? '', /infra2 \(host unreachable in this run; https:\/\/infra2:2379 unhealthy: /);
 });

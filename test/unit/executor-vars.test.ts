@@ -158,3 +158,27 @@ test('inventory groups: all < parent < child < host', async (t) => {
   t.is(run.results('read', 'h1')[0]!.msg, 'parent child host');
   t.is(run.results('read', 'h2')[0]!.msg, 'parent child child');
 });
+
+test("the play's host lists have Ansible's meaning: _all every host, ansible_play_hosts the active ones, ansible_play_batch/play_hosts the active ones of the serial batch", async (t) => {
+  const s = writeScenario(`
+- hosts: nodes
+  gather_facts: false
+  serial: 2
+  tasks:
+    - name: b fails
+      command: { argv: [test, "{{ inventory_hostname }}", "!=", "b"] }
+    - name: lists
+      debug:
+        var: lists
+      vars:
+        lists:
+          all: "{{ ansible_play_hosts_all }}"
+          hosts: "{{ ansible_play_hosts }}"
+          batch: "{{ ansible_play_batch }}"
+          play_hosts: "{{ play_hosts }}"
+`);
+  const run = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile });
+  t.deepEqual(run.results('lists', 'a')[0]!.result?.['lists'], { all: ['a', 'b', 'c'], hosts: ['a', 'c'], batch: ['a'], play_hosts: ['a'] });
+  t.deepEqual(run.results('lists', 'c')[0]!.result?.['lists'], { all: ['a', 'b', 'c'], hosts: ['a', 'c'], batch: ['c'], play_hosts: ['c'] });
+  t.is(run.results('lists', 'b').length, 0);
+});

@@ -97,7 +97,7 @@ test('an etcd_name set in the inventory is reported at that variable; one given 
   const fromExtra = problemsOf(() => prepareRun({ playbookFile: FLAGSHIP, inventoryFile: fine, extraVars: { etcd_name: 'Foo_bar' } }));
   t.is(fromExtra.problems.length, 1, fromExtra.message);
   t.is(fromExtra.problems[0]!.location?.file, FLAGSHIP);
-  t.is(fromExtra.problems[0]!.pointer, '/0/tasks/6/certs/node_name');
+  t.regex(fromExtra.problems[0]!.pointer, /^\/0\/tasks\/\d+\/certs\/node_name$/);
   t.regex(fromExtra.problems[0]!.message, /^certs node_name for hosts infra0, infra1 via -e etcd_name: node name 'Foo_bar' is refused.*use 'foo-bar'$/);
 
   // Upper case alone is fine: kubeadm lowercases it.

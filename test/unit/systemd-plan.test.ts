@@ -44,7 +44,16 @@ test('started + enabled on a running enabled unit: no change, says why', (t) => 
   const plan = planSystemd({ name: 'ssh', state: 'started', enabled: true }, facts('enabled-running'));
   t.deepEqual(plan.changes, []);
   t.is(plan.noop, 'ssh.service is active (running), enabled; unit files up to date');
-  t.deepEqual(plan.result, { name: 'ssh.service', status: { LoadState: 'loaded', ActiveState: 'active', SubState: 'running', UnitFileState: 'enabled', NeedDaemonReload: 'no' } });
+  t.deepEqual(plan.result, { name: 'ssh.service', status: { LoadState: 'loaded', ActiveState: 'active', SubState: 'running', UnitFileState: 'enabled', NeedDaemonReload: 'no' }, files_changed: false });
+});
+
+test('restart_on_change: false writes a changed unit of a running service and reloads, never restarts; files_changed says a restart is due', (t) => {
+  const unitFile = { path: '/etc/systemd/system/etcd.service', content: '[Service]\nExecStart=/old\n' };
+  const held = planSystemd({ name: 'etcd', unit: '[Service]\nExecStart=/new\n', state: 'started', restart_on_change: false }, facts('enabled-running', { unitFile }));
+  t.deepEqual(describes(held), ['write unit file /etc/systemd/system/etcd.service', 'daemon-reload (unit files of etcd.service changed)']);
+  t.is(held.result?.['files_changed'], true);
+  const restarted = planSystemd({ name: 'etcd', unit: '[Service]\nExecStart=/new\n', state: 'started' }, facts('enabled-running', { unitFile }));
+  t.true(describes(restarted).includes('restart etcd.service (unit files changed)'), 'the default still restarts');
 });
 
 test('a missing unit fails with what to do; asking only to stop it is a no-op', (t) => {

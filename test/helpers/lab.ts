@@ -83,3 +83,18 @@ export function sshExec(host: LabHost, command: string, opts: { stdin?: string }
     child.stdin?.end(opts.stdin ?? '');
   });
 }
+
+/**
+ * Back to the lab image's state for etcd, as root on a host: etcd stopped and masked as the
+ * image ships it, no data, no /etc/kubernetes. Suites that build clusters run it before and
+ * after, so each starts from fresh hosts whatever ran before.
+ */
+export const RESET_ETCD_HOST = [
+  'systemctl stop etcd || true',
+  'rm -f /etc/systemd/system/etcd.service',
+  'ln -s /dev/null /etc/systemd/system/etcd.service',
+  'systemctl daemon-reload',
+  'systemctl reset-failed etcd 2>/dev/null || true',
+  'find /var/lib/etcd -mindepth 1 -delete',
+  'rm -rf /etc/kubernetes',
+].join('; ');

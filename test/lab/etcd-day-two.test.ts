@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PROJECT_DIR, runBuiltCli, runEngine, total, type EngineRun } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, sshExec, type LabHost } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, RESET_ETCD_HOST, sshExec, type LabHost } from '../helpers/lab.js';
 
 const etcdHosts = labHosts('etcd');
 const spares = labHosts('spare').slice(0, 2);
@@ -72,7 +72,7 @@ async function healthyCount(members: LabHost[]): Promise<number> {
 }
 
 async function wipe(host: LabHost): Promise<void> {
-  await sh(host, 'systemctl stop etcd 2>/dev/null; systemctl disable etcd 2>/dev/null; rm -rf /etc/systemd/system/etcd.service /var/lib/etcd /etc/kubernetes; systemctl daemon-reload; true');
+  await sh(host, `systemctl disable etcd 2>/dev/null; ${RESET_ETCD_HOST}`);
 }
 
 test.before(async () => {

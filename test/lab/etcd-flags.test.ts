@@ -74,8 +74,9 @@ test.serial('the real etcd --version on each host picks the flag spellings of th
   t.notRegex(v34, /^  --(feature-gates|watch-progress-notify-interval)=/m);
   for (const unit of [v34, v36]) t.regex(unit, /--listen-metrics-urls=http:\/\/127\.0\.0\.1:2381 \\\n/);
 
-  // The same through the shipped CLI's --diff output.
-  const cli = await runBuiltCli(['run', playbookFile, '-i', inventoryFile, '-e', `etcd_runtime=systemd etcd_ca_dir=${caDir}`, '--check', '--diff', '-l', newer!.name]);
+  // The same through the shipped CLI's --diff output. Both hosts: with --limit to one, etcd-cluster
+  // could not tell whether the other trusts a CA, and refuses to plan a new one.
+  const cli = await runBuiltCli(['run', playbookFile, '-i', inventoryFile, '-e', `etcd_runtime=systemd etcd_ca_dir=${caDir}`, '--check', '--diff']);
   t.is(cli.code, 0, cli.stdout + cli.stderr);
   t.regex(cli.stdout, /\+\s*--feature-gates=InitialCorruptCheck=true/);
   t.regex(cli.stdout, /\+\s*--watch-progress-notify-interval=5s/);

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PROJECT_DIR, runBuiltCli } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, sshExec, type LabHost } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, RESET_ETCD_HOST, sshExec, type LabHost } from '../helpers/lab.js';
 import { mustRun } from '../../runner/lab/run.js';
 import { vethName } from '../../runner/lab/paths.js';
 
@@ -37,15 +37,7 @@ async function sh(host: LabHost, command: string): Promise<string> {
 }
 
 /** Back to the image's state: etcd stopped and masked, no data, no /etc/kubernetes. */
-const WIPE = [
-  'systemctl stop etcd || true',
-  'rm -f /etc/systemd/system/etcd.service',
-  'ln -s /dev/null /etc/systemd/system/etcd.service',
-  'systemctl daemon-reload',
-  'systemctl reset-failed etcd 2>/dev/null || true',
-  'find /var/lib/etcd -mindepth 1 -delete',
-  'rm -rf /etc/kubernetes',
-].join('; ');
+const WIPE = RESET_ETCD_HOST;
 
 /** What the wipe must restore, to compare before and after the suite. */
 const FRESHNESS = [

@@ -9,21 +9,26 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js';
 import { buildScript } from './quote.js';
+import { buildPutScript } from './ssh.js';
 import { CommandError } from '../errors.js';
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 export class LocalConnection implements Connection {
   readonly host: string;
   /** Every local "host" is this controller. */
   readonly endpoint = 'local';
-  constructor(host = 'localhost') {
+  /** Whether `sudo` is needed at all: false runs privileged work through `sudo -n`. */
+  readonly #isRoot: boolean;
+  /** @param options.asRoot whether this process counts as root (tests pass false to take the sudo path) */
+  constructor(host = 'localhost', options: { asRoot?: boolean } = {}) {
     this.host = host;
+    this.#isRoot = options.asRoot ?? runningAsRoot;
   }
 
   exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const script = buildScript(command, options);
-    const argv = options.sudo && !isRoot ? ['sudo', '-n', 'sh', '-c', script] : ['sh', '-c', script];
+    const argv = options.sudo && !this.#isRoot ? ['sudo', '-n', 'sh', '-c', script] : ['sh', '-c', script];
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
@@ -60,7 +65,7 @@ export class LocalConnection implements Connection {
   }
 
   async put(dest: string, content: Uint8Array, options: PutOptions = {}): Promise<void> {
-    if (options.sudo && !isRoot) return this.putWithSudo(dest, content, options);
+    if (options.sudo && !this.#isRoot) return this.putWithSudo(dest, content, options);
     const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(4).toString('hex')}`);
     try {
       // Mode and owner are set before the rename so the file never exists with wrong attributes.
@@ -74,18 +79,18 @@ export class LocalConnection implements Connection {
     }
   }
 
+  /**
+   * Through `sudo -n sh -c`: the same script as over SSH (ssh.ts buildPutScript), where every
+   * word (destination, temp name, owner, group) is quoted and the mode is checked to be octal.
+   */
   private async putWithSudo(dest: string, content: Uint8Array, options: PutOptions): Promise<void> {
-    const tmp = `${dest}.quorum-${randomBytes(4).toString('hex')}`;
-    const steps = [`cat > ${tmp}`];
-    if (options.mode) steps.push(`chmod ${options.mode} ${tmp}`);
-    if (options.owner || options.group) steps.push(`chown ${options.owner ?? ''}${options.group ? ':' + options.group : ''} ${tmp}`);
-    steps.push(`mv -f ${tmp} ${dest}`);
-    const r = await this.exec(`umask 077 && ${steps.join(' && ')} || { rm -f ${tmp}; exit 1; }`, { sudo: true, stdin: content });
+    const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
+    const r = await this.exec(buildPutScript('-', tmp, dest, options), { sudo: true, stdin: content });
     if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString());
   }
 
   async get(path: string, options: { sudo?: boolean } = {}): Promise<Buffer> {
-    if (!options.sudo || isRoot) return readFile(path);
+    if (!options.sudo || this.#isRoot) return readFile(path);
     const r = await this.exec(['cat', '--', path], { sudo: true });
     if (r.exitCode !== 0) throw new CommandError(`cat ${path}`, r.exitCode, r.stderr.toString());
     return r.stdout;

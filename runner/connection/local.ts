@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js';
 import { buildScript } from './quote.js';
 import { buildPutScript } from './ssh.js';
+import { CappedOutput, droppedOf } from './capped-output.js';
 import { CommandError } from '../errors.js';
 
 const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -32,8 +33,8 @@ export class LocalConnection implements Connection {
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
+      const out = new CappedOutput(options.keepOutput);
+      const err = new CappedOutput(options.keepOutput);
       let timedOut = false;
       const timer = options.timeoutMs
         ? setTimeout(() => {
@@ -53,10 +54,11 @@ export class LocalConnection implements Connection {
         if (timer) clearTimeout(timer);
         resolve({
           exitCode: timedOut ? 124 : code ?? (signal ? 128 : 1),
-          stdout: Buffer.concat(out),
-          stderr: Buffer.concat(err),
+          stdout: out.bytes(),
+          stderr: err.bytes(),
           durationMs: performance.now() - started,
           ...(timedOut ? { timedOut } : {}),
+          ...droppedOf(out, err),
         });
       });
       child.stdin.on('error', () => {}); // the command may exit without reading its input
@@ -91,7 +93,7 @@ export class LocalConnection implements Connection {
 
   async get(path: string, options: { sudo?: boolean } = {}): Promise<Buffer> {
     if (!options.sudo || this.#isRoot) return readFile(path);
-    const r = await this.exec(['cat', '--', path], { sudo: true });
+    const r = await this.exec(['cat', '--', path], { sudo: true, keepOutput: Infinity });
     if (r.exitCode !== 0) throw new CommandError(`cat ${path}`, r.exitCode, r.stderr.toString());
     return r.stdout;
   }

@@ -3,6 +3,7 @@
  * time, framed by the protocol of frame.ts, with timeouts and the become password handshake.
  */
 import { createMarker, encodeCommand, FrameParser, type Frame } from './frame.js';
+import { OUTPUT_KEEP_BYTES } from './capped-output.js';
 
 /** The pipes of a running shell: an ssh2 exec channel or, in tests, a local child process. */
 export interface ShellPipes {
@@ -122,8 +123,9 @@ export class ShellSession {
   /**
    * Run one command. Resolves with its frame; on timeout destroys the session and resolves
    * with exit code 124 and what was printed so far. Rejects with ShellClosedError if the shell ends.
+   * Of each stream, `keepOutput` bytes are kept (capped-output.ts).
    */
-  run(script: string, options: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Promise<RunResult> {
+  run(script: string, options: { stdin?: Uint8Array | string; timeoutMs?: number; keepOutput?: number } = {}): Promise<RunResult> {
     if (this.#dead) return Promise.reject(new ShellClosedError(undefined, Buffer.alloc(0), Buffer.alloc(0)));
     if (this.#pending) return Promise.reject(new Error('ShellSession.run called while a command is running: serialize commands per session'));
     const seq = ++this.#seq;
@@ -134,7 +136,7 @@ export class ShellSession {
             const partial = this.#parser.partial();
             this.#pending = undefined;
             this.destroy();
-            resolve({ seq, exitCode: 124, stdout: partial.stdout, stderr: partial.stderr, timedOut: true });
+            resolve({ seq, exitCode: 124, ...partial, timedOut: true });
           }, options.timeoutMs)
         : undefined;
       this.#pending = {
@@ -148,6 +150,7 @@ export class ShellSession {
           reject(err);
         },
       };
+      this.#parser.setKeep(options.keepOutput ?? OUTPUT_KEEP_BYTES);
       this.#pipes.write(encodeCommand(this.#marker, seq, script, stdin));
     });
   }

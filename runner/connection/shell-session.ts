@@ -52,6 +52,8 @@ export class ShellSession {
   #seq = 0;
   #pending?: { resolve(r: RunResult): void; reject(e: Error): void };
   #dead = false;
+  /** Answers sudo's password prompt while the shell starts (only with a become password). */
+  #gate?: PasswordGate;
   /** Process group of the remote shell, to kill a timed-out command's processes. */
   pgid?: number;
 
@@ -60,20 +62,47 @@ export class ShellSession {
     this.#parser = new FrameParser(this.#marker);
   }
 
-  /** Wire up a started shell and wait until it answers (after sudo's password, if any). */
-  static async start(pipes: ShellPipes, password?: PasswordStart): Promise<ShellSession> {
+  /**
+   * Wire up a started shell and wait until it answers (after sudo's password, if any). With
+   * `timeoutMs`, a shell that has not answered by then is destroyed and the start fails with
+   * what it printed: a sudo that asks a question of its own (a one-time code) or hangs must
+   * fail the host, not hold it forever.
+   */
+  static async start(pipes: ShellPipes, password?: PasswordStart, options: { timeoutMs?: number } = {}): Promise<ShellSession> {
     const session = new ShellSession(pipes);
     const ready = session.#wire(password);
-    await ready;
-    // `$$` in the subshell is the shell's pid; field 5 of /proc/PID/stat is its process group.
-    const hello = await session.run('read -r l </proc/$$/stat && set -- $l && printf %s "$5"');
-    const pgid = Number(hello.stdout.toString('latin1'));
-    if (hello.exitCode === 0 && Number.isInteger(pgid) && pgid > 1) session.pgid = pgid;
-    return session;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      if (!options.timeoutMs) return;
+      const ms = options.timeoutMs;
+      timer = setTimeout(() => {
+        const printed = session.#printedBeforeReady(password);
+        session.destroy();
+        reject(new ShellClosedError(undefined, Buffer.alloc(0), Buffer.from(`no shell within ${ms} ms${printed ? `; it printed: ${JSON.stringify(printed)}` : ''}`)));
+      }, ms);
+    });
+    try {
+      await Promise.race([ready, deadline]);
+      // `$$` in the subshell is the shell's pid; field 5 of /proc/PID/stat is its process group.
+      const hello = await Promise.race([session.run('read -r l </proc/$$/stat && set -- $l && printf %s "$5"'), deadline]);
+      const pgid = Number(hello.stdout.toString('latin1'));
+      if (hello.exitCode === 0 && Number.isInteger(pgid) && pgid > 1) session.pgid = pgid;
+      return session;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** What the shell (or sudo before it) wrote to stderr so far, without the become password. */
+  #printedBeforeReady(password?: PasswordStart): string {
+    const text = this.#gate?.seen ?? this.#parser.partial().stderr.toString('utf8');
+    const secret = password ? Buffer.from(password.password).toString('utf8') : '';
+    return (secret ? text.split(secret).join('<secret>') : text).trim().slice(-300);
   }
 
   #wire(password?: PasswordStart): Promise<void> {
     const gate = password ? new PasswordGate(password, (bytes) => this.#pipes.write(bytes)) : undefined;
+    this.#gate = gate;
     return new Promise<void>((resolve, reject) => {
       if (!gate) resolve();
       this.#pipes.onStdout((chunk) => this.#feed(() => this.#parser.pushStdout(chunk)));
@@ -178,9 +207,14 @@ class PasswordGate {
     this.#write = write;
   }
 
+  /** What sudo wrote to stderr before the shell was ready (the last 4 KiB). */
+  get seen(): string {
+    return Buffer.from(this.#text, 'latin1').toString('utf8');
+  }
+
   /** Feed stderr: the bytes after the ready token once ready, 'rejected', or undefined (still waiting). */
   accept(chunk: Buffer): Buffer | 'rejected' | undefined {
-    this.#text += chunk.toString('latin1');
+    this.#text = (this.#text + chunk.toString('latin1')).slice(-4096);
     const readyAt = this.#text.indexOf(this.#start.ready);
     if (readyAt >= 0) {
       this.waiting = false;

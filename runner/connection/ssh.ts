@@ -115,11 +115,13 @@ export class SshConnection implements Connection {
 
   async #startShell(root: boolean): Promise<ShellSession> {
     const password = root ? this.#spec.becomePassword : undefined;
-    if (!password) return ShellSession.start(await this.#openChannel(root ? 'sudo -n sh' : 'sh'));
+    // A shell (and sudo before it) must answer within the connect timeout: see ShellSession.start.
+    const timeout = { timeoutMs: this.#spec.connectTimeoutMs };
+    if (!password) return ShellSession.start(await this.#openChannel(root ? 'sudo -n sh' : 'sh'), undefined, timeout);
     const tag = randomBytes(8).toString('hex');
     const start: PasswordStart = { prompt: `[quorum-sudo-${tag}]`, ready: `[quorum-ready-${tag}]`, password: Buffer.from(password) };
     const command = `sudo -S -p ${quote(start.prompt)} sh -c ${quote(`printf %s ${quote(start.ready)} >&2; exec sh`)}`;
-    return ShellSession.start(await this.#openChannel(command), start);
+    return ShellSession.start(await this.#openChannel(command), start, timeout);
   }
 
   #openChannel(command: string): Promise<ShellPipes> {

@@ -29,23 +29,38 @@ export interface AtomicWriteOptions {
 /** Write `bytes` to `dest` as described above; throws (leaving dest as it was) on any failure. */
 export async function writeFileAtomically(dest: string, bytes: Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const temp = options.tempPath ?? join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(8).toString('hex')}`);
-  // Outside the try: a name that already exists is not ours to remove.
-  const handle = await open(temp, 'wx+', options.mode);
-  let handleOpen = true;
+  await writeNewFile(temp, bytes, options);
   let placed = false;
+  try {
+    await rename(temp, dest);
+    placed = true;
+  } finally {
+    if (!placed) await unlink(temp).catch(() => undefined);
+  }
+  await syncDirectory(dirname(dest));
+}
+
+/**
+ * Create `path`, which must not exist (a link there is an error, never followed), holding
+ * `bytes` with `mode`, checked (size and SHA-256) and fsync'ed: ready to be renamed or linked
+ * into place. On failure it is removed, unless it was not ours (it existed).
+ */
+export async function writeNewFile(path: string, bytes: Uint8Array, options: { mode: number; sha256?: string }): Promise<void> {
+  // Outside the try: a name that already exists is not ours to remove.
+  const handle = await open(path, 'wx+', options.mode);
+  let closed = false;
+  let done = false;
   try {
     await handle.chmod(options.mode);
     await handle.writeFile(bytes);
     await handle.sync();
-    await verifyWritten(handle, temp, bytes.length, options.sha256 ?? sha256Hex(bytes));
+    await verifyWritten(handle, path, bytes.length, options.sha256 ?? sha256Hex(bytes));
+    closed = true;
     await handle.close();
-    handleOpen = false;
-    await rename(temp, dest);
-    placed = true;
-    await syncDirectory(dirname(dest));
+    done = true;
   } finally {
-    if (handleOpen) await handle.close().catch(() => undefined);
-    if (!placed) await unlink(temp).catch(() => undefined);
+    if (!closed) await handle.close().catch(() => undefined);
+    if (!done) await unlink(path).catch(() => undefined);
   }
 }
 

@@ -9,6 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runEngine } from '../helpers/quorum.js';
 import { writeScenario } from '../fixtures/playbooks/engine/scenario.js';
+import { buildSharedVars, buildTaskVars } from '../../runner/vars.js';
+import { createHostState, type RunState } from '../../runner/run-state.js';
+import type { Play } from '../../runner/playbook.js';
+import { renderText } from '../../runner/template.js';
 
 const PASSWORD = 'hunter2-do-not-print';
 const CONTROLLER_SECRET = 'controller-only-token-7f3a';
@@ -153,4 +157,23 @@ test('extra vars stay templates: -e is the user\'s, above registered values, and
   const run = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile, extraVars: { x: '{{ base }}-extra' } });
   t.is(run.summary.exitCode, 0, JSON.stringify(run.results().filter((e) => e.status === 'failed')));
   t.is(run.results('read', 'a')[0]!.msg, 'from-play-extra');
+});
+
+test('facts are data too: a fact holding a template is read as text, directly and through a variable that names it', (t) => {
+  // A guard rather than a fix: facts are a magic variable, outside the lazily rendered layers.
+  const hostile = '{{ hostvars.a.db_password }} {{#each groups}}x{{/each}}';
+  const inventory = {
+    hosts: new Map([['a', { name: 'a', vars: { db_password: PASSWORD }, groups: ['all', 'nodes'] }]]),
+    groups: new Map([['nodes', { name: 'nodes', hosts: ['a'], children: [], vars: {} }]]),
+  };
+  const host = { ...createHostState('a'), hostFacts: { os: { prettyName: hostile } }, runtimeVars: { reg: { stdout: hostile } } };
+  const state = { inventory, hosts: new Map([['a', host]]), options: { extraVars: {}, check: false, diff: false }, playbook: { dir: '/tmp' } } as unknown as RunState;
+  const play = { vars: { via_fact: '{{ facts.os.prettyName }}', via_reg: '{{ reg.stdout }}' }, defaults: {} } as unknown as Play;
+  const shared = buildSharedVars(state, play, ['a']);
+  const vars = buildTaskVars(state, play, shared, host, []);
+  t.is((vars['facts'] as { os: { prettyName: string } }).os.prettyName, hostile);
+  t.is(vars['via_fact'], hostile);
+  t.is(vars['via_reg'], hostile);
+  t.is(renderText('{{ facts.os.prettyName }}|{{ reg.stdout }}', vars), `${hostile}|${hostile}`);
+  t.is((shared.hostvars['a']!['reg'] as Record<string, unknown>)['stdout'], hostile);
 });

@@ -93,9 +93,12 @@ export class ShellSession {
     }
   }
 
-  /** What the shell (or sudo before it) wrote to stderr so far, without the become password. */
+  /**
+   * What sudo (before the shell is ready) or the shell wrote to stderr so far, without the become
+   * password; quoted with JSON.stringify by the caller, so a host's control characters stay inert.
+   */
   #printedBeforeReady(password?: PasswordStart): string {
-    const text = this.#gate?.seen ?? this.#parser.partial().stderr.toString('utf8');
+    const text = this.#gate?.waiting ? this.#gate.seen : this.#parser.partial().stderr.toString('utf8');
     const secret = password ? Buffer.from(password.password).toString('utf8') : '';
     return (secret ? text.split(secret).join('<secret>') : text).trim().slice(-300);
   }

@@ -42,15 +42,17 @@ export async function writeFileAtomically(dest: string, bytes: Uint8Array, optio
 
 /**
  * Create `path`, which must not exist (a link there is an error, never followed), holding
- * `bytes` with `mode`, checked (size and SHA-256) and fsync'ed: ready to be renamed or linked
- * into place. On failure it is removed, unless it was not ours (it existed).
+ * `bytes` with `mode` (and owner, when given), checked (size and SHA-256) and fsync'ed: ready to
+ * be renamed or linked into place. On failure it is removed, unless it was not ours (it existed).
  */
-export async function writeNewFile(path: string, bytes: Uint8Array, options: { mode: number; sha256?: string }): Promise<void> {
+export async function writeNewFile(path: string, bytes: Uint8Array, options: { mode: number; sha256?: string; uid?: number; gid?: number }): Promise<void> {
   // Outside the try: a name that already exists is not ours to remove.
   const handle = await open(path, 'wx+', options.mode);
   let closed = false;
   let done = false;
   try {
+    // Owner first: chown clears set-id bits, which the mode sets after it.
+    if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? -1, options.gid ?? -1);
     await handle.chmod(options.mode);
     await handle.writeFile(bytes);
     await handle.sync();

@@ -3,7 +3,7 @@
  * Commands run through /bin/sh; `sudo` is honoured with `sudo -n` only when we are not root.
  */
 import { spawn } from 'node:child_process';
-import { readFile, rename, writeFile, chmod, chown, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js
 import { buildScript } from './quote.js';
 import { buildPutScript } from './ssh.js';
 import { CappedOutput, droppedOf } from './capped-output.js';
+import { syncDirectory, writeNewFile } from '../atomic-write.js';
 import { CommandError } from '../errors.js';
 
 const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -68,17 +69,21 @@ export class LocalConnection implements Connection {
 
   async put(dest: string, content: Uint8Array, options: PutOptions = {}): Promise<void> {
     if (options.sudo && !this.#isRoot) return this.putWithSudo(dest, content, options);
-    const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(4).toString('hex')}`);
+    const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
+    // Created exclusively (never through a link), with its mode and owner, checked and fsync'ed
+    // before it gets its name (atomic-write.ts); the directory is fsync'ed after the rename.
+    await writeNewFile(tmp, content, {
+      mode: options.mode ? parseInt(options.mode, 8) : 0o600,
+      ...(options.owner ? { uid: lookupId('-u', options.owner) } : {}),
+      ...(options.group ? { gid: lookupId('-g', options.group) } : {}),
+    });
     try {
-      // Mode and owner are set before the rename so the file never exists with wrong attributes.
-      await writeFile(tmp, content, { mode: 0o600 });
-      if (options.mode) await chmod(tmp, parseInt(options.mode, 8));
-      if (options.owner || options.group) await chown(tmp, lookupId('-u', options.owner), lookupId('-g', options.group));
       await rename(tmp, dest);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+    await syncDirectory(dirname(dest));
   }
 
   /**

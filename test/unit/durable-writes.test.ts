@@ -2,11 +2,12 @@
  * Writes on the controller are durable (issue 13 item 7): the file is fsync'ed before it gets
  * its name (rename or link) and its directory after, so a power cut after "changed" cannot leave
  * an empty ca.key or backup under the final name. Observed for real with strace (-y names the
- * file behind each descriptor): fetch's writer (atomic-write.ts) and the CA store (ca-store.ts).
+ * file behind each descriptor): fetch's writer (atomic-write.ts), the CA store (ca-store.ts) and
+ * the local connection's put (the controller as a host).
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_DIR } from '../helpers/quorum.js';
@@ -68,4 +69,22 @@ await ensureCa(${JSON.stringify(dir)}, { keySize: 2048, validityDays: 365 });
     t.true(syncDir > placed, `${name}: the directory after`);
   }
   t.is(readFileSync(join(dir, 'ca.key'), 'utf8').slice(0, 11), '-----BEGIN ');
+});
+
+test('the local connection\'s put: the temp file with its mode fsync\'ed, renamed, then the directory fsync\'ed', async (t) => {
+  if (!hasStrace) return t.fail('strace is not installed: scripts/install-lab-deps.sh installs it');
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-durable-put-'));
+  const dest = join(dir, 'app.conf');
+  const lines = traceFileCalls(`
+import { LocalConnection } from ${JSON.stringify(join(PROJECT_DIR, 'runner/connection/local.ts'))};
+await new LocalConnection().put(${JSON.stringify(dest)}, Buffer.from('key = value\\n'), { mode: '0640', owner: 'root' });
+`);
+  const syncTemp = indexOf(lines, new RegExp(`fsync\\(\\d+<${esc(dir)}/\\.app\\.conf\\.quorum-[0-9a-f]+>\\)`));
+  const rename = indexOf(lines, new RegExp(`rename\\w*\\(.*${esc(dir)}/\\.app\\.conf\\.quorum-[0-9a-f]+.*app\\.conf"`));
+  const syncDir = indexOf(lines, new RegExp(`fsync\\(\\d+<${esc(dir)}>\\)`));
+  t.true(syncTemp >= 0, `the temp file is fsync'ed:\n${lines.join('\n')}`);
+  t.true(rename > syncTemp, 'before the rename');
+  t.true(syncDir > rename, 'and the directory after it');
+  t.is(readFileSync(dest, 'utf8'), 'key = value\n');
+  t.is(statSync(dest).mode & 0o7777, 0o640);
 });

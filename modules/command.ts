@@ -44,10 +44,11 @@ export const command: ModuleDefinition<CommandParams, CommandFacts> = {
     returns: {
       cmd: 'The command as run: the argv list, or the command line.',
       rc: 'Exit code.',
-      stdout: 'Standard output, exact (not trimmed).',
-      stderr: 'Standard error, exact.',
+      stdout: 'Standard output, without its trailing newlines (as Ansible registers it), otherwise exact up to the limit of output_dropped.',
+      stderr: 'Standard error, the same way.',
       stdout_lines: 'stdout split into lines (without the final empty line).',
       stderr_lines: 'stderr split into lines.',
+      output_dropped: 'Only when a stream printed more than quorum keeps (2 MiB each: the first and the last MiB, with a line saying how many bytes were dropped between them): the bytes dropped, as { stdout, stderr }.',
     },
     notes: [
       'A non-zero exit fails the task (use failed_when / ignore_errors to accept it).',

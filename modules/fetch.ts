@@ -4,16 +4,19 @@
  * gather reads the remote file's sha256 (the shared file-state fact) and the local file;
  * plan compares them; the copy itself is a `call` change, because the applier only knows how
  * to write to hosts: it reads the remote file over the connection, checks that what arrived
- * is what was planned, and writes the local file atomically (temp file + rename), so an
- * interrupted run never leaves a half-written backup under the final name.
+ * is what was planned, and writes the local file atomically (runner/atomic-write.ts: a temp
+ * file with a random name created exclusively, never through a planted link, checked, fsync'ed,
+ * renamed), so an interrupted run or a power cut never leaves a half-written backup under the
+ * final name.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { fetchSchema } from '../schemas/modules/fetch.js';
 import { pathStateAsRoot, type PathState } from '../runner/facts/path-state.js';
 import { ModuleError } from '../runner/errors.js';
+import { writeFileAtomically } from '../runner/atomic-write.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 
 type FetchParams = FromSchema<typeof fetchSchema>;
@@ -106,13 +109,9 @@ async function copyToController(ctx: ModuleContext, src: string, dest: string, e
   }
   // Backups may be secret: the directory is created private, and the temp file gets the mode first.
   await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
-  const temp = `${dest}.quorum-tmp-${process.pid}`;
   try {
-    await writeFile(temp, bytes, { mode: Number.parseInt(mode, 8) });
-    await chmod(temp, Number.parseInt(mode, 8));
-    await rename(temp, dest);
+    await writeFileAtomically(dest, bytes, { mode: Number.parseInt(mode, 8), sha256 });
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
     throw new ModuleError(`cannot write ${dest} on the controller: ${(err as Error).message}`, { cause: err });
   }
   return { sha256, size: bytes.length };

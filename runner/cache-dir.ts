@@ -4,7 +4,8 @@
  * file. QUORUM_NO_CACHE=1 (or, for the code cache only, QUORUM_NO_COMPILE_CACHE=1) turns caching
  * off; everything then works, only slower.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -18,11 +19,17 @@ export function userCacheDirectory(env: NodeJS.ProcessEnv = process.env): string
 /**
  * Write a file of the cache directory atomically (a temp file, then rename), the directory 0700
  * and the file 0600: a concurrent run reads the old file or the new one, never half of one.
- * Throws like writeFileSync; callers treat a failure as "not cached".
+ * The temp file has a random name and is created exclusively (`wx`: never through a link or
+ * into a file someone else made). Throws like writeFileSync; callers treat a failure as "not cached".
  */
 export function writeCacheFile(file: string, data: string | Uint8Array): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, data, { mode: 0o600 });
-  renameSync(temp, file);
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
+  try {
+    renameSync(temp, file);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
 }

@@ -7,15 +7,18 @@
  * (bench/README.md). V8 can serialise the code it compiled, including the functions compiled
  * lazily while the run went on; reloading that skips the work. The cache lives in the user's
  * own cache directory (~/.cache/quorum, mode 0700), never in a shared /tmp where another user
- * could plant one. V8 checks the cache against the source and its own version and flags and
- * rejects a mismatch, which is then simply recompiled and rewritten. QUORUM_NO_COMPILE_CACHE=1
- * (or QUORUM_NO_CACHE=1) turns it off.
+ * could plant one. A cache is code and V8 checks little of it (the source's length only), so
+ * runner/code-cache.ts decides whether one is used: keyed by the SHA-256 of the bundle's bytes,
+ * in a directory and a file only this user can write, with the digest of its data; anything
+ * else is ignored, recompiled and (where the directory is ours) rewritten.
+ * QUORUM_NO_COMPILE_CACHE=1 (or QUORUM_NO_CACHE=1) turns it off.
  */
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { userCacheDirectory, writeCacheFile } from './cache-dir.js';
+import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './code-cache.js';
 import { restoreDeferredExtraCaCerts } from './extra-ca-certs.js';
 
 const MAIN = join(__dirname, 'main.cjs');
@@ -29,27 +32,24 @@ function cacheDirectory(): string | undefined {
 }
 
 /**
- * One cache per bundle build and Node version. A cache written by a `run` is preferred: it
- * holds the code a run compiles (loader, engine, modules), which `--version` never reaches.
+ * One cache per bundle text (its SHA-256), Node version and architecture. A cache written by a
+ * `run` is preferred: it holds the code a run compiles (loader, engine, modules), which
+ * `--version` never reaches.
  */
-function cacheFiles(dir: string): { key: string; run: string; other: string } {
-  const info = statSync(MAIN);
-  const key = `main-${process.version}-${info.size}-${Math.floor(info.mtimeMs)}`;
+function cacheFiles(dir: string, digest: Buffer): { key: string; run: string; other: string } {
+  const key = cacheKey(digest);
   return { key, run: join(dir, `${key}.run.v8cache`), other: join(dir, `${key}.other.v8cache`) };
 }
 
-function readIfPresent(file: string): Buffer | undefined {
+/**
+ * Write the cache atomically, with its header (code-cache.ts), and drop the caches of other
+ * builds; only into a directory only this user can write. Never fails the run.
+ */
+function writeCache(dir: string, key: string, file: string, digest: Buffer, data: Buffer): void {
   try {
-    return readFileSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Write the cache atomically and drop the caches of other builds. Never fails the run. */
-function writeCache(dir: string, key: string, file: string, data: Buffer): void {
-  try {
-    writeCacheFile(file, data);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (untrustedDirectoryReason(dir) !== undefined) return;
+    writeCacheFile(file, encodeCache(digest, data));
     for (const old of readdirSync(dir)) if (old.endsWith('.v8cache') && !old.startsWith(key)) rmSync(join(dir, old), { force: true });
   } catch {
     // A read-only or missing home: the next run compiles again, nothing else changes.
@@ -59,17 +59,20 @@ function writeCache(dir: string, key: string, file: string, data: Buffer): void 
 function launch(): void {
   restoreDeferredExtraCaCerts();
   // The entry's `#!` line survives bundling; Node's loader would drop it, so do the same.
-  const source = readFileSync(MAIN, 'utf8').replace(/^#!.*/, '');
+  const bytes = readFileSync(MAIN);
+  const source = bytes.toString('utf8').replace(/^#!.*/, '');
   const dir = cacheDirectory();
-  const files = dir ? cacheFiles(dir) : undefined;
+  const cache = dir === undefined ? undefined : { dir, digest: sourceDigest(bytes) };
+  const files = cache && cacheFiles(cache.dir, cache.digest);
+  const read = (file: string) => (cache ? readTrustedCache(cache.dir, file, cache.digest) : undefined);
   const isRun = process.argv[2] === 'run';
-  const runCache = files && readIfPresent(files.run);
-  const cachedData = runCache ?? (files && readIfPresent(files.other));
+  const runCache = files && read(files.run);
+  const cachedData = runCache ?? (files && read(files.other));
   const script = new Script(Module.wrap(source), { filename: MAIN, ...(cachedData ? { cachedData } : {}) });
   const wanted = files && (!cachedData || script.cachedDataRejected || (isRun && !runCache)) ? (isRun ? files.run : files.other) : undefined;
-  if (dir && files && wanted) {
+  if (cache && files && wanted) {
     // At exit the cache also holds every function the run compiled lazily.
-    process.once('exit', () => writeCache(dir, files.key, wanted, script.createCachedData()));
+    process.once('exit', () => writeCache(cache.dir, files.key, wanted, cache.digest, script.createCachedData()));
   }
   const wrapper = script.runInThisContext() as ModuleWrapper;
   const mainModule = new Module(MAIN);

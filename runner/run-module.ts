@@ -114,6 +114,8 @@ function execFields(outcome: ApplyOutcome): Record<string, unknown> {
     stderr,
     stdout_lines: splitLines(stdout),
     stderr_lines: splitLines(stderr),
+    // The host printed more than the connection keeps (connection/capped-output.ts).
+    ...(r.dropped ? { output_dropped: r.dropped } : {}),
   };
 }
 

@@ -17,6 +17,9 @@
  *
  * A variable whose value is a template is rendered when it is first read (as Ansible's lazy
  * templating does), so `a: "{{ b }}-x"` works whatever order the vars are defined in.
+ * Layer 4 is the exception: a registered result is what a host printed, and a set_fact value
+ * was rendered once when its task ran; both are data, never templates (a host printing
+ * `{{ hostvars.x.password }}` must get that text back, not the password).
  */
 import type { RunState, HostState } from './run-state.js';
 import type { Play } from './playbook.js';
@@ -49,7 +52,7 @@ export function buildSharedVars(state: RunState, play: Play, batch: readonly str
   const shared: SharedVars = { groups, hostvars, playHostsAll: [...all], playHosts: active(all), playBatch: active(batch) };
   for (const [name] of state.inventory.hosts) {
     const runtime = state.hosts.get(name);
-    hostvars[name] = withMagic(state, shared, name, runtime, lazilyRendered(userVars(state, play, name, runtime, [])));
+    hostvars[name] = withMagic(state, shared, name, runtime, lazilyRendered(userVars(state, play, name, runtime, []), dataKeys(state, runtime)));
   }
   return shared;
 }
@@ -61,7 +64,14 @@ export function buildTaskVars(
   host: HostState,
   scopes: ReadonlyArray<Record<string, unknown> | undefined>,
 ): Record<string, unknown> {
-  return withMagic(state, shared, host.name, host, lazilyRendered(userVars(state, play, host.name, host, scopes)));
+  return withMagic(state, shared, host.name, host, lazilyRendered(userVars(state, play, host.name, host, scopes), dataKeys(state, host)));
+}
+
+/** The variables whose value comes from layer 4 (registered, set_fact): not overridden by -e. */
+function dataKeys(state: RunState, host: HostState | undefined): ReadonlySet<string> {
+  const keys = new Set(Object.keys(host?.runtimeVars ?? {}));
+  for (const key of Object.keys(state.options.extraVars)) keys.delete(key);
+  return keys;
 }
 
 /** Layers 1 to 5 of the precedence list, lowest first. */
@@ -101,10 +111,13 @@ function withMagic(state: RunState, shared: SharedVars, name: string, host: Host
   });
 }
 
-/** Replace template-valued entries by getters that render (once) against the same object. */
-export function lazilyRendered(vars: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Replace template-valued entries by getters that render (once) against the same object.
+ * @param data names whose values are data (what hosts returned): left exactly as they are
+ */
+export function lazilyRendered(vars: Record<string, unknown>, data: ReadonlySet<string> = new Set()): Record<string, unknown> {
   for (const [key, value] of Object.entries(vars)) {
-    if (!containsTemplate(value)) continue;
+    if (data.has(key) || !containsTemplate(value)) continue;
     let cached: { value: unknown } | undefined;
     let rendering = false;
     Object.defineProperty(vars, key, {

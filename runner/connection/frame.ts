@@ -9,9 +9,12 @@
  * Output is cut at the marker wherever it appears, so bytes are exact: no trailing newline is
  * added or removed, binary output passes untouched. The marker is 128 random bits, so output
  * cannot contain it by accident, including output that imitates the marker's shape.
+ * What is kept of each command's output is bounded (capped-output.ts): past the limit, the
+ * middle is dropped and counted, while the stream is still scanned for the marker.
  */
 import { randomBytes } from 'node:crypto';
 import { quote } from './quote.js';
+import { CappedOutput, droppedOf, OUTPUT_KEEP_BYTES } from './capped-output.js';
 
 /** One command's completed output, as cut from the two streams. */
 export interface Frame {
@@ -19,6 +22,8 @@ export interface Frame {
   exitCode: number;
   stdout: Buffer;
   stderr: Buffer;
+  /** Present when more was printed than kept (capped-output.ts). */
+  dropped?: { stdout: number; stderr: number };
 }
 
 /** A fresh random marker for one session. Only [A-Za-z0-9_], so it is safe in a printf format. */
@@ -44,6 +49,8 @@ export function encodeCommand(marker: string, seq: number, script: string, stdin
 /** One record cut from a stream: the bytes before a marker and the text after it up to "\n". */
 interface Record_ {
   body: Buffer;
+  /** Bytes of the body that were not kept. */
+  dropped: number;
   trailer: string;
 }
 
@@ -53,12 +60,19 @@ interface Record_ {
  */
 export class MarkerSplitter {
   readonly #marker: Buffer;
-  #body: Buffer[] = [];
+  #keep = OUTPUT_KEEP_BYTES;
+  #body = new CappedOutput(this.#keep);
   #window: Buffer = Buffer.alloc(0);
   readonly records: Record_[] = [];
 
   constructor(marker: string) {
     this.#marker = Buffer.from(marker, 'latin1');
+  }
+
+  /** Bytes kept of the record being read and of the next ones (ExecOptions.keepOutput). */
+  setKeep(keep: number): void {
+    this.#keep = keep;
+    this.#body.setLimit(keep);
   }
 
   /** Feed the next chunk of the stream. */
@@ -68,9 +82,9 @@ export class MarkerSplitter {
       const at = win.indexOf(this.#marker);
       if (at < 0) {
         // Keep a tail that could be the start of a marker split across chunks.
-        const keep = Math.min(win.length, this.#marker.length - 1);
-        if (win.length > keep) this.#body.push(win.subarray(0, win.length - keep));
-        this.#window = win.subarray(win.length - keep);
+        const carry = Math.min(win.length, this.#marker.length - 1);
+        if (win.length > carry) this.#body.push(win.subarray(0, win.length - carry));
+        this.#window = win.subarray(win.length - carry);
         return;
       }
       const nl = win.indexOf(0x0a, at + this.#marker.length);
@@ -80,15 +94,20 @@ export class MarkerSplitter {
         return;
       }
       this.#body.push(win.subarray(0, at));
-      this.records.push({ body: Buffer.concat(this.#body), trailer: win.subarray(at + this.#marker.length, nl).toString('latin1') });
-      this.#body = [];
+      this.records.push({ body: this.#body.bytes(), dropped: this.#body.dropped, trailer: win.subarray(at + this.#marker.length, nl).toString('latin1') });
+      this.#body = new CappedOutput(this.#keep);
       win = win.subarray(nl + 1);
     }
   }
 
   /** Bytes received since the last record (what a timed-out command printed so far). */
   partial(): Buffer {
-    return Buffer.concat([...this.#body, this.#window]);
+    return Buffer.concat([this.#body.bytes(), this.#window]);
+  }
+
+  /** Bytes received since the last record and not kept. */
+  get partialDropped(): number {
+    return this.#body.dropped;
   }
 }
 
@@ -122,11 +141,17 @@ export class FrameParser {
     if (!m || err.trailer !== m[1]) {
       throw new Error(`shell framing out of sync (stdout trailer ${JSON.stringify(out.trailer)}, stderr trailer ${JSON.stringify(err.trailer)})`);
     }
-    return { seq: Number(m[1]), exitCode: Number(m[2]), stdout: out.body, stderr: err.body };
+    return { seq: Number(m[1]), exitCode: Number(m[2]), stdout: out.body, stderr: err.body, ...droppedOf(out, err) };
+  }
+
+  /** Bytes kept of each stream of the command about to run (ExecOptions.keepOutput). */
+  setKeep(keep: number): void {
+    this.#out.setKeep(keep);
+    this.#err.setKeep(keep);
   }
 
   /** Output received so far for the command in progress. */
-  partial(): { stdout: Buffer; stderr: Buffer } {
-    return { stdout: this.#out.partial(), stderr: this.#err.partial() };
+  partial(): { stdout: Buffer; stderr: Buffer; dropped?: { stdout: number; stderr: number } } {
+    return { stdout: this.#out.partial(), stderr: this.#err.partial(), ...droppedOf({ dropped: this.#out.partialDropped }, { dropped: this.#err.partialDropped }) };
   }
 }

@@ -3,32 +3,39 @@
  * Commands run through /bin/sh; `sudo` is honoured with `sudo -n` only when we are not root.
  */
 import { spawn } from 'node:child_process';
-import { readFile, rename, writeFile, chmod, chown, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js';
 import { buildScript } from './quote.js';
+import { buildPutScript } from './ssh.js';
+import { CappedOutput, droppedOf } from './capped-output.js';
+import { syncDirectory, writeNewFile } from '../atomic-write.js';
 import { CommandError } from '../errors.js';
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 export class LocalConnection implements Connection {
   readonly host: string;
   /** Every local "host" is this controller. */
   readonly endpoint = 'local';
-  constructor(host = 'localhost') {
+  /** Whether `sudo` is needed at all: false runs privileged work through `sudo -n`. */
+  readonly #isRoot: boolean;
+  /** @param options.asRoot whether this process counts as root (tests pass false to take the sudo path) */
+  constructor(host = 'localhost', options: { asRoot?: boolean } = {}) {
     this.host = host;
+    this.#isRoot = options.asRoot ?? runningAsRoot;
   }
 
   exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const script = buildScript(command, options);
-    const argv = options.sudo && !isRoot ? ['sudo', '-n', 'sh', '-c', script] : ['sh', '-c', script];
+    const argv = options.sudo && !this.#isRoot ? ['sudo', '-n', 'sh', '-c', script] : ['sh', '-c', script];
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
+      const out = new CappedOutput(options.keepOutput);
+      const err = new CappedOutput(options.keepOutput);
       let timedOut = false;
       const timer = options.timeoutMs
         ? setTimeout(() => {
@@ -48,10 +55,11 @@ export class LocalConnection implements Connection {
         if (timer) clearTimeout(timer);
         resolve({
           exitCode: timedOut ? 124 : code ?? (signal ? 128 : 1),
-          stdout: Buffer.concat(out),
-          stderr: Buffer.concat(err),
+          stdout: out.bytes(),
+          stderr: err.bytes(),
           durationMs: performance.now() - started,
           ...(timedOut ? { timedOut } : {}),
+          ...droppedOf(out, err),
         });
       });
       child.stdin.on('error', () => {}); // the command may exit without reading its input
@@ -60,33 +68,37 @@ export class LocalConnection implements Connection {
   }
 
   async put(dest: string, content: Uint8Array, options: PutOptions = {}): Promise<void> {
-    if (options.sudo && !isRoot) return this.putWithSudo(dest, content, options);
-    const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(4).toString('hex')}`);
+    if (options.sudo && !this.#isRoot) return this.putWithSudo(dest, content, options);
+    const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
+    // Created exclusively (never through a link), with its mode and owner, checked and fsync'ed
+    // before it gets its name (atomic-write.ts); the directory is fsync'ed after the rename.
+    await writeNewFile(tmp, content, {
+      mode: options.mode ? parseInt(options.mode, 8) : 0o600,
+      ...(options.owner ? { uid: lookupId('-u', options.owner) } : {}),
+      ...(options.group ? { gid: lookupId('-g', options.group) } : {}),
+    });
     try {
-      // Mode and owner are set before the rename so the file never exists with wrong attributes.
-      await writeFile(tmp, content, { mode: 0o600 });
-      if (options.mode) await chmod(tmp, parseInt(options.mode, 8));
-      if (options.owner || options.group) await chown(tmp, lookupId('-u', options.owner), lookupId('-g', options.group));
       await rename(tmp, dest);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
+    await syncDirectory(dirname(dest));
   }
 
+  /**
+   * Through `sudo -n sh -c`: the same script as over SSH (ssh.ts buildPutScript), where every
+   * word (destination, temp name, owner, group) is quoted and the mode is checked to be octal.
+   */
   private async putWithSudo(dest: string, content: Uint8Array, options: PutOptions): Promise<void> {
-    const tmp = `${dest}.quorum-${randomBytes(4).toString('hex')}`;
-    const steps = [`cat > ${tmp}`];
-    if (options.mode) steps.push(`chmod ${options.mode} ${tmp}`);
-    if (options.owner || options.group) steps.push(`chown ${options.owner ?? ''}${options.group ? ':' + options.group : ''} ${tmp}`);
-    steps.push(`mv -f ${tmp} ${dest}`);
-    const r = await this.exec(`umask 077 && ${steps.join(' && ')} || { rm -f ${tmp}; exit 1; }`, { sudo: true, stdin: content });
+    const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
+    const r = await this.exec(buildPutScript('-', tmp, dest, options), { sudo: true, stdin: content });
     if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString());
   }
 
   async get(path: string, options: { sudo?: boolean } = {}): Promise<Buffer> {
-    if (!options.sudo || isRoot) return readFile(path);
-    const r = await this.exec(['cat', '--', path], { sudo: true });
+    if (!options.sudo || this.#isRoot) return readFile(path);
+    const r = await this.exec(['cat', '--', path], { sudo: true, keepOutput: Infinity });
     if (r.exitCode !== 0) throw new CommandError(`cat ${path}`, r.exitCode, r.stderr.toString());
     return r.stdout;
   }

@@ -3,6 +3,7 @@
  * time, framed by the protocol of frame.ts, with timeouts and the become password handshake.
  */
 import { createMarker, encodeCommand, FrameParser, type Frame } from './frame.js';
+import { OUTPUT_KEEP_BYTES } from './capped-output.js';
 
 /** The pipes of a running shell: an ssh2 exec channel or, in tests, a local child process. */
 export interface ShellPipes {
@@ -51,6 +52,8 @@ export class ShellSession {
   #seq = 0;
   #pending?: { resolve(r: RunResult): void; reject(e: Error): void };
   #dead = false;
+  /** Answers sudo's password prompt while the shell starts (only with a become password). */
+  #gate?: PasswordGate;
   /** Process group of the remote shell, to kill a timed-out command's processes. */
   pgid?: number;
 
@@ -59,20 +62,50 @@ export class ShellSession {
     this.#parser = new FrameParser(this.#marker);
   }
 
-  /** Wire up a started shell and wait until it answers (after sudo's password, if any). */
-  static async start(pipes: ShellPipes, password?: PasswordStart): Promise<ShellSession> {
+  /**
+   * Wire up a started shell and wait until it answers (after sudo's password, if any). With
+   * `timeoutMs`, a shell that has not answered by then is destroyed and the start fails with
+   * what it printed: a sudo that asks a question of its own (a one-time code) or hangs must
+   * fail the host, not hold it forever.
+   */
+  static async start(pipes: ShellPipes, password?: PasswordStart, options: { timeoutMs?: number } = {}): Promise<ShellSession> {
     const session = new ShellSession(pipes);
     const ready = session.#wire(password);
-    await ready;
-    // `$$` in the subshell is the shell's pid; field 5 of /proc/PID/stat is its process group.
-    const hello = await session.run('read -r l </proc/$$/stat && set -- $l && printf %s "$5"');
-    const pgid = Number(hello.stdout.toString('latin1'));
-    if (hello.exitCode === 0 && Number.isInteger(pgid) && pgid > 1) session.pgid = pgid;
-    return session;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      if (!options.timeoutMs) return;
+      const ms = options.timeoutMs;
+      timer = setTimeout(() => {
+        const printed = session.#printedBeforeReady(password);
+        session.destroy();
+        reject(new ShellClosedError(undefined, Buffer.alloc(0), Buffer.from(`no shell within ${ms} ms${printed ? `; it printed: ${JSON.stringify(printed)}` : ''}`)));
+      }, ms);
+    });
+    try {
+      await Promise.race([ready, deadline]);
+      // `$$` in the subshell is the shell's pid; field 5 of /proc/PID/stat is its process group.
+      const hello = await Promise.race([session.run('read -r l </proc/$$/stat && set -- $l && printf %s "$5"'), deadline]);
+      const pgid = Number(hello.stdout.toString('latin1'));
+      if (hello.exitCode === 0 && Number.isInteger(pgid) && pgid > 1) session.pgid = pgid;
+      return session;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * What sudo (before the shell is ready) or the shell wrote to stderr so far, without the become
+   * password; quoted with JSON.stringify by the caller, so a host's control characters stay inert.
+   */
+  #printedBeforeReady(password?: PasswordStart): string {
+    const text = this.#gate?.waiting ? this.#gate.seen : this.#parser.partial().stderr.toString('utf8');
+    const secret = password ? Buffer.from(password.password).toString('utf8') : '';
+    return (secret ? text.split(secret).join('<secret>') : text).trim().slice(-300);
   }
 
   #wire(password?: PasswordStart): Promise<void> {
     const gate = password ? new PasswordGate(password, (bytes) => this.#pipes.write(bytes)) : undefined;
+    this.#gate = gate;
     return new Promise<void>((resolve, reject) => {
       if (!gate) resolve();
       this.#pipes.onStdout((chunk) => this.#feed(() => this.#parser.pushStdout(chunk)));
@@ -122,8 +155,9 @@ export class ShellSession {
   /**
    * Run one command. Resolves with its frame; on timeout destroys the session and resolves
    * with exit code 124 and what was printed so far. Rejects with ShellClosedError if the shell ends.
+   * Of each stream, `keepOutput` bytes are kept (capped-output.ts).
    */
-  run(script: string, options: { stdin?: Uint8Array | string; timeoutMs?: number } = {}): Promise<RunResult> {
+  run(script: string, options: { stdin?: Uint8Array | string; timeoutMs?: number; keepOutput?: number } = {}): Promise<RunResult> {
     if (this.#dead) return Promise.reject(new ShellClosedError(undefined, Buffer.alloc(0), Buffer.alloc(0)));
     if (this.#pending) return Promise.reject(new Error('ShellSession.run called while a command is running: serialize commands per session'));
     const seq = ++this.#seq;
@@ -134,7 +168,7 @@ export class ShellSession {
             const partial = this.#parser.partial();
             this.#pending = undefined;
             this.destroy();
-            resolve({ seq, exitCode: 124, stdout: partial.stdout, stderr: partial.stderr, timedOut: true });
+            resolve({ seq, exitCode: 124, ...partial, timedOut: true });
           }, options.timeoutMs)
         : undefined;
       this.#pending = {
@@ -148,6 +182,7 @@ export class ShellSession {
           reject(err);
         },
       };
+      this.#parser.setKeep(options.keepOutput ?? OUTPUT_KEEP_BYTES);
       this.#pipes.write(encodeCommand(this.#marker, seq, script, stdin));
     });
   }
@@ -175,9 +210,14 @@ class PasswordGate {
     this.#write = write;
   }
 
+  /** What sudo wrote to stderr before the shell was ready (the last 4 KiB). */
+  get seen(): string {
+    return Buffer.from(this.#text, 'latin1').toString('utf8');
+  }
+
   /** Feed stderr: the bytes after the ready token once ready, 'rejected', or undefined (still waiting). */
   accept(chunk: Buffer): Buffer | 'rejected' | undefined {
-    this.#text += chunk.toString('latin1');
+    this.#text = (this.#text + chunk.toString('latin1')).slice(-4096);
     const readyAt = this.#text.indexOf(this.#start.ready);
     if (readyAt >= 0) {
       this.waiting = false;

@@ -92,13 +92,18 @@ export class SshConnection implements Connection {
       throw this.#lost ?? err;
     }
     try {
-      const r = await session.run(script, { ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+      const r = await session.run(script, {
+        ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.keepOutput !== undefined ? { keepOutput: options.keepOutput } : {}),
+      });
+      const dropped = r.dropped ? { dropped: r.dropped } : {};
       if (r.timedOut) {
         lane.session = undefined;
         await this.#killGroup(session, lane.root);
-        return { exitCode: 124, stdout: r.stdout, stderr: r.stderr, durationMs: elapsed(), timedOut: true };
+        return { exitCode: 124, stdout: r.stdout, stderr: r.stderr, durationMs: elapsed(), timedOut: true, ...dropped };
       }
-      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: elapsed() };
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: elapsed(), ...dropped };
     } catch (err) {
       lane.session = undefined;
       if (this.#lost) throw this.#lost;
@@ -110,11 +115,13 @@ export class SshConnection implements Connection {
 
   async #startShell(root: boolean): Promise<ShellSession> {
     const password = root ? this.#spec.becomePassword : undefined;
-    if (!password) return ShellSession.start(await this.#openChannel(root ? 'sudo -n sh' : 'sh'));
+    // A shell (and sudo before it) must answer within the connect timeout: see ShellSession.start.
+    const timeout = { timeoutMs: this.#spec.connectTimeoutMs };
+    if (!password) return ShellSession.start(await this.#openChannel(root ? 'sudo -n sh' : 'sh'), undefined, timeout);
     const tag = randomBytes(8).toString('hex');
     const start: PasswordStart = { prompt: `[quorum-sudo-${tag}]`, ready: `[quorum-ready-${tag}]`, password: Buffer.from(password) };
     const command = `sudo -S -p ${quote(start.prompt)} sh -c ${quote(`printf %s ${quote(start.ready)} >&2; exec sh`)}`;
-    return ShellSession.start(await this.#openChannel(command), start);
+    return ShellSession.start(await this.#openChannel(command), start, timeout);
   }
 
   #openChannel(command: string): Promise<ShellPipes> {
@@ -196,7 +203,8 @@ export class SshConnection implements Connection {
 
   async get(path: string, options: { sudo?: boolean } = {}): Promise<Buffer> {
     // base64 keeps the file's bytes from ever resembling the framing marker.
-    const r = await this.exec(['base64', '--', path], { sudo: Boolean(options.sudo) });
+    // The whole file was asked for: its output is not capped (fetch documents the memory it takes).
+    const r = await this.exec(['base64', '--', path], { sudo: Boolean(options.sudo), keepOutput: Infinity });
     if (r.exitCode !== 0) throw new CommandError(`read ${path}`, r.exitCode, r.stderr.toString('utf8'));
     return Buffer.from(r.stdout.toString('latin1'), 'base64');
   }

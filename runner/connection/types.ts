@@ -17,15 +17,23 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Give up after this long: the result has exitCode 124 and timedOut true. */
   timeoutMs?: number;
+  /**
+   * Bytes of each of stdout and stderr kept (the first half and the last half, with a note of
+   * what was dropped between them: capped-output.ts). Default OUTPUT_KEEP_BYTES; Infinity only
+   * where the caller asked for the whole of something (reading a file).
+   */
+  keepOutput?: number;
 }
 
-/** What a finished command returned; bytes are exact, never trimmed. */
+/** What a finished command returned; bytes are exact, never trimmed, unless `dropped` says so. */
 export interface ExecResult {
   exitCode: number;
   stdout: Buffer;
   stderr: Buffer;
   durationMs: number;
   timedOut?: boolean;
+  /** Present when a stream printed more than ExecOptions.keepOutput: bytes dropped from its middle. */
+  dropped?: { stdout: number; stderr: number };
 }
 
 /** Attributes of a file written by `put`. */

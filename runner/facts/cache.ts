@@ -86,5 +86,7 @@ export function createFactCache(conn: Connection, opts: { sudo: boolean }): Fact
 
 async function runFact<T, A>(conn: Connection, fact: Fact<T, A>, args: A, sudo: boolean): Promise<T> {
   const r = await conn.exec(fact.command(args), { sudo });
+  // Output cut in the middle (connection/capped-output.ts) would parse into wrong facts.
+  if (r.dropped) throw new Error(`${fact.name}: the host printed more than quorum keeps of a command's output (${r.dropped.stdout + r.dropped.stderr} bytes dropped)`);
   return fact.parse({ stdout: r.stdout.toString(), stderr: r.stderr.toString(), exitCode: r.exitCode }, args);
 }

@@ -220,6 +220,7 @@ export async function gatherHostFacts(conn: Connection, opts: { sudo?: boolean; 
   const known = opts.versions?.known(machine) ?? {};
   const r = await conn.exec(buildHostFactsScript(known), { sudo: opts.sudo });
   if (r.exitCode !== 0) throw new CommandError('host facts script', r.exitCode, r.stderr.toString());
+  if (r.dropped) throw new Error(`${conn.host}: the host facts script printed more than quorum keeps of a command's output (${r.dropped.stdout} bytes dropped)`);
   try {
     const sections = splitSections(r.stdout.toString());
     const { outputs, remember } = resolveToolProbes(sections, known);

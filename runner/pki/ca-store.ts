@@ -85,13 +85,16 @@ async function writeNewCa(dir: string, options: { keySize: KeySize; keyAlgorithm
 
 async function placeExclusive(dest: string, content: Uint8Array, mode: number): Promise<void> {
   const tmp = `${dest}.tmp-${randomBytes(6).toString('hex')}`;
+  // Durable before it has its name (atomic-write.ts): created exclusively, checked, fsync'ed; a
+  // power cut after "changed" must not leave an empty ca.key under its name.
+  const { syncDirectory, writeNewFile } = await import('../atomic-write.js');
   try {
-    await writeFile(tmp, content, { mode, flag: 'wx' });
-    await chmod(tmp, mode);
+    await writeNewFile(tmp, content, { mode });
     await link(tmp, dest);
   } finally {
     await rm(tmp, { force: true });
   }
+  await syncDirectory(join(dest, '..'));
 }
 
 async function readOptional(path: string): Promise<string | undefined> {

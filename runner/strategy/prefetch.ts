@@ -114,7 +114,8 @@ export async function readPathsAhead(conn: Connection, facts: HostFactCache, gue
     const generation = facts.generation;
     try {
       const r = await conn.exec(buildPathStatesScript(paths), { sudo: become });
-      if (r.exitCode !== 0) continue;
+      // Output cut in the middle (connection/capped-output.ts) is not parsed: each task reads its own.
+      if (r.exitCode !== 0 || r.dropped) continue;
       const states = parsePathStates(r.stdout.toString(), paths);
       states.forEach((value, i) => facts.seed(become, pathState, { path: paths[i]! }, value, generation));
     } catch {

@@ -81,12 +81,21 @@ test('binary stdin comes back byte for byte; commands read only their own stdin'
   t.is(next.stdout.toString(), 'read=0\n');
 });
 
-test('5 MB of output arrives complete', async (t) => {
+test('5 MB of output arrives complete when asked for whole; by default its middle is dropped and counted', async (t) => {
   const conn = await connect();
-  const r = await conn.exec(`head -c 5242880 /dev/zero | tr '\\0' 'q'; printf end`);
-  t.is(r.stdout.length, 5 * 1024 * 1024 + 3);
+  const command = `printf start; head -c 5242880 /dev/zero | tr '\\0' 'q'; printf end`;
+  const r = await conn.exec(command, { keepOutput: Infinity });
+  t.is(r.stdout.length, 5 * 1024 * 1024 + 8);
   t.is(r.stdout.subarray(-4).toString(), 'qend');
   t.is(r.stdout.indexOf('\0'), -1);
+  t.is(r.dropped, undefined);
+  const capped = await conn.exec(command);
+  const dropped = 5 * 1024 * 1024 + 8 - 2 * 1024 * 1024;
+  t.deepEqual(capped.dropped, { stdout: dropped, stderr: 0 });
+  t.is(capped.stdout.subarray(0, 6).toString(), 'startq');
+  t.is(capped.stdout.subarray(-4).toString(), 'qend');
+  t.true(capped.stdout.includes(`\n[quorum: ${dropped} bytes of output dropped here;`));
+  t.is((await conn.exec('printf next')).stdout.toString(), 'next', 'the shell is framed right after dropping');
 });
 
 test('non-zero exits are results, and exit/cd do not end or change the shell', async (t) => {

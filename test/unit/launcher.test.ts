@@ -5,11 +5,13 @@
  * Needs `npm run build` (npm test builds before the unit suite).
  */
 import test from 'ava';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { PROJECT_DIR, runBuiltCli } from '../helpers/quorum.js';
+import { cacheKey, decodeCache, encodeCache, sourceDigest } from '../../runner/code-cache.js';
 
 const PLAYBOOK = join(PROJECT_DIR, 'examples/local.yaml');
 /** A full load and static check of the richest example, touching no host. */
@@ -110,4 +112,131 @@ test('NODE_EXTRA_CA_CERTS is deferred by the #!/bin/sh header: Node does not par
   // Started by Node directly, the header is a comment and Node reads the variable as usual.
   const direct = await runNodeDirectly(['--version'], { NODE_EXTRA_CA_CERTS: missing });
   t.regex(direct.stderr, /Ignoring extra certs from `.*no such bundle\.pem`/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The code cache is code (issue 13, item 3): a cache made from any other script of the bundle's
+// length would run instead of quorum. These tests forge one (a script that writes a marker file)
+// and plant it wherever the launcher could look.
+
+const MAIN = join(PROJECT_DIR, 'dist/bundle/main.cjs');
+
+/**
+ * V8 code cache data for a script of exactly the bundle's wrapped length that writes `marker`
+ * when the launcher calls it. Made in a child Node, with the launcher's V8 flags (none); the
+ * function is called there once (with a harmless require) so that its code is in the cache.
+ */
+function forgeCache(marker: string): { data: Buffer; digest: Buffer } {
+  const wrapped = Module.wrap(readFileSync(MAIN, 'utf8').replace(/^#!.*/, ''));
+  const body = `(function (exports, require) { require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'forged cache ran'); })`;
+  const evil = body + `/*${'x'.repeat(wrapped.length - body.length - 4)}*/`;
+  if (evil.length !== wrapped.length) throw new Error('forged script has the wrong length');
+  const evilFile = join(mkdtempSync(join(tmpdir(), 'quorum-forge-')), 'evil.js');
+  writeFileSync(evilFile, evil);
+  const generator = [
+    "const vm = require('node:vm');",
+    `const s = new vm.Script(require('node:fs').readFileSync(process.argv[1], 'utf8'), { filename: ${JSON.stringify(MAIN)} });`,
+    's.runInThisContext()({}, () => ({ writeFileSync() {} }));',
+    'process.stdout.write(s.createCachedData());',
+  ].join('\n');
+  const data = execFileSync('node', ['-e', generator, evilFile], { maxBuffer: 64 * 1024 * 1024 });
+  return { data, digest: sourceDigest(Buffer.from(evil)) };
+}
+
+/** The names a launcher, old or new, reads its cache from for this bundle. */
+function cacheNames(): { legacy: string[]; current: string[] } {
+  const info = statSync(MAIN);
+  const legacyKey = `main-${process.version}-${info.size}-${Math.floor(info.mtimeMs)}`;
+  const key = cacheKey(sourceDigest(readFileSync(MAIN)));
+  return { legacy: [`${legacyKey}.run.v8cache`, `${legacyKey}.other.v8cache`], current: [`${key}.run.v8cache`, `${key}.other.v8cache`] };
+}
+
+async function versionRun(home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runBuiltCli(['--version'], { env: { XDG_CACHE_HOME: home } });
+}
+
+test('a cache compiled from another script of the same length is never run, whatever name it is planted under', async (t) => {
+  const home = cacheHome();
+  const dir = join(home, 'quorum');
+  mkdirSync(dir, { mode: 0o700 });
+  const marker = join(home, 'FORGED-RAN');
+  const forged = forgeCache(marker);
+  const names = cacheNames();
+  // Raw V8 data under the size-and-date names, and under the content-keyed names both raw and
+  // with a well-formed header that names the script it was really compiled from.
+  for (const name of names.legacy) writeFileSync(join(dir, name), forged.data, { mode: 0o600 });
+  writeFileSync(join(dir, names.current[0]!), forged.data, { mode: 0o600 });
+  writeFileSync(join(dir, names.current[1]!), encodeCache(forged.digest, forged.data), { mode: 0o600 });
+  const r = await versionRun(home);
+  t.false(existsSync(marker), 'the forged cache ran instead of quorum');
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^\d+\.\d+\.\d+/);
+});
+
+test('a forged cache that passes every content check runs only from a directory and file only this user can write: refused otherwise', async (t) => {
+  const names = cacheNames();
+  const plant = (home: string): { dir: string; marker: string } => {
+    const dir = join(home, 'quorum');
+    mkdirSync(dir, { mode: 0o700, recursive: true });
+    const marker = join(home, 'FORGED-RAN');
+    const forged = forgeCache(marker);
+    // Headed with the real bundle's digest: only the place it lives in can tell it apart.
+    for (const name of names.current) writeFileSync(join(dir, name), encodeCache(sourceDigest(readFileSync(MAIN)), forged.data), { mode: 0o600 });
+    return { dir, marker };
+  };
+
+  // The control: in the user's own 0700 directory the forgery runs, so the refusals below mean something.
+  const control = cacheHome();
+  const planted = plant(control);
+  await versionRun(control);
+  t.true(existsSync(planted.marker), 'control: a forged cache in a private directory is run (the checks below are what stops it)');
+
+  const cases: Array<[string, (dir: string) => void]> = [
+    ['directory owned by another user', (dir) => chownSync(dir, 65534, 65534)],
+    ['directory writable by everyone', (dir) => chmodSync(dir, 0o777)],
+    ['directory writable by its group', (dir) => chmodSync(dir, 0o770)],
+    ['files owned by another user', (dir) => names.current.forEach((n) => chownSync(join(dir, n), 65534, 65534))],
+    ['files writable by others', (dir) => names.current.forEach((n) => chmodSync(join(dir, n), 0o666))],
+    [
+      'files are links to the forgery elsewhere',
+      (dir) =>
+        names.current.forEach((n) => {
+          renameSync(join(dir, n), join(dir, '..', n));
+          symlinkSync(join(dir, '..', n), join(dir, n));
+        }),
+    ],
+    [
+      'the directory is a link to a private directory',
+      (dir) => {
+        renameSync(dir, `${dir}.real`);
+        symlinkSync(`${dir}.real`, dir);
+      },
+    ],
+  ];
+  for (const [what, spoil] of cases) {
+    const home = cacheHome();
+    const { dir, marker } = plant(home);
+    spoil(dir);
+    const before = readdirSync(dir).sort();
+    const r = await versionRun(home);
+    t.false(existsSync(marker), `${what}: the forged cache ran`);
+    t.is(r.code, 0, `${what}: ${r.stderr}`);
+    t.regex(r.stdout, /^\d+\.\d+\.\d+/, what);
+    if (!what.startsWith('files')) t.deepEqual(readdirSync(dir).sort(), before, `${what}: nothing is written into a directory others control`);
+  }
+});
+
+test('a cache altered or cut short is ignored and rewritten; the header binds it to the bundle\'s bytes', async (t) => {
+  const home = cacheHome();
+  t.is((await versionRun(home)).code, 0);
+  const file = join(home, 'quorum', cacheNames().current[1]!);
+  const good = readFileSync(file);
+  t.truthy(decodeCache(good, sourceDigest(readFileSync(MAIN))), 'the launcher writes a cache the checks accept');
+  t.is(decodeCache(good, sourceDigest(Buffer.concat([readFileSync(MAIN), Buffer.from(' ')]))), undefined, 'another bundle text does not match');
+  for (const spoiled of [good.subarray(0, good.length - 1000), Buffer.concat([good.subarray(0, good.length - 1), Buffer.from([good[good.length - 1]! ^ 1])])]) {
+    writeFileSync(file, spoiled);
+    const r = await versionRun(home);
+    t.is(r.code, 0, r.stderr);
+    t.truthy(decodeCache(readFileSync(file), sourceDigest(readFileSync(MAIN))), 'rewritten whole');
+  }
 });

@@ -151,7 +151,8 @@ test('a session frames output that contains marker-shaped text and large binary 
   const s = await ShellSession.start(localShell());
   const fake = await s.run("printf '_QF00000000000000000000000000000000_1:0\\n'");
   t.is(fake.stdout.toString(), '_QF00000000000000000000000000000000_1:0\n');
-  const big = await s.run('head -c 3000000 /dev/zero | tr "\\0" "\\377"');
+  // Kept whole (keepOutput): beyond the default limit a command's output is capped (output-cap.test.ts).
+  const big = await s.run('head -c 3000000 /dev/zero | tr "\\0" "\\377"', { keepOutput: Infinity });
   t.is(big.stdout.length, 3_000_000);
   t.true(big.stdout.every((b) => b === 255));
   s.destroy();
@@ -180,4 +181,64 @@ test('a second run while one is pending is refused (the caller must queue)', asy
   await t.throwsAsync(s.run('echo two'), { message: /serialize/ });
   t.is((await first).stdout.toString(), 'one\n');
   s.destroy();
+});
+
+/**
+ * A stand-in for `sudo -S -p PROMPT sh -c 'printf READY >&2; exec sh'` that, after the password,
+ * asks a question of its own (a PAM one-time code) that quorum cannot answer (issue 13 item 9).
+ */
+function sudoAskingForACode(prompt: string): ShellPipes {
+  const script = `printf '%s' '${prompt}' >&2; read -r pw; printf 'Verification code: ' >&2; read -r code; printf never-ready >&2; exec sh`;
+  const child = spawn('sh', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  child.stdin.on('error', () => {});
+  return {
+    write: (data) => void child.stdin.write(data),
+    onStdout: (fn) => void child.stdout.on('data', fn),
+    onStderr: (fn) => void child.stderr.on('data', fn),
+    onClose: (fn) => void child.once('close', (code) => fn(code ?? undefined)),
+    destroy: () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+/** Settles with what `p` did, or 'hung' after `ms`: a test must fail, not hang, before the fix. */
+function within<T>(p: Promise<T>, ms: number): Promise<{ value?: T; error?: Error } | 'hung'> {
+  return Promise.race([p.then((value) => ({ value }), (error: Error) => ({ error })), new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
+}
+
+test('a become that asks a question of its own (a one-time code) fails after the start timeout instead of hanging', async (t) => {
+  const password = 'become-pw-never-printed';
+  const start = { prompt: '[quorum-sudo-test]', ready: '[quorum-ready-test]', password: Buffer.from(password) };
+  const started = performance.now();
+  const outcome = await within(ShellSession.start(sudoAskingForACode(start.prompt), start, { timeoutMs: 800 }), 10_000);
+  const elapsed = performance.now() - started;
+  t.not(outcome, 'hung', 'the become handshake hung');
+  if (outcome === 'hung') return;
+  t.true(outcome.error instanceof ShellClosedError, String(outcome.error));
+  t.regex(outcome.error!.message, /no shell within 800 ms/);
+  t.regex(outcome.error!.message, /Verification code:/, 'what sudo asked is shown');
+  t.false(outcome.error!.message.includes(password));
+  t.true(elapsed >= 750 && elapsed < 5000, `took ${elapsed} ms`);
+});
+
+test('a shell that never answers its first command fails after the start timeout', async (t) => {
+  const child = spawn('sh', ['-c', 'printf "sudo: unable to resolve host" >&2; sleep 60'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  child.stdin.on('error', () => {});
+  const pipes: ShellPipes = {
+    write: (data) => void child.stdin.write(data),
+    onStdout: (fn) => void child.stdout.on('data', fn),
+    onStderr: (fn) => void child.stderr.on('data', fn),
+    onClose: (fn) => void child.once('close', (code) => fn(code ?? undefined)),
+    destroy: () => process.kill(-child.pid!, 'SIGKILL'),
+  };
+  const outcome = await within(ShellSession.start(pipes, undefined, { timeoutMs: 500 }), 10_000);
+  t.not(outcome, 'hung');
+  if (outcome === 'hung') return process.kill(-child.pid!, 'SIGKILL');
+  t.true(outcome.error instanceof ShellClosedError, String(outcome.error));
+  t.regex(outcome.error!.message, /no shell within 500 ms.*unable to resolve host/s);
 });

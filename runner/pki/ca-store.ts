@@ -5,10 +5,11 @@
  * Hosts run in parallel in one process, so creation is serialized per directory by an
  * in-process lock, and files land by atomic rename: every host ends up with the same CA.
  */
-import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Secret } from '../secret.js';
+import { syncDirectory, writeNewFile } from '../atomic-write.js';
 import { createCa, withForgeCert, type CaMaterial, type KeySize } from './issue.js';
 import { describeKeyAlgorithm, isKubeadmKeyAlgorithm, type KeyAlgorithm } from './key-algorithm.js';
 import { summarizeCertPem, summarizeKeyPem, type CertSummary } from './inspect.js';
@@ -87,7 +88,6 @@ async function placeExclusive(dest: string, content: Uint8Array, mode: number): 
   const tmp = `${dest}.tmp-${randomBytes(6).toString('hex')}`;
   // Durable before it has its name (atomic-write.ts): created exclusively, checked, fsync'ed; a
   // power cut after "changed" must not leave an empty ca.key under its name.
-  const { syncDirectory, writeNewFile } = await import('../atomic-write.js');
   try {
     await writeNewFile(tmp, content, { mode });
     await link(tmp, dest);

@@ -108,7 +108,10 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
     });
     const rel = listHostFiles(opts);
     const dirs = [opts.pkiDir, `${opts.pkiDir}/etcd`];
-    const r = await ctx.conn.exec(buildReadScript(rel.map((p) => `${opts.pkiDir}/${p}`), dirs), { sudo: ctx.become });
+    // Without a CA on the controller, the CA the host trusts is read too, whatever the profiles:
+    // leaves must be judged against it, and a new CA must never be made behind its back.
+    const read = !ca.cert && !rel.includes('etcd/ca.crt') ? [...rel, 'etcd/ca.crt'] : rel;
+    const r = await ctx.conn.exec(buildReadScript(read.map((p) => `${opts.pkiDir}/${p}`), dirs), { sudo: ctx.become });
     if (r.exitCode !== 0) throw new ModuleError(`cannot read ${opts.pkiDir} on ${ctx.host} (exit ${r.exitCode}): ${r.stderr.toString().trim()}; run with become: true if the files are root-only`);
     const found = parseReadOutput(r.stdout.toString('utf8'));
     const hostCa = ca.cert ? undefined : readHostCa(found.files.get(`${opts.pkiDir}/etcd/ca.crt`)?.content);
@@ -166,12 +169,13 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
  */
 function planAdoption(facts: CertsFacts, opts: CertsOptions, checkMode: boolean): { change?: Change; pending?: string; failed?: string } {
   const host = facts.hostCa;
-  if (facts.ca.cert || !host || !opts.profiles.includes('etcd-ca')) return {};
+  if (facts.ca.cert || !host) return {};
   const fp = `sha256:${host.fingerprint}`;
   if (!host.isCa) return { failed: `${opts.pkiDir}/etcd/ca.crt is not a CA certificate and ${facts.ca.dir} holds no CA: remove or repair the file (quorum never overwrites a CA file it did not write)` };
   const key = facts.files['etcd/ca.key']?.key;
   const holdsKey = key !== undefined && !('error' in key) && key.publicKeyId === host.publicKeyId;
-  if (opts.adoptCa && holdsKey) {
+  // Only the etcd-ca profile adopts: it is the task that owns etcd/ca.{crt,key} on the host.
+  if (opts.adoptCa && holdsKey && opts.profiles.includes('etcd-ca')) {
     return {
       pending: `the cluster's CA (${fp}) is adopted`,
       change: {

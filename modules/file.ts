@@ -20,6 +20,7 @@ import { fileSchema } from '../schemas/modules/file.js';
 import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import { pathState, type PathState } from '../runner/facts/path-state.js';
 import { buildAttributeDiff, buildContentDiff, decodeDiffText, type FileAttributes } from '../runner/diff.js';
+import { chmodNoFollow, chownNoFollow } from '../runner/connection/no-follow.js';
 import { ModuleError } from '../runner/errors.js';
 
 type FileParams = FromSchema<typeof fileSchema>;
@@ -206,15 +207,13 @@ function planAttributes(params: FileParams, current: PathState, matched: string)
 function attributeChanges(path: string, have: FileAttributes, want: FileAttributes, isLink: boolean): Change[] {
   const changes: Change[] = [];
   if (want.mode !== undefined && want.mode !== have.mode) {
-    changes.push({ kind: 'exec', command: ['chmod', want.mode, '--', path], describe: `chmod ${want.mode} ${path}` });
+    changes.push({ kind: 'exec', command: chmodNoFollow(want.mode, path), describe: `chmod ${want.mode} ${path}` });
   }
   const owner = want.owner !== undefined && want.owner !== have.owner ? want.owner : undefined;
   const group = want.group !== undefined && want.group !== have.group ? want.group : undefined;
   if (owner !== undefined || group !== undefined) {
     const spec = `${owner ?? ''}${group !== undefined ? `:${group}` : ''}`;
-    // -h: change the link itself, never what it points to.
-    const argv = isLink ? ['chown', '-h', spec, '--', path] : ['chown', spec, '--', path];
-    changes.push({ kind: 'exec', command: argv, describe: `chown ${spec} ${path}` });
+    changes.push({ kind: 'exec', command: chownNoFollow(spec, path), describe: `chown ${spec} ${path}` });
   }
   return changes;
 }

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js';
 import { buildScript } from './quote.js';
@@ -92,7 +92,7 @@ export class LocalConnection implements Connection {
    */
   private async putWithSudo(dest: string, content: Uint8Array, options: PutOptions): Promise<void> {
     const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
-    const r = await this.exec(buildPutScript('-', tmp, dest, options), { sudo: true, stdin: content });
+    const r = await this.exec(buildPutScript('-', tmp, dest, options, createHash('sha256').update(content).digest('hex')), { sudo: true, stdin: content });
     if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString());
   }
 

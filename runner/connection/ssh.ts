@@ -6,7 +6,7 @@
  * results.md). Commands on one shell are serialized by a queue. A dropped connection makes
  * pending and later calls throw UnreachableError.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult, PutOptions } from './types.js';
@@ -176,12 +176,12 @@ export class SshConnection implements Connection {
     if (text !== undefined) {
       r = await this.exec(buildPutScript({ text }, tmp, dest, options), { sudo });
     } else if (content.length <= SFTP_THRESHOLD) {
-      r = await this.exec(buildPutScript('-', tmp, dest, options), { sudo, stdin: content });
+      r = await this.exec(buildPutScript('-', tmp, dest, options, sha256Of(content)), { sudo, stdin: content });
     } else {
       // SFTP runs as the login user: as root, upload beside nothing we own, then copy in as root.
       const upload = sudo ? `/tmp/.quorum-upload-${randomBytes(6).toString('hex')}` : tmp;
       await this.#sftpWrite(upload, content);
-      r = await this.exec(buildPutScript(sudo ? upload : undefined, tmp, dest, options), { sudo });
+      r = await this.exec(buildPutScript(sudo ? upload : undefined, tmp, dest, options, sha256Of(content)), { sudo });
     }
     if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString('utf8'));
   }
@@ -235,7 +235,8 @@ export type PutSource = { text: string } | '-' | string | undefined;
  * alone gives it that mode when it is created, which saves a chmod process; it never holds more
  * permissions than the file will have.
  */
-export function buildPutScript(source: PutSource, tmp: string, dest: string, options: PutOptions): string {
+export function buildPutScript(source: PutSource, tmp: string, dest: string, options: PutOptions, expectSha256?: string): string {
+  if (expectSha256 !== undefined && !/^[0-9a-f]{64}$/.test(expectSha256)) throw new Error(`put ${dest}: bad sha256 ${JSON.stringify(expectSha256)}`);
   if (options.mode !== undefined && !/^[0-7]{3,4}$/.test(options.mode)) throw new Error(`put ${dest}: mode must be an octal string such as "0644", got ${JSON.stringify(options.mode)}`);
   const steps: string[] = [];
   const createsTmp = source !== undefined;
@@ -246,7 +247,11 @@ export function buildPutScript(source: PutSource, tmp: string, dest: string, opt
   const modeByUmask = createsTmp && mode !== undefined && (mode & ~0o666) === 0 && !options.owner && !options.group;
   if (options.mode && !modeByUmask) steps.push(`chmod ${options.mode} ${quote(tmp)}`);
   if (options.owner || options.group) steps.push(`chown -- ${quote(`${options.owner ?? ''}${options.group ? `:${options.group}` : ''}`)} ${quote(tmp)}`);
-  steps.push(`mv -f -- ${quote(tmp)} ${quote(dest)}`);
+  // What a here-document cut by a dropped connection left must never replace the file: the
+  // bytes are checked against the controller's hash before the rename.
+  if (expectSha256 !== undefined) steps.push(`h=$(sha256sum < ${quote(tmp)})`, `[ "\${h%% *}" = ${expectSha256} ]`);
+  // -T: a link to a directory planted at dest is replaced, never written through.
+  steps.push(`mv -fT -- ${quote(tmp)} ${quote(dest)}`);
   const uploaded = typeof source === 'string' && source !== '-';
   const cleanup = uploaded ? `rm -f -- ${quote(source)}; ` : '';
   const umask = modeByUmask ? (0o777 & ~mode!).toString(8).padStart(3, '0') : '077';
@@ -264,6 +269,10 @@ export function textForScript(content: Uint8Array): string | undefined {
   if (content.length > INLINE_TEXT_MAX || content.includes(0)) return undefined;
   const text = Buffer.from(content).toString('utf8');
   return Buffer.from(text, 'utf8').equals(content) ? text : undefined;
+}
+
+function sha256Of(content: Uint8Array): string {
+  return createHash('sha256').update(content).digest('hex');
 }
 
 /** Adapt an ssh2 channel to what ShellSession needs. */

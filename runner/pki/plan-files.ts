@@ -10,6 +10,7 @@ import type { CertSummary } from './inspect.js';
 import type { HostFile } from './host-facts.js';
 import { findReissueReasons, findExpiryReasons, type WantedLeaf } from './check.js';
 import { formatAltNames } from './sans.js';
+import { chmodNoFollow, chownNoFollow } from '../connection/no-follow.js';
 import { CA_COMMON_NAME } from './profiles.js';
 
 /** What every file plan needs to know. */
@@ -96,9 +97,9 @@ export function planCaFiles(crtFile: HostFile | undefined, keyFile: HostFile | u
 export function planAttributes(path: string, file: HostFile, mode: string, io: FilePlanInputs): Change[] {
   const dest = join(io.pkiDir, path);
   const changes: Change[] = [];
-  if (file.mode !== mode) changes.push({ kind: 'exec', command: ['chmod', mode, dest], describe: `chmod ${mode} ${path} (was ${file.mode})` });
+  if (file.mode !== mode) changes.push({ kind: 'exec', command: chmodNoFollow(mode, dest), describe: `chmod ${mode} ${path} (was ${file.mode})` });
   if (file.owner !== io.owner || file.group !== io.group) {
-    changes.push({ kind: 'exec', command: ['chown', `${io.owner}:${io.group}`, dest], describe: `chown ${io.owner}:${io.group} ${path} (was ${file.owner}:${file.group})` });
+    changes.push({ kind: 'exec', command: chownNoFollow(`${io.owner}:${io.group}`, dest), describe: `chown ${io.owner}:${io.group} ${path} (was ${file.owner}:${file.group})` });
   }
   return changes;
 }

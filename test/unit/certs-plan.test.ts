@@ -13,6 +13,7 @@ import { resolveWantedLeaf } from '../../runner/pki/check.js';
 import { applyPlan } from '../../runner/apply.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 import { isSecret } from '../../runner/secret.js';
+import { chmodNoFollow } from '../../runner/connection/no-follow.js';
 import type { Change, ModuleContext, Plan, PlanContext } from '../../runner/types.js';
 
 const work = mkdtempSync(join(tmpdir(), 'quorum-certs-plan-'));
@@ -155,8 +156,8 @@ test('wrong mode or owner: chmod/chown only, no reissue', async (t) => {
   t.deepEqual(
     plan.changes.map((c) => (c.kind === 'exec' ? c.command : c.kind)),
     [
-      ['chown', 'root:root', `${PKI}/etcd/ca.crt`],
-      ['chmod', '0600', `${PKI}/etcd/server.key`],
+      ['chown', '-h', 'root:root', '--', `${PKI}/etcd/ca.crt`],
+      chmodNoFollow('0600', `${PKI}/etcd/server.key`),
     ],
   );
   t.deepEqual(describe(plan), ['chown root:root etcd/ca.crt (was etcd:etcd)', 'chmod 0600 etcd/server.key (was 0644)']);

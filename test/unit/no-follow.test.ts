@@ -1,0 +1,80 @@
+/**
+ * Changes that must not act through a symbolic link planted after the host was read (issue 13):
+ * chmod refuses a path that is a link now, chown changes the link itself, put's rename replaces
+ * a link to a directory instead of moving into it, and a put whose bytes were cut (a here-document
+ * ended by a dropped connection) never replaces the file. Run by the real dash and coreutils.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chmodNoFollow, chownNoFollow } from '../../runner/connection/no-follow.js';
+import { buildPutScript } from '../../runner/connection/ssh.js';
+import { quoteArgv } from '../../runner/connection/quote.js';
+
+function sh(script: string, stdin?: Uint8Array): { code: number; stderr: string } {
+  const r = spawnSync('dash', ['-c', script], { input: stdin ?? Buffer.alloc(0) });
+  return { code: r.status ?? 1, stderr: r.stderr.toString() };
+}
+
+test('chmod refuses a path that became a link: the private file it points to keeps 0600', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-nofollow-'));
+  const secret = join(dir, 'secret.key');
+  writeFileSync(secret, 'k', { mode: 0o600 });
+  const planted = join(dir, 'app.conf');
+  symlinkSync(secret, planted);
+  const r = sh(chmodNoFollow('0644', planted));
+  t.is(r.code, 1);
+  t.regex(r.stderr, /became a symbolic link after it was read: not following it/);
+  t.is(statSync(secret).mode & 0o777, 0o600);
+  // A plain file is changed as asked, and odd names are quoted.
+  const odd = join(dir, "it's $(id) here");
+  writeFileSync(odd, 'x', { mode: 0o600 });
+  t.is(sh(chmodNoFollow('0644', odd)).code, 0);
+  t.is(statSync(odd).mode & 0o777, 0o644);
+});
+
+test('chown changes the link itself (-h), never its target', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-nofollow-'));
+  const target = join(dir, 'target');
+  writeFileSync(target, 'x');
+  const link = join(dir, 'link');
+  symlinkSync(target, link);
+  const uid = process.getuid!();
+  const spec = `${uid === 0 ? 65534 : uid}`;
+  const r = sh(quoteArgv(chownNoFollow(spec, link)));
+  t.is(r.code, 0, r.stderr);
+  t.is(lstatSync(link).uid, Number(spec));
+  t.is(statSync(target).uid, uid, 'the target kept its owner');
+});
+
+test('put replaces a link to a directory planted at dest instead of writing into that directory', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-nofollow-'));
+  const victim = join(dir, 'victim-dir');
+  mkdirSync(victim);
+  const dest = join(dir, 'app.conf');
+  symlinkSync(victim, dest);
+  const r = sh(buildPutScript({ text: 'new\n' }, join(dir, '.tmp'), dest, { mode: '0644' }));
+  t.is(r.code, 0, r.stderr);
+  t.false(lstatSync(dest).isSymbolicLink());
+  t.is(readFileSync(dest, 'utf8'), 'new\n');
+  t.deepEqual(readdirSync(victim), [], 'nothing was put inside the directory');
+});
+
+test('put checks the bytes before the rename: cut content fails and leaves the good file and no temp file', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-nofollow-'));
+  const dest = join(dir, 'big.bin');
+  writeFileSync(dest, 'the good file');
+  const content = Buffer.alloc(50_000, 7);
+  const sha = createHash('sha256').update(content).digest('hex');
+  const cut = sh(buildPutScript('-', join(dir, '.tmp'), dest, { mode: '0755' }, sha), content.subarray(0, 21_855));
+  t.not(cut.code, 0);
+  t.is(readFileSync(dest, 'utf8'), 'the good file');
+  t.deepEqual(readdirSync(dir), ['big.bin']);
+  const whole = sh(buildPutScript('-', join(dir, '.tmp'), dest, { mode: '0755' }, sha), content);
+  t.is(whole.code, 0, whole.stderr);
+  t.deepEqual(readFileSync(dest), content);
+  t.is(statSync(dest).mode & 0o777, 0o755);
+});

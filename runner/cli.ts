@@ -23,7 +23,7 @@ program
   .command('run')
   .description('Run a playbook against the hosts of an inventory.')
   .argument('<playbook>', 'playbook file (YAML)')
-  .option('-i, --inventory <file>', 'inventory file (Ansible YAML format); default: localhost only')
+  .option('-i, --inventory <source>', 'inventory: a YAML or INI file, a directory, or a comma list of hosts (repeatable, merged in order); default: localhost only', collect, [] as string[])
   .option('-C, --check', 'dry run: gather and plan, change nothing', false)
   .option('-D, --diff', 'show what changes (file content, attributes, certificates)', false)
   .option('-l, --limit <pattern>', 'only hosts matching this pattern (groups, globs, a:b, a:&b, a:!b)')
@@ -47,6 +47,19 @@ program
     process.exitCode = await runCommand(playbook, opts);
   });
 
+program
+  .command('inventory')
+  .description('Print the inventory as loaded, in the JSON of ansible-inventory (--list, or --host NAME).')
+  .option('-i, --inventory <source>', 'a YAML or INI file, a directory, or a comma list of hosts (repeatable, merged in order)', collect, [] as string[])
+  .option('--list', 'every group and host, with _meta.hostvars', false)
+  .option('--host <name>', "one host's merged variables")
+  .option('--origins', 'with --host: also print where each variable was set (on stderr)', false)
+  .option('--playbook-dir <dir>', "also read group_vars/ and host_vars/ of this playbook directory")
+  .action(async (opts: InventoryCommandOptions) => {
+    const { inventoryCommand } = await import('./cli-inventory.js');
+    process.exitCode = inventoryCommand(opts);
+  });
+
 // No top-level await: the bundle is also built as CommonJS (scripts/bundle.mjs).
 void (async () => {
   const { registerDocCommands } = await import('./doc/command.js');
@@ -57,7 +70,7 @@ void (async () => {
 })();
 
 export interface RunCliOptions {
-  inventory?: string;
+  inventory: string[];
   check: boolean;
   diff: boolean;
   limit?: string;
@@ -76,6 +89,14 @@ export interface RunCliOptions {
   listTasks: boolean;
   listTags: boolean;
   color: boolean;
+}
+
+export interface InventoryCommandOptions {
+  inventory: string[];
+  list: boolean;
+  host?: string;
+  origins: boolean;
+  playbookDir?: string;
 }
 
 function splitList(value: string, previous: string[] = []): string[] {

@@ -14,6 +14,8 @@ export interface RunOptions {
   playbookFile: string;
   /** Inventory file; without one, the implicit `localhost` inventory. */
   inventoryFile?: string;
+  /** Inventory sources in order (-i, repeatable); when set, inventoryFile is not used. */
+  inventorySources?: string[];
   check: boolean;
   diff: boolean;
   /** `--limit` host pattern. */

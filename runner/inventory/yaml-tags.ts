@@ -1,0 +1,38 @@
+/**
+ * Ansible's own YAML tags in an inventory or vars file. `yaml` keeps a `!vault` value as its
+ * ciphertext string with only a warning, so without this check an encrypted password would be
+ * used as the password. Every local tag (`!vault`, `!unsafe`, ...) is an error naming the
+ * variable and its place, before any host is touched.
+ */
+import { isMap, isPair, isScalar, isSeq, type Node } from 'yaml';
+import type { ConfigProblem } from '../errors.js';
+import { encodePointer, type YamlSource } from '../load/yaml.js';
+
+export function checkLocalTags(src: YamlSource): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const visit = (node: unknown, path: Array<string | number>): void => {
+    if (!node || typeof node !== 'object') return;
+    const tag = (node as Node).tag;
+    const pointer = encodePointer(path);
+    if (tag && tag.startsWith('!') && !tag.startsWith('!!')) {
+      const name = path.length > 0 ? `'${String(path[path.length - 1])}'` : 'the document';
+      problems.push({ location: src.locate(pointer), pointer, message: tagMessage(tag, name) });
+      return;
+    }
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (isPair(pair) && isScalar(pair.key)) visit(pair.value, [...path, String(pair.key.value)]);
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => visit(item, [...path, i]));
+  };
+  visit(src.doc.contents, []);
+  return problems;
+}
+
+function tagMessage(tag: string, name: string): string {
+  if (tag === '!vault') {
+    return `${name} is encrypted with ansible-vault (!vault): quorum does not decrypt vault values; pass the secret with -e @FILE from a file only you can read, or decrypt it with \`ansible-vault decrypt\``;
+  }
+  if (tag === '!unsafe') return `${name} is tagged !unsafe: quorum has no unsafe strings; remove the tag, and write the value without '{{'`;
+  return `${name} has the YAML tag ${tag}, which quorum does not know: remove the tag`;
+}

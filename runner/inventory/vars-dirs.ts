@@ -47,7 +47,8 @@ function loadKind(dir: string, kind: 'group' | 'host', names: Iterable<string>, 
     warnings.push(`${dir} is not a directory: it is not read (Ansible skips it too)`);
     return result;
   }
-  const used = new Set<string>();
+  /** name -> the entry read for it */
+  const used = new Map<string, string>();
   for (const name of names) {
     const files = findVarsFiles(dir, name, used);
     if (files.length === 0) continue;
@@ -57,23 +58,23 @@ function loadKind(dir: string, kind: 'group' | 'host', names: Iterable<string>, 
   }
   for (const entry of listVisible(dir)) {
     const full = join(dir, entry);
-    if (used.has(full)) continue;
+    if ([...used.values()].includes(full)) continue;
     const ext = extname(entry);
     const stem = EXTENSIONS.includes(ext) ? entry.slice(0, entry.length - ext.length) : undefined;
     if (stem === undefined) warnings.push(`${full} is not read: only files ending in .yml, .yaml, .json or with no extension are (as in Ansible)`);
-    else if ([...names].includes(stem)) warnings.push(`${full} is not read: ${join(dir, stem)} comes first for ${kind} '${stem}' (Ansible reads only the first of NAME, NAME.yml, NAME.yaml, NAME.json)`);
+    else if (used.has(stem)) warnings.push(`${full} is not read: ${used.get(stem)} comes first for ${kind} '${stem}' (Ansible reads only the first of NAME, NAME.yml, NAME.yaml, NAME.json)`);
     else warnings.push(`${full} is not read: the inventory has no ${kind} '${stem}'`);
   }
   return result;
 }
 
 /** Ansible's DataLoader.find_vars_files: the first candidate that exists, a directory walked. */
-function findVarsFiles(dir: string, name: string, used: Set<string>): string[] {
+function findVarsFiles(dir: string, name: string, used: Map<string, string>): string[] {
   for (const ext of EXTENSIONS) {
     const candidate = join(dir, name + ext);
     const stat = statOrUndefined(candidate);
     if (!stat) continue;
-    used.add(candidate);
+    used.set(name, candidate);
     return stat.isDirectory() ? walkVarsDir(candidate) : [candidate];
   }
   return [];

@@ -16,7 +16,8 @@ export function checkLocalTags(src: YamlSource): ConfigProblem[] {
     const pointer = encodePointer(path);
     if (tag && tag.startsWith('!') && !tag.startsWith('!!')) {
       const name = path.length > 0 ? `'${String(path[path.length - 1])}'` : 'the document';
-      problems.push({ location: src.locate(pointer), pointer, message: tagMessage(tag, name) });
+      // The key is where the reader looks (the value of a !vault is a block of ciphertext).
+      problems.push({ location: path.length > 0 ? src.locateKey(pointer) : src.locate(pointer), pointer, message: tagMessage(tag, name) });
       return;
     }
     if (isMap(node)) {

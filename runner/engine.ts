@@ -12,7 +12,8 @@ import { loadInventorySources, implicitLocalInventory } from './inventory/load.j
 import { selectHosts } from './inventory/patterns.js';
 import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
 import { loadPlaybook } from './load/playbook.js';
-import { staticCheck } from './load/static-check.js';
+import { staticCheck, collectDefinedByTasks, MAGIC_VARS } from './load/static-check.js';
+import { checkInventoryTemplates } from './inventory/template-check.js';
 import { checkHostArgs } from './load/host-args-check.js';
 import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
@@ -42,6 +43,9 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   const known = new Set<string>(Object.keys(options.extraVars));
   for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);
   const problems = staticCheck(playbook, known);
+  // Templates in inventory variables may name play variables and what tasks register too.
+  const templateScope = new Set([...MAGIC_VARS, ...known, ...collectDefinedByTasks(playbook), ...playbook.plays.flatMap((p) => [...Object.keys(p.vars), ...Object.keys(p.defaults)])]);
+  problems.push(...checkInventoryTemplates(inventory, templateScope));
   if (problems.length > 0) throw new ConfigError(problems);
   const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
   // Ansible's implicit localhost joins the run's hosts only when a play names it.

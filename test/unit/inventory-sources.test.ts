@@ -219,3 +219,20 @@ test('quorum inventory: --list, --host with origins, exit 5 on a bad inventory',
   t.regex(bad.stderr, /bad\.ini:1:1 .*expected a group name|bad\.ini:1:1/);
   t.is(bad.stdout, '');
 });
+
+test('a template in an inventory variable that cannot render is refused before any host, naming the variable, file and line', async (t) => {
+  const { prepareRun } = await import('../../runner/engine.js');
+  const dir = tree({
+    'hosts.ini': "[master]\nm1\n[all:vars]\nmaster_ip=\"{{ hostvars[groups['master'][0]]['ansible_host'] | default('x') }}\"\nok={{ inventory_hostname }}\n",
+    'group_vars/all.yml': 'api: "https://{{ api_hostt }}:6443"\napi_host: example.org\nfrom_play: "{{ play_level }}"\n',
+    'site.yaml': '- hosts: all\n  gather_facts: false\n  vars: { play_level: 1 }\n  tasks:\n    - debug: { msg: hi }\n',
+  });
+  const err = t.throws(() => prepareRun({ playbookFile: join(dir, 'site.yaml'), inventorySources: [join(dir, 'hosts.ini')], extraVars: {} }), { instanceOf: ConfigError }) as ConfigError;
+  const found = err.problems.map((p) => `${p.location?.file.replace(dir, 'DIR')}:${p.location?.line}:${p.location?.col} ${p.message}`).sort();
+  t.is(found.length, 2, found.join('\n'));
+  t.regex(found[0]!, /^DIR\/group_vars\/all\.yml:1:6 inventory variable 'api' holds a template naming 'api_hostt', which no inventory, play or -e defines \(did you mean 'api_host'\?\)/);
+  t.regex(found[1]!, /^DIR\/hosts\.ini:4:1 inventory variable 'master_ip' holds a template that cannot render/);
+  const cli = await runCli(['run', join(dir, 'site.yaml'), '-i', join(dir, 'hosts.ini'), '--syntax-check']);
+  t.is(cli.code, 5, 'even --syntax-check finds it');
+  t.regex(cli.stderr, /master_ip/);
+});

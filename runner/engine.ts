@@ -14,6 +14,7 @@ import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
 import { loadPlaybook } from './load/playbook.js';
 import { staticCheck, collectDefinedByTasks, MAGIC_VARS } from './load/static-check.js';
 import { checkInventoryTemplates } from './inventory/template-check.js';
+import { normalizeConnectionVars } from './inventory/connection-vars.js';
 import { checkHostArgs } from './load/host-args-check.js';
 import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
@@ -42,7 +43,8 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   const playbook = loadPlaybook(resolve(options.playbookFile), { extraVars: options.extraVars });
   const known = new Set<string>(Object.keys(options.extraVars));
   for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);
-  const problems = staticCheck(playbook, known);
+  const problems = normalizeConnectionVars(inventory);
+  problems.push(...staticCheck(playbook, known));
   // Templates in inventory variables may name play variables and what tasks register too.
   const templateScope = new Set([...MAGIC_VARS, ...known, ...collectDefinedByTasks(playbook), ...playbook.plays.flatMap((p) => [...Object.keys(p.vars), ...Object.keys(p.defaults)])]);
   problems.push(...checkInventoryTemplates(inventory, templateScope));

@@ -236,3 +236,20 @@ test('a template in an inventory variable that cannot render is refused before a
   t.is(cli.code, 5, 'even --syntax-check finds it');
   t.regex(cli.stderr, /master_ip/);
 });
+
+test("INI connection variables written as text are read as Ansible's boolean() and int() read them, before any host", async (t) => {
+  const { prepareRun } = await import('../../runner/engine.js');
+  const dir = tree({
+    'hosts.ini': "[web]\nw1 ansible_become=true ansible_port='2222'\nw2 ansible_become=yes\nw3 ansible_become=False\n",
+    'bad.ini': "[web]\nw1\n[db]\nd1 ansible_become=maybe\n",
+    'site.yaml': '- hosts: web\n  gather_facts: false\n  tasks:\n    - debug: { msg: hi }\n',
+    'db.yaml': '- hosts: db\n  gather_facts: false\n  tasks:\n    - debug: { msg: hi }\n',
+  });
+  const run = prepareRun({ playbookFile: join(dir, 'site.yaml'), inventorySources: [join(dir, 'hosts.ini')], extraVars: {} });
+  const v = (h: string) => run.inventory.hosts.get(h)!.vars;
+  t.deepEqual([v('w1').ansible_become, v('w2').ansible_become, v('w3').ansible_become, v('w1').ansible_port], [true, true, false, 2222]);
+  const err = t.throws(() => prepareRun({ playbookFile: join(dir, 'db.yaml'), inventorySources: [join(dir, 'bad.ini')], extraVars: {} }), { instanceOf: ConfigError }) as ConfigError;
+  t.deepEqual(err.problems.map((p) => `${p.location?.line}:${p.location?.col} ${p.message}`), [
+    `4:4 host 'd1': ansible_become must be true or false (Ansible also reads yes/no, on/off, 1/0), got the string "maybe"`,
+  ]);
+});

@@ -14,7 +14,7 @@ import { selectHosts } from '../../runner/inventory/patterns.js';
 import { iniValue } from '../../runner/inventory/python-literal.js';
 import { shlexSplit } from '../../runner/inventory/shlex-split.js';
 import { parseHostEntry } from '../../runner/inventory/host-pattern.js';
-import { runCli } from '../helpers/quorum.js';
+import { PROJECT_DIR as PROJECT, runCli } from '../helpers/quorum.js';
 
 /** A directory with these files (paths relative to it). */
 function tree(files: Record<string, string>): string {
@@ -252,4 +252,16 @@ test("INI connection variables written as text are read as Ansible's boolean() a
   t.deepEqual(err.problems.map((p) => `${p.location?.line}:${p.location?.col} ${p.message}`), [
     `4:4 host 'd1': ansible_become must be true or false (Ansible also reads yes/no, on/off, 1/0), got the string "maybe"`,
   ]);
+});
+
+test('a value a module refuses, set in an INI inventory or a group_vars file, is reported where it was set', async (t) => {
+  const { prepareRun } = await import('../../runner/engine.js');
+  const flagship = join(PROJECT, 'playbooks', 'etcd-ha.yaml');
+  const dir = tree({
+    'hosts.ini': '[etcd]\ninfra0 ansible_host=10.0.0.1 etcd_name="etcd 0"\ninfra1 ansible_host=10.0.0.2\n',
+    'host_vars/infra1.yml': '# names kubeadm refuses\netcd_name: Etcd_1\n',
+  });
+  const err = t.throws(() => prepareRun({ playbookFile: flagship, inventorySources: [join(dir, 'hosts.ini')], extraVars: { etcd_runtime: 'systemd' } }), { instanceOf: ConfigError }) as ConfigError;
+  const found = err.problems.map((p) => `${p.location?.file.replace(dir, 'DIR')}:${p.location?.line}:${p.location?.col}`).sort();
+  t.deepEqual(found, ['DIR/host_vars/infra1.yml:2:12', 'DIR/hosts.ini:2:30']);
 });

@@ -15,6 +15,7 @@ import { parseHostEntry } from './host-pattern.js';
 import { readIniInventory } from './ini.js';
 import { checkHostName } from './names.js';
 import { checkLocalTags } from './yaml-tags.js';
+import { yaml11Warnings } from './yaml11-check.js';
 import { isRecord, readYamlInventory } from './yaml-source.js';
 
 /** Ansible's INVENTORY_IGNORE_EXTS (REJECT_EXTS plus .orig .ini .cfg .retry): skipped in a directory. */
@@ -136,6 +137,7 @@ function readYaml(draft: InventoryDraft, src: YamlSource): void {
     draft.problems.push(...tagged);
     return;
   }
+  draft.warnings.push(...yaml11Warnings(src));
   readYamlInventory(draft, src);
 }
 

@@ -10,6 +10,7 @@ import { extname, join } from 'node:path';
 import { ConfigError, type ConfigProblem, type SourceLocation } from '../errors.js';
 import { encodePointer, parseYamlText } from '../load/yaml.js';
 import { checkLocalTags } from './yaml-tags.js';
+import { yaml11Warnings } from './yaml11-check.js';
 import { isRecord } from './yaml-source.js';
 
 export interface LayerVars {
@@ -53,7 +54,7 @@ function loadKind(dir: string, kind: 'group' | 'host', names: Iterable<string>, 
     const files = findVarsFiles(dir, name, used);
     if (files.length === 0) continue;
     const layer: LayerVars = { vars: {}, origins: {} };
-    for (const file of files) readVarsFile(file, layer, problems);
+    for (const file of files) readVarsFile(file, layer, problems, warnings);
     result.set(name, layer);
   }
   for (const entry of listVisible(dir)) {
@@ -99,7 +100,7 @@ function listVisible(dir: string): string[] {
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[]): void {
+function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[], warnings: string[]): void {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -126,6 +127,7 @@ function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[])
     problems.push(...tagged);
     return;
   }
+  warnings.push(...yaml11Warnings(src));
   if (src.value === null || src.value === undefined) return;
   if (!isRecord(src.value)) {
     problems.push({ location: src.locate(''), pointer: '', message: `a vars file must be a mapping of variable names to values, got ${Array.isArray(src.value) ? 'a list' : typeof src.value}` });

@@ -7,7 +7,7 @@
  * the two JSON documents must be equal. Differences quorum keeps on purpose are in
  * docs/from-ansible.md and are not in this corpus.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,21 @@ for (const name of cases) {
   test(`ansible-inventory --list and quorum agree: ${name}`, (t) => {
     const dir = join(corpus, name);
     const sources = readFileSync(join(dir, 'sources.txt'), 'utf8').split('\n').filter((s) => s.trim() !== '');
+    compare(t, dir, sources);
+  });
+}
+
+test('ansible-inventory --list and quorum agree: the INI example of docs/from-ansible.md', (t) => {
+  const doc = readFileSync(join(root, 'docs', 'from-ansible.md'), 'utf8');
+  const ini = /```ini\n([\s\S]*?)```/.exec(doc)?.[1];
+  t.truthy(ini, 'the page shows an INI inventory');
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-doc-ini-'));
+  writeFileSync(join(dir, 'hosts.ini'), ini!);
+  compare(t, dir, ['hosts.ini']);
+});
+
+function compare(t: ExecutionContext, dir: string, sources: string[]): void {
+  {
     const ansibleJson = execFileSync(ansibleInventory!, [...sources.flatMap((s) => ['-i', s]), '--list'], {
       cwd: dir,
       encoding: 'utf8',
@@ -58,5 +73,5 @@ for (const name of cases) {
     }
     t.true(Object.keys((expected._meta as { hostvars: object }).hostvars).length > 0, 'the case has hosts with variables');
     t.deepEqual(actual, expected);
-  });
+  }
 }

@@ -6,6 +6,7 @@
 import { ConfigError, RunnerError, formatLocation } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { loadInventorySources } from './inventory/load.js';
+import { isVaulted, vaultPasswordOf } from './inventory/vault.js';
 import { ansibleHost, ansibleList, toAnsibleJson } from './inventory/ansible-list.js';
 
 export interface InventoryCliOptions {
@@ -14,6 +15,7 @@ export interface InventoryCliOptions {
   host?: string;
   playbookDir?: string;
   origins: boolean;
+  vaultPasswordFile?: string;
 }
 
 export function inventoryCommand(cli: InventoryCliOptions): number {
@@ -26,7 +28,11 @@ export function inventoryCommand(cli: InventoryCliOptions): number {
     return EXIT.invalidInput;
   }
   try {
-    const inventory = loadInventorySources(cli.inventory, cli.playbookDir ? { playbookDir: cli.playbookDir } : {});
+    const vaultPassword = cli.vaultPasswordFile ? vaultPasswordOf(cli.vaultPasswordFile) : undefined;
+    const inventory = loadInventorySources(cli.inventory, {
+      ...(cli.playbookDir ? { playbookDir: cli.playbookDir } : {}),
+      ...(vaultPassword !== undefined ? { vaultPassword } : {}),
+    });
     for (const warning of inventory.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
     if (cli.list) {
       process.stdout.write(`${toAnsibleJson(ansibleList(inventory))}\n`);
@@ -40,7 +46,7 @@ export function inventoryCommand(cli: InventoryCliOptions): number {
     process.stdout.write(`${toAnsibleJson(vars)}\n`);
     if (cli.origins) {
       const host = inventory.hosts.get(cli.host!) ?? inventory.implicitLocalhost!;
-      for (const key of Object.keys(vars).sort()) process.stderr.write(`${key}  ${formatLocation(host.origins?.[key])}\n`);
+      for (const key of Object.keys(vars).sort()) process.stderr.write(`${key}  ${formatLocation(host.origins?.[key])}${isVaulted(host.origins?.[key]) ? '  (vault)' : ''}\n`);
     }
     return EXIT.ok;
   } catch (err) {

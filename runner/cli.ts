@@ -30,6 +30,7 @@ program
   .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)', splitList)
   .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated)', splitList)
   .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @file (repeatable; highest precedence)', collect, [] as string[])
+  .option('--vault-password-file <file>', 'decrypt the inventory\'s ansible-vault values and files with the password in this file')
   .option('-f, --forks <n>', 'hosts worked on in parallel', toInt, 50)
   .option('-v, --verbose', 'more output (repeat for more)', increase, 0)
   .addOption(new Option('-o, --output <kind>', 'output format').choices(['auto', 'plain', 'json', 'listr']).default('auto'))
@@ -55,6 +56,7 @@ program
   .option('--host <name>', "one host's merged variables")
   .option('--origins', 'with --host: also print where each variable was set (on stderr)', false)
   .option('--playbook-dir <dir>', "also read group_vars/ and host_vars/ of this playbook directory")
+  .option('--vault-password-file <file>', "decrypt ansible-vault values and files with the password in this file")
   .action(async (opts: InventoryCommandOptions) => {
     const { inventoryCommand } = await import('./cli-inventory.js');
     process.exitCode = inventoryCommand(opts);
@@ -71,6 +73,7 @@ void (async () => {
 
 export interface RunCliOptions {
   inventory: string[];
+  vaultPasswordFile?: string;
   check: boolean;
   diff: boolean;
   limit?: string;
@@ -97,6 +100,7 @@ export interface InventoryCommandOptions {
   host?: string;
   origins: boolean;
   playbookDir?: string;
+  vaultPasswordFile?: string;
 }
 
 function splitList(value: string, previous: string[] = []): string[] {

@@ -15,6 +15,7 @@ import { loadPlaybook } from './load/playbook.js';
 import { staticCheck, collectDefinedByTasks, MAGIC_VARS } from './load/static-check.js';
 import { checkInventoryTemplates } from './inventory/template-check.js';
 import { normalizeConnectionVars } from './inventory/connection-vars.js';
+import { vaultPasswordOf } from './inventory/vault.js';
 import { checkHostArgs } from './load/host-args-check.js';
 import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
@@ -37,9 +38,13 @@ export interface PreparedRun {
   playHosts: string[][];
 }
 
-export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'inventorySources' | 'extraVars' | 'limit'>): PreparedRun {
+export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'inventorySources' | 'vaultPasswordFile' | 'extraVars' | 'limit'>): PreparedRun {
   const sources = options.inventorySources ?? (options.inventoryFile ? [options.inventoryFile] : []);
-  const inventory = sources.length > 0 ? loadInventorySources(sources, { playbookDir: dirname(resolve(options.playbookFile)) }) : implicitLocalInventory();
+  const vaultPassword = options.vaultPasswordFile ? vaultPasswordOf(options.vaultPasswordFile) : undefined;
+  const inventory =
+    sources.length > 0
+      ? loadInventorySources(sources, { playbookDir: dirname(resolve(options.playbookFile)), ...(vaultPassword !== undefined ? { vaultPassword } : {}) })
+      : implicitLocalInventory();
   const playbook = loadPlaybook(resolve(options.playbookFile), { extraVars: options.extraVars });
   const known = new Set<string>(Object.keys(options.extraVars));
   for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);

@@ -16,6 +16,8 @@ export interface RunOptions {
   inventoryFile?: string;
   /** Inventory sources in order (-i, repeatable); when set, inventoryFile is not used. */
   inventorySources?: string[];
+  /** File holding the Ansible Vault password that decrypts the inventory's vault values. */
+  vaultPasswordFile?: string;
   check: boolean;
   diff: boolean;
   /** `--limit` host pattern. */

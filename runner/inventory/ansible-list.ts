@@ -4,6 +4,8 @@
  * keys and empty groups left out), and `_meta.hostvars` with each host's merged variables.
  */
 import type { Inventory } from './types.js';
+import { SECRET_MASK } from '../secret.js';
+import { isVaulted } from './vault.js';
 
 /** ansible-inventory's INTERNAL_VARS: magic variables it leaves out of what it prints. */
 const INTERNAL_VARS = new Set([
@@ -45,7 +47,12 @@ export function ansibleList(inv: Inventory): Record<string, unknown> {
 export function ansibleHost(inv: Inventory, name: string): Record<string, unknown> | undefined {
   const host = inv.hosts.get(name) ?? (name === 'localhost' ? inv.implicitLocalhost : undefined);
   if (!host) return undefined;
-  return Object.fromEntries(Object.entries(host.vars).filter(([key]) => !INTERNAL_VARS.has(key)));
+  // A value out of a vault is never printed (Ansible prints inline ones as their ciphertext).
+  return Object.fromEntries(
+    Object.entries(host.vars)
+      .filter(([key]) => !INTERNAL_VARS.has(key))
+      .map(([key, value]) => [key, isVaulted(host.origins?.[key]) ? SECRET_MASK : value]),
+  );
 }
 
 /** Python's json.dumps(sort_keys=True, indent=4), which ansible-inventory uses. */

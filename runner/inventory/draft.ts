@@ -31,7 +31,8 @@ export class InventoryDraft {
   readonly problems: ConfigProblem[] = [];
   readonly warnings: string[] = [];
 
-  constructor() {
+  /** @param vaultPassword decrypts `!vault` values and vault files (--vault-password-file) */
+  constructor(readonly vaultPassword?: string) {
     this.group('all');
     this.group('ungrouped');
     this.addChild('all', 'ungrouped');

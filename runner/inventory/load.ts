@@ -18,6 +18,8 @@ import type { Inventory, InventoryGroup, InventoryHost } from './types.js';
 export interface InventoryLoadOptions {
   /** Directory of the playbook: its group_vars/ and host_vars/ apply too (Ansible's playbook dir). */
   playbookDir?: string;
+  /** Decrypts `!vault` values and vault-encrypted files (--vault-password-file); without it they are refused. */
+  vaultPassword?: string;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface InventoryLoadOptions {
  * @throws ConfigError listing every problem with file:line:col
  */
 export function loadInventorySources(sources: readonly string[], options: InventoryLoadOptions = {}): Inventory {
-  const draft = new InventoryDraft();
+  const draft = new InventoryDraft(options.vaultPassword);
   const read: ReadSource[] = sources.map((source) => readSource(draft, source));
   return finish(draft, read, sources, options);
 }
@@ -72,10 +74,10 @@ function finish(draft: InventoryDraft, read: ReadSource[], sources: readonly str
     const base = source.isDirectory ? source.path : dirname(source.path);
     if (!bases.includes(base)) bases.push(base);
   }
-  const dirs: VarsDirs = { inventory: bases.map((base) => loadVarsDir(base, names, problems, warnings)) };
+  const dirs: VarsDirs = { inventory: bases.map((base) => loadVarsDir(base, names, problems, warnings, options.vaultPassword)) };
   const playbookDir = options.playbookDir ? resolve(options.playbookDir) : undefined;
   // The playbook's directory counts once: beside the inventory, it is already read as such.
-  if (playbookDir && !bases.includes(playbookDir)) dirs.playbook = loadVarsDir(playbookDir, names, problems, warnings);
+  if (playbookDir && !bases.includes(playbookDir)) dirs.playbook = loadVarsDir(playbookDir, names, problems, warnings, options.vaultPassword);
   throwProblems(problems);
   const file = read.flatMap((s) => s.files)[0];
   return resolveInventory(draft, dirs, { ...(file ? { file } : {}), sources: [...sources], warnings }, true);

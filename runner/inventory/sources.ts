@@ -14,7 +14,8 @@ import type { InventoryDraft } from './draft.js';
 import { parseHostEntry } from './host-pattern.js';
 import { readIniInventory } from './ini.js';
 import { checkHostName } from './names.js';
-import { checkLocalTags } from './yaml-tags.js';
+import { resolveLocalTags } from './yaml-tags.js';
+import { decryptVault, isVaultText } from './vault.js';
 import { yaml11Warnings } from './yaml11-check.js';
 import { isRecord, readYamlInventory } from './yaml-source.js';
 
@@ -102,9 +103,20 @@ function readFile(draft: InventoryDraft, file: string, files: string[]): void {
     return;
   }
   files.push(file);
-  if (text.startsWith('$ANSIBLE_VAULT;')) {
-    draft.problems.push({ location: { file, line: 1, col: 1 }, pointer: '', message: 'this inventory is encrypted with ansible-vault, which quorum does not decrypt: decrypt it (`ansible-vault decrypt FILE`) and keep it readable only by you' });
-    return;
+  let wholeFileVaulted = false;
+  if (isVaultText(text)) {
+    if (draft.vaultPassword === undefined) {
+      draft.problems.push({ location: { file, line: 1, col: 1 }, pointer: '', message: 'this inventory is encrypted with ansible-vault: give the vault password with --vault-password-file FILE' });
+      return;
+    }
+    const result = decryptVault(text, draft.vaultPassword);
+    if (!result.ok) {
+      draft.problems.push({ location: { file, line: 1, col: 1 }, pointer: '', message: `cannot decrypt this vault file: ${result.error}` });
+      return;
+    }
+    // Positions in messages below are those of the decrypted text.
+    text = result.plaintext;
+    wholeFileVaulted = true;
   }
   const ext = extname(file).toLowerCase();
   if (ext === '.toml') {
@@ -113,32 +125,34 @@ function readFile(draft: InventoryDraft, file: string, files: string[]): void {
   }
   if (YAML_EXTENSIONS.includes(ext)) {
     const src = parseYaml(draft, file, text);
-    if (src) readYaml(draft, src);
+    if (src) readYaml(draft, src, wholeFileVaulted);
     return;
   }
   if (ext !== '.ini') {
     // No telling extension: a YAML mapping is a YAML inventory (Ansible tries its yaml plugin first).
     const src = tryYaml(file, text);
     if (src) {
-      readYaml(draft, src);
+      readYaml(draft, src, wholeFileVaulted);
       return;
     }
   }
   readIniInventory(draft, file, text);
 }
 
-function readYaml(draft: InventoryDraft, src: YamlSource): void {
+function readYaml(draft: InventoryDraft, src: YamlSource, wholeFileVaulted: boolean): void {
   if (isRecord(src.value) && 'plugin' in src.value) {
     draft.problems.push({ location: src.locateKey('/plugin'), pointer: '/plugin', message: `this is the configuration of the inventory plugin '${String(src.value.plugin)}', which quorum does not run: write its output to a file with \`ansible-inventory -i ${src.file} --list -y > inventory.yaml\` and use that` });
     return;
   }
-  const tagged = checkLocalTags(src);
+  const decrypted = new Set<string>();
+  const tagged = resolveLocalTags(src, draft.vaultPassword, decrypted);
   if (tagged.length > 0) {
     draft.problems.push(...tagged);
     return;
   }
-  draft.warnings.push(...yaml11Warnings(src));
-  readYamlInventory(draft, src);
+  // Nothing of a vault file's text goes to the output, not even a yes/no.
+  if (!wholeFileVaulted) draft.warnings.push(...yaml11Warnings(src));
+  readYamlInventory(draft, src, wholeFileVaulted ? 'all' : decrypted);
 }
 
 function parseYaml(draft: InventoryDraft, file: string, text: string): YamlSource | undefined {

@@ -10,6 +10,7 @@ import type { ConfigProblem, SourceLocation } from '../errors.js';
 import { findTemplateRoots } from '../load/static-roots.js';
 import { formatSuggestion } from '../suggest.js';
 import type { Inventory, InventoryHost } from './types.js';
+import { isVaulted } from './vault.js';
 
 /**
  * @param known every name a template may use: magic variables, inventory and extra vars, play
@@ -27,7 +28,8 @@ export function checkInventoryTemplates(inventory: Inventory, known: ReadonlySet
       if (seen.has(key)) continue;
       seen.add(key);
       for (const template of templatesIn(value)) {
-        const message = checkOne(name, template, known);
+        // A value out of a vault is named, never quoted.
+        const message = checkOne(name, isVaulted(origin) ? undefined : template, template, known);
         if (message) problems.push({ ...(origin ? { location: origin } : host.location ? { location: host.location } : {}), pointer: '', message: originText(message, origin, host) });
       }
     }
@@ -35,7 +37,8 @@ export function checkInventoryTemplates(inventory: Inventory, known: ReadonlySet
   return problems;
 }
 
-function checkOne(name: string, template: string, known: ReadonlySet<string>): string | undefined {
+function checkOne(name: string, shown: string | undefined, template: string, known: ReadonlySet<string>): string | undefined {
+  const quoted = shown === undefined ? '(a vault value, not shown)' : JSON.stringify(clip(shown));
   let roots;
   try {
     roots = findTemplateRoots(Handlebars.parse(template));
@@ -43,11 +46,11 @@ function checkOne(name: string, template: string, known: ReadonlySet<string>): s
     // Handlebars says "Parse error on line 1:", the text, a caret line, then what it expected.
     const lines = (err as Error).message.split('\n');
     const first = lines[3] ?? lines[0] ?? '';
-    return `inventory variable '${name}' holds a template that cannot render (${first}): ${JSON.stringify(clip(template))}; quorum templates are handlebars, not Jinja (docs/from-ansible.md shows the usual conversions)`;
+    return `inventory variable '${name}' holds a template that cannot render (${first}): ${quoted}; quorum templates are handlebars, not Jinja (docs/from-ansible.md shows the usual conversions)`;
   }
   for (const root of roots) {
     if (known.has(root.name)) continue;
-    return `inventory variable '${name}' holds a template naming '${root.name}', which no inventory, play or -e defines${formatSuggestion(root.name, [...known])}: ${JSON.stringify(clip(template))}`;
+    return `inventory variable '${name}' holds a template naming '${root.name}', which no inventory, play or -e defines${formatSuggestion(root.name, [...known])}: ${quoted}`;
   }
   return undefined;
 }

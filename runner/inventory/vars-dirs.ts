@@ -9,7 +9,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ConfigError, type ConfigProblem, type SourceLocation } from '../errors.js';
 import { encodePointer, parseYamlText } from '../load/yaml.js';
-import { checkLocalTags } from './yaml-tags.js';
+import { resolveLocalTags } from './yaml-tags.js';
+import { decryptVault, holdsVaulted, isVaultText, markVaulted } from './vault.js';
 import { yaml11Warnings } from './yaml11-check.js';
 import { isRecord } from './yaml-source.js';
 
@@ -32,15 +33,16 @@ export function loadVarsDir(
   names: { groups: Iterable<string>; hosts: Iterable<string> },
   problems: ConfigProblem[],
   warnings: string[],
+  vaultPassword?: string,
 ): VarsDir {
   return {
     base,
-    groups: loadKind(join(base, 'group_vars'), 'group', names.groups, problems, warnings),
-    hosts: loadKind(join(base, 'host_vars'), 'host', names.hosts, problems, warnings),
+    groups: loadKind(join(base, 'group_vars'), 'group', names.groups, problems, warnings, vaultPassword),
+    hosts: loadKind(join(base, 'host_vars'), 'host', names.hosts, problems, warnings, vaultPassword),
   };
 }
 
-function loadKind(dir: string, kind: 'group' | 'host', names: Iterable<string>, problems: ConfigProblem[], warnings: string[]): Map<string, LayerVars> {
+function loadKind(dir: string, kind: 'group' | 'host', names: Iterable<string>, problems: ConfigProblem[], warnings: string[], vaultPassword: string | undefined): Map<string, LayerVars> {
   const result = new Map<string, LayerVars>();
   const kindOf = statOrUndefined(dir);
   if (!kindOf) return result;
@@ -54,7 +56,7 @@ function loadKind(dir: string, kind: 'group' | 'host', names: Iterable<string>, 
     const files = findVarsFiles(dir, name, used);
     if (files.length === 0) continue;
     const layer: LayerVars = { vars: {}, origins: {} };
-    for (const file of files) readVarsFile(file, layer, problems, warnings);
+    for (const file of files) readVarsFile(file, layer, problems, warnings, vaultPassword);
     result.set(name, layer);
   }
   for (const entry of listVisible(dir)) {
@@ -100,7 +102,7 @@ function listVisible(dir: string): string[] {
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[], warnings: string[]): void {
+function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[], warnings: string[], vaultPassword: string | undefined): void {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -108,9 +110,20 @@ function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[],
     problems.push({ pointer: '', message: `cannot read ${file}: ${(err as Error).message}` });
     return;
   }
-  if (text.startsWith('$ANSIBLE_VAULT;')) {
-    problems.push({ location: { file, line: 1, col: 1 }, pointer: '', message: 'this file is encrypted with ansible-vault, which quorum does not decrypt: decrypt it (`ansible-vault decrypt FILE`) and keep it readable only by you, or pass the secrets with -e @FILE' });
-    return;
+  let wholeFileVaulted = false;
+  if (isVaultText(text)) {
+    if (vaultPassword === undefined) {
+      problems.push({ location: { file, line: 1, col: 1 }, pointer: '', message: 'this file is encrypted with ansible-vault: give the vault password with --vault-password-file FILE, or pass the secrets with -e @FILE' });
+      return;
+    }
+    const result = decryptVault(text, vaultPassword);
+    if (!result.ok) {
+      problems.push({ location: { file, line: 1, col: 1 }, pointer: '', message: `cannot decrypt this vault file: ${result.error}` });
+      return;
+    }
+    // Positions in messages below are those of the decrypted text.
+    text = result.plaintext;
+    wholeFileVaulted = true;
   }
   let src;
   try {
@@ -122,12 +135,14 @@ function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[],
     }
     throw err;
   }
-  const tagged = checkLocalTags(src);
+  const decrypted = new Set<string>();
+  const tagged = resolveLocalTags(src, vaultPassword, decrypted);
   if (tagged.length > 0) {
     problems.push(...tagged);
     return;
   }
-  warnings.push(...yaml11Warnings(src));
+  // Nothing of a vault file's text goes to the output, not even a yes/no.
+  if (!wholeFileVaulted) warnings.push(...yaml11Warnings(src));
   if (src.value === null || src.value === undefined) return;
   if (!isRecord(src.value)) {
     problems.push({ location: src.locate(''), pointer: '', message: `a vars file must be a mapping of variable names to values, got ${Array.isArray(src.value) ? 'a list' : typeof src.value}` });
@@ -135,7 +150,9 @@ function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[],
   }
   for (const [key, value] of Object.entries(src.value)) {
     layer.vars[key] = value;
-    layer.origins[key] = src.locate(encodePointer([key]));
+    const pointer = encodePointer([key]);
+    const origin = src.locate(pointer);
+    layer.origins[key] = wholeFileVaulted || holdsVaulted(pointer, decrypted) ? markVaulted(origin) : origin;
   }
 }
 

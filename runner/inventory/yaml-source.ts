@@ -4,7 +4,8 @@
  * `host:port` keys and host ranges, any top-level key a group. The shape is checked first
  * against schemas/inventory.schema.json, every problem with file:line:col.
  */
-import type { ConfigProblem } from '../errors.js';
+import type { ConfigProblem, SourceLocation } from '../errors.js';
+import { holdsVaulted, markVaulted } from './vault.js';
 import { encodePointer, type YamlSource } from '../load/yaml.js';
 import { validateAgainst } from '../validate.js';
 import { INVENTORY_SCHEMA } from '../validators/schemas.js';
@@ -12,16 +13,23 @@ import { parseHostEntry } from './host-pattern.js';
 import { checkGroupName, checkHostName } from './names.js';
 import type { InventoryDraft } from './draft.js';
 
-export function readYamlInventory(draft: InventoryDraft, src: YamlSource): void {
+/** @param decrypted pointers of values decrypted from !vault (their origins are marked); every value when the whole file was a vault */
+export function readYamlInventory(draft: InventoryDraft, src: YamlSource, decrypted: ReadonlySet<string> | 'all' = new Set()): void {
+  const origin = (pointer: string) => {
+    const at = src.locate(pointer);
+    return decrypted === 'all' || holdsVaulted(pointer, decrypted) ? markVaulted(at) : at;
+  };
   // Shape problems and name problems are reported together: the walk below tolerates bad shapes.
   draft.problems.push(...validateInventoryShape(src));
   const top = src.value;
   if (!isRecord(top)) return;
-  for (const [name, body] of Object.entries(top)) walkGroup(draft, src, name, body, encodePointer([name]));
+  for (const [name, body] of Object.entries(top)) walkGroup(draft, src, name, body, encodePointer([name]), origin);
 }
 
+type Origin = (pointer: string) => SourceLocation;
+
 /** Returns the group's name when it was added (for the parent's children list). */
-function walkGroup(draft: InventoryDraft, src: YamlSource, name: string, body: unknown, pointer: string): boolean {
+function walkGroup(draft: InventoryDraft, src: YamlSource, name: string, body: unknown, pointer: string, origin: Origin): boolean {
   const bad = checkGroupName(name);
   if (bad) {
     draft.problems.push({ location: src.locateKey(pointer), pointer, message: bad });
@@ -34,15 +42,15 @@ function walkGroup(draft: InventoryDraft, src: YamlSource, name: string, body: u
     if (key === 'vars') {
       for (const [varName, value] of Object.entries(section)) {
         const at = `${pointer}/vars${encodePointer([varName])}`;
-        const wrong = draft.setGroupVar(name, varName, value, src.locate(at));
+        const wrong = draft.setGroupVar(name, varName, value, origin(at));
         if (wrong) draft.problems.push({ location: src.locate(at), pointer: at, message: wrong });
       }
     } else if (key === 'hosts') {
-      for (const [entry, hostVars] of Object.entries(section)) addHosts(draft, src, name, entry, hostVars, `${pointer}/hosts${encodePointer([entry])}`);
+      for (const [entry, hostVars] of Object.entries(section)) addHosts(draft, src, name, entry, hostVars, `${pointer}/hosts${encodePointer([entry])}`, origin);
     } else if (key === 'children') {
       for (const [child, childBody] of Object.entries(section)) {
         const at = `${pointer}/children${encodePointer([child])}`;
-        if (!walkGroup(draft, src, child, childBody, at)) continue;
+        if (!walkGroup(draft, src, child, childBody, at, origin)) continue;
         const cycle = draft.addChild(name, child);
         if (cycle) draft.problems.push({ location: src.locateKey(at), pointer: at, message: `group '${child}' is its own ancestor (${cycle}): remove one of these children entries` });
       }
@@ -51,7 +59,7 @@ function walkGroup(draft: InventoryDraft, src: YamlSource, name: string, body: u
   return true;
 }
 
-function addHosts(draft: InventoryDraft, src: YamlSource, group: string, entry: string, hostVars: unknown, pointer: string): void {
+function addHosts(draft: InventoryDraft, src: YamlSource, group: string, entry: string, hostVars: unknown, pointer: string, origin: Origin): void {
   const location = src.locateKey(pointer);
   const parsed = parseHostEntry(entry);
   if ('error' in parsed) {
@@ -66,7 +74,7 @@ function addHosts(draft: InventoryDraft, src: YamlSource, group: string, entry: 
     }
     draft.addHost(host, group, location, parsed.port);
     if (!isRecord(hostVars)) continue;
-    for (const [varName, value] of Object.entries(hostVars)) draft.setHostVar(host, varName, value, src.locate(`${pointer}${encodePointer([varName])}`));
+    for (const [varName, value] of Object.entries(hostVars)) draft.setHostVar(host, varName, value, origin(`${pointer}${encodePointer([varName])}`));
   }
 }
 

@@ -17,7 +17,8 @@ export async function runCommand(playbookFile: string, cli: RunCliOptions): Prom
   let extraVars: Record<string, unknown>;
   try {
     extraVars = parseExtraVars(cli.extraVars);
-    prepared = prepareRun({ playbookFile, extraVars, ...(cli.inventory ? { inventoryFile: cli.inventory } : {}), ...(cli.limit ? { limit: cli.limit } : {}) });
+    prepared = prepareRun({ playbookFile, extraVars, inventorySources: cli.inventory, ...(cli.vaultPasswordFile ? { vaultPasswordFile: cli.vaultPasswordFile } : {}), ...(cli.limit ? { limit: cli.limit } : {}) });
+    for (const warning of prepared.inventory.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
   } catch (err) {
     return reportStartError(err);
   }
@@ -44,7 +45,8 @@ export async function runCommand(playbookFile: string, cli: RunCliOptions): Prom
 
   const options: RunOptions = {
     playbookFile,
-    ...(cli.inventory ? { inventoryFile: cli.inventory } : {}),
+    inventorySources: cli.inventory,
+    ...(cli.vaultPasswordFile ? { vaultPasswordFile: cli.vaultPasswordFile } : {}),
     check: cli.check,
     diff: cli.diff,
     ...(cli.limit ? { limit: cli.limit } : {}),

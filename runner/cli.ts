@@ -23,13 +23,14 @@ program
   .command('run')
   .description('Run a playbook against the hosts of an inventory.')
   .argument('<playbook>', 'playbook file (YAML)')
-  .option('-i, --inventory <file>', 'inventory file (Ansible YAML format); default: localhost only')
+  .option('-i, --inventory <source>', 'inventory: a YAML or INI file, a directory, or a comma list of hosts (repeatable, merged in order); default: localhost only', collect, [] as string[])
   .option('-C, --check', 'dry run: gather and plan, change nothing', false)
   .option('-D, --diff', 'show what changes (file content, attributes, certificates)', false)
   .option('-l, --limit <pattern>', 'only hosts matching this pattern (groups, globs, a:b, a:&b, a:!b)')
   .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)', splitList)
   .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated)', splitList)
   .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @file (repeatable; highest precedence)', collect, [] as string[])
+  .option('--vault-password-file <file>', 'decrypt the inventory\'s ansible-vault values and files with the password in this file')
   .option('-f, --forks <n>', 'hosts worked on in parallel', toInt, 50)
   .option('-v, --verbose', 'more output (repeat for more)', increase, 0)
   .addOption(new Option('-o, --output <kind>', 'output format').choices(['auto', 'plain', 'json', 'listr']).default('auto'))
@@ -47,6 +48,20 @@ program
     process.exitCode = await runCommand(playbook, opts);
   });
 
+program
+  .command('inventory')
+  .description('Print the inventory as loaded, in the JSON of ansible-inventory (--list, or --host NAME).')
+  .option('-i, --inventory <source>', 'a YAML or INI file, a directory, or a comma list of hosts (repeatable, merged in order)', collect, [] as string[])
+  .option('--list', 'every group and host, with _meta.hostvars', false)
+  .option('--host <name>', "one host's merged variables")
+  .option('--origins', 'with --host: also print where each variable was set (on stderr)', false)
+  .option('--playbook-dir <dir>', "also read group_vars/ and host_vars/ of this playbook directory")
+  .option('--vault-password-file <file>', "decrypt ansible-vault values and files with the password in this file")
+  .action(async (opts: InventoryCommandOptions) => {
+    const { inventoryCommand } = await import('./cli-inventory.js');
+    process.exitCode = inventoryCommand(opts);
+  });
+
 // No top-level await: the bundle is also built as CommonJS (scripts/bundle.mjs).
 void (async () => {
   const { registerDocCommands } = await import('./doc/command.js');
@@ -57,7 +72,8 @@ void (async () => {
 })();
 
 export interface RunCliOptions {
-  inventory?: string;
+  inventory: string[];
+  vaultPasswordFile?: string;
   check: boolean;
   diff: boolean;
   limit?: string;
@@ -76,6 +92,15 @@ export interface RunCliOptions {
   listTasks: boolean;
   listTags: boolean;
   color: boolean;
+}
+
+export interface InventoryCommandOptions {
+  inventory: string[];
+  list: boolean;
+  host?: string;
+  origins: boolean;
+  playbookDir?: string;
+  vaultPasswordFile?: string;
 }
 
 function splitList(value: string, previous: string[] = []): string[] {

@@ -2,17 +2,20 @@
  * A run, start to end: load and validate everything (no host is touched while any error
  * stands), then the plays in order with the linear strategy, then the recap and exit code.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { RunOptions, RunState } from './run-state.js';
 import type { HostRecap } from './report/events.js';
 import type { Inventory } from './inventory/types.js';
 import type { Playbook } from './playbook.js';
 import { createHostState, emptyRecap } from './run-state.js';
-import { loadInventory, implicitLocalInventory } from './inventory/load.js';
+import { loadInventorySources, implicitLocalInventory } from './inventory/load.js';
 import { selectHosts } from './inventory/patterns.js';
 import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
 import { loadPlaybook } from './load/playbook.js';
-import { staticCheck } from './load/static-check.js';
+import { staticCheck, collectDefinedByTasks, MAGIC_VARS } from './load/static-check.js';
+import { checkInventoryTemplates } from './inventory/template-check.js';
+import { normalizeConnectionVars } from './inventory/connection-vars.js';
+import { vaultPasswordOf } from './inventory/vault.js';
 import { checkHostArgs } from './load/host-args-check.js';
 import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
@@ -35,14 +38,25 @@ export interface PreparedRun {
   playHosts: string[][];
 }
 
-export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'extraVars' | 'limit'>): PreparedRun {
-  const inventory = options.inventoryFile ? loadInventory(resolve(options.inventoryFile)) : implicitLocalInventory();
+export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'inventorySources' | 'vaultPasswordFile' | 'extraVars' | 'limit'>): PreparedRun {
+  const sources = options.inventorySources ?? (options.inventoryFile ? [options.inventoryFile] : []);
+  const vaultPassword = options.vaultPasswordFile ? vaultPasswordOf(options.vaultPasswordFile) : undefined;
+  const inventory =
+    sources.length > 0
+      ? loadInventorySources(sources, { playbookDir: dirname(resolve(options.playbookFile)), ...(vaultPassword !== undefined ? { vaultPassword } : {}) })
+      : implicitLocalInventory();
   const playbook = loadPlaybook(resolve(options.playbookFile), { extraVars: options.extraVars });
   const known = new Set<string>(Object.keys(options.extraVars));
   for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);
-  const problems = staticCheck(playbook, known);
+  const problems = normalizeConnectionVars(inventory);
+  problems.push(...staticCheck(playbook, known));
+  // Templates in inventory variables may name play variables and what tasks register too.
+  const templateScope = new Set([...MAGIC_VARS, ...known, ...collectDefinedByTasks(playbook), ...playbook.plays.flatMap((p) => [...Object.keys(p.vars), ...Object.keys(p.defaults)])]);
+  problems.push(...checkInventoryTemplates(inventory, templateScope));
   if (problems.length > 0) throw new ConfigError(problems);
   const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
+  // Ansible's implicit localhost joins the run's hosts only when a play names it.
+  if (inventory.implicitLocalhost && playHosts.some((hosts) => hosts.includes('localhost'))) inventory.hosts.set('localhost', inventory.implicitLocalhost);
   checkConnectionVars(inventory, playHosts);
   // Values a module refuses whatever the host (kubeadm's node names), from the vars alone.
   const argProblems = checkHostArgs(inventory, playbook, playHosts, options.extraVars);

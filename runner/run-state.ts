@@ -14,6 +14,10 @@ export interface RunOptions {
   playbookFile: string;
   /** Inventory file; without one, the implicit `localhost` inventory. */
   inventoryFile?: string;
+  /** Inventory sources in order (-i, repeatable); when set, inventoryFile is not used. */
+  inventorySources?: string[];
+  /** File holding the Ansible Vault password that decrypts the inventory's vault values. */
+  vaultPasswordFile?: string;
   check: boolean;
   diff: boolean;
   /** `--limit` host pattern. */

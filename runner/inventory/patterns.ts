@@ -25,7 +25,8 @@ export function selectHosts(inv: Inventory, pattern: string, limit?: string, whe
     const allowed = new Set(matchPattern(inv, limit, where, '--limit'));
     for (const host of [...selected]) if (!allowed.has(host)) selected.delete(host);
   }
-  return [...inv.hosts.keys()].filter((h) => selected.has(h));
+  const order = [...inv.hosts.keys(), ...(inv.implicitLocalhost && !inv.hosts.has('localhost') ? ['localhost'] : [])];
+  return order.filter((h) => selected.has(h));
 }
 
 function matchPattern(inv: Inventory, pattern: string, where: SourceLocation | undefined, what = 'host pattern'): Set<string> {
@@ -84,6 +85,7 @@ function matchTerm(inv: Inventory, term: string, where: SourceLocation | undefin
   const group = inv.groups.get(term);
   if (group) return group.hosts;
   if (inv.hosts.has(term)) return [term];
+  if (term === 'localhost' && inv.implicitLocalhost) return [term];
   if (/[*?[]/.test(term)) return matchGlob(inv, term);
   const names = [...inv.groups.keys(), ...inv.hosts.keys()];
   throw patternError(`${what}: '${term}' is neither a group nor a host of the inventory${formatSuggestion(term, names)}`, where);
@@ -112,34 +114,6 @@ function matchBoth(inv: Inventory, re: RegExp): string[] {
   for (const [name, group] of inv.groups) if (re.test(name)) for (const h of group.hosts) hosts.add(h);
   for (const name of inv.hosts.keys()) if (re.test(name)) hosts.add(name);
   return [...hosts];
-}
-
-const HOST_RANGE = /^(.*?)\[([0-9]+|[a-zA-Z]):([0-9]+|[a-zA-Z])(?::([0-9]+))?\](.*)$/;
-
-/**
- * Ansible's host ranges: `web[01:03]` is web01..web03 (zero padding kept), `db-[a:c]`,
- * `n[1:9:2]` with a step; several ranges in one name multiply. A string is the error.
- * Used by the inventory loader on host names (a naming pattern, not a selection pattern).
- */
-export function expandHostRange(name: string): string[] | string {
-  const m = HOST_RANGE.exec(name);
-  if (!m) return [name];
-  const [, head, beg, end, step, tail] = m as unknown as [string, string, string, string, string | undefined, string];
-  const numeric = /^[0-9]+$/.test(beg);
-  if (numeric !== /^[0-9]+$/.test(end)) return `host range '${name}': both ends must be numbers or both letters`;
-  const width = numeric && beg.length > 1 && beg.startsWith('0') ? beg.length : 0;
-  const from = numeric ? Number(beg) : beg.charCodeAt(0);
-  const to = numeric ? Number(end) : end.charCodeAt(0);
-  const by = step === undefined ? 1 : Number(step);
-  if (from > to || by < 1) return `host range '${name}': the start must not be after the end, and the step must be at least 1`;
-  const names: string[] = [];
-  for (let i = from; i <= to; i += by) {
-    const item = numeric ? String(i).padStart(width, '0') : String.fromCharCode(i);
-    const rest = expandHostRange(`${head}${item}${tail}`);
-    if (typeof rest === 'string') return rest;
-    names.push(...rest);
-  }
-  return names;
 }
 
 function patternError(message: string, where: SourceLocation | undefined, cause?: unknown): ConfigError {

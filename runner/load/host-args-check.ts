@@ -224,6 +224,9 @@ function locateHostEntry(ctx: Context, host: string): Written | undefined {
 function locateInventoryVar(ctx: Context, host: string, name: string): Written {
   const source = inventorySource(ctx);
   const fallback = ctx.inventory.hosts.get(host)?.location ?? { file: ctx.inventory.file ?? 'inventory', line: 0, col: 0 };
+  // Set outside the YAML inventory file (INI, group_vars/, host_vars/, another -i): the loader knows where.
+  const origin = ctx.inventory.hosts.get(host)?.origins?.[name];
+  if (origin && origin.file !== source?.file) return { pointer: '', fallback: origin };
   if (!source) return { pointer: '', fallback };
   const walk = walkInventory(source, host, name);
   if (walk.hostVar) return { source, pointer: walk.hostVar, fallback };

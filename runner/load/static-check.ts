@@ -185,7 +185,7 @@ function describeTemplateError(err: Error): string {
 }
 
 /** Names defined by register and set_fact anywhere: they may be used in any later play. */
-function collectDefinedByTasks(playbook: Playbook): string[] {
+export function collectDefinedByTasks(playbook: Playbook): string[] {
   const names: string[] = [];
   const visit = (item: TaskItem): void => {
     if (item.keywords.register) names.push(item.keywords.register);

@@ -90,7 +90,7 @@ test('YAML syntax errors and non-mapping documents are reported with a location'
   const list = problemsOf(() => parseInventory('inv.yaml', '- a\n- b\n'));
   t.deepEqual(list, [{ where: '1:1', pointer: '', message: 'must be a mapping or null, got a list: an inventory maps group names to groups, starting with `all:`' }]);
   const missing = problemsOf(() => loadInventory(fixture('does-not-exist.yaml')));
-  t.regex(missing[0]!.message, /cannot read .*does-not-exist\.yaml/);
+  t.regex(missing[0]!.message, /inventory source .*does-not-exist\.yaml does not exist/);
 });
 
 test('host ranges expand as in Ansible', (t) => {
@@ -99,14 +99,15 @@ test('host ranges expand as in Ansible', (t) => {
   t.is(inv.hosts.get('web09')!.vars.role, 'web');
   const bad = problemsOf(() => parseInventory('ranges.yaml', 'all:\n  hosts:\n    web[5:1]:\n    db[1:c]:\n'));
   t.deepEqual(bad, [
-    { where: '3:5', pointer: '/all/hosts/web[5:1]', message: "host range 'web[5:1]': the start must not be after the end, and the step must be at least 1" },
-    { where: '4:5', pointer: '/all/hosts/db[1:c]', message: "host range 'db[1:c]': both ends must be numbers or both letters" },
+    { where: '3:5', pointer: '/all/hosts/web[5:1]', message: "host range in 'web[5:1]' must have its start before its end" },
+    { where: '4:5', pointer: '/all/hosts/db[1:c]', message: "host range in 'db[1:c]': both ends must be numbers, or both single letters" },
   ]);
 });
 
-test('an empty file is an inventory with only all and ungrouped', (t) => {
+test('an empty file is an inventory with only all and ungrouped (and the implicit localhost)', (t) => {
   const inv = parseInventory('empty.yaml', '');
   t.is(inv.hosts.size, 0);
+  t.true(inv.implicitLocalhost!.implicit);
   t.deepEqual([...inv.groups.keys()].sort(), ['all', 'ungrouped']);
 });
 

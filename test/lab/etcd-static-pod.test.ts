@@ -2,8 +2,9 @@
  * The flagship with its default runtime, the doc's own way, on real Kubernetes node hosts:
  * kubelet (built from k8s.io/kubernetes by scripts/build-k8s-tools.sh) started by the doc's
  * drop-in, `kubeadm init phase etcd local` writing each manifest, kubelet running etcd as a
- * static pod in containerd from the image built here. Verdicts come from etcdctl, the manifest
- * kubeadm wrote, the host's process table and containerd.
+ * static pod in containerd from the image built here; then kubeadm as the reference for quorum's
+ * certificates and for the systemd runtime's etcd flags. Verdicts come from etcdctl, openssl, the
+ * manifest kubeadm wrote, the host's process table and containerd.
  *
  * Needs a node lab: `quorum lab up --hosts 3 --node-tools "$(scripts/build-k8s-tools.sh)"`. On a
  * plain lab every test here is reported as skipped, with the command above in the log.
@@ -224,6 +225,28 @@ serial('an extra server SAN on one host reissues just its certificate, and its e
 (nodeTools ? test.serial.failing : test.serial.skip)('the changed member\'s static pod restarted, and only it', (t) => {
   t.true(sanChange.before.length === hosts.length && sanChange.after.length === hosts.length, 'the SAN test ran');
   hosts.forEach((h, i) => t.is(sanChange.before[i] !== sanChange.after[i], h === sanChange.target, `${h.name} restarted`));
+});
+
+serial('the systemd runtime\'s etcd flags are those of the manifest kubeadm writes for the same host', async (t) => {
+  await Promise.all(hosts.map(wipe));
+  // kubeadm picks etcd's flag spellings from the image tag, quorum's unit from the etcd binary's
+  // version: give kubeadm the tag of the host's etcd (Debian's 3.4), so both mean the same etcd.
+  const version = (await sh(hosts[0]!, 'etcd --version')).match(/etcd Version: (\S+)/)![1]!;
+  const run = await runEngine({ playbookFile, inventoryFile: labInventoryPath(), extraVars: { ...extraVars, etcd_runtime: 'systemd', etcd_image_tag: `${version}-0` } });
+  t.is(run.summary.exitCode, 0, JSON.stringify(run.results().filter((r) => r.status === 'failed').map((r) => [r.task, r.host, r.msg])));
+  for (const h of hosts) {
+    t.is((await script(h, 'systemctl is-active kubelet || true')).trim(), 'inactive', `${h.name}: no kubelet to start the manifest`);
+    await sh(h, 'kubeadm init phase etcd local --config=/etc/kubernetes/kubeadmcfg.yaml');
+    const manifest = parse(await sh(h, 'cat /etc/kubernetes/manifests/etcd.yaml'));
+    const kubeadmFlags: string[] = manifest.spec.containers[0].command.slice(1);
+    const unit = await sh(h, 'cat /etc/systemd/system/etcd.service');
+    const execStart = unit.replace(/\\\n\s*/g, ' ').match(/^ExecStart=(.*)$/m)![1]!.trim().split(/\s+/);
+    t.deepEqual([...execStart.slice(1)].sort(), [...kubeadmFlags].sort(), h.name);
+    // And the running etcd has exactly the unit's command line.
+    const pid = (await sh(h, 'systemctl show -p MainPID --value etcd')).trim();
+    t.deepEqual((await script(h, `tr '\\0' '\\n' < /proc/${pid}/cmdline`)).trim().split('\n'), execStart, h.name);
+    await sh(h, 'rm -f /etc/kubernetes/manifests/etcd.yaml');
+  }
 });
 
 /** openssl on the controller. */

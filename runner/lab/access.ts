@@ -60,7 +60,7 @@ export async function probeLogin(paths: LabPaths, address: string): Promise<{ ok
 }
 
 /** The Ansible YAML inventory: `etcd` = the first three hosts, `spare` = the rest. */
-export function renderInventory(hosts: HostEntry[], paths: LabPaths): string {
+export function renderInventory(hosts: HostEntry[], paths: LabPaths, groupVars: Record<string, string> = {}): string {
   const hostBlock = (list: HostEntry[]) =>
     list.length === 0
       ? '      hosts: {}\n'
@@ -82,6 +82,7 @@ export function renderInventory(hosts: HostEntry[], paths: LabPaths): string {
     'all:\n' +
     '  vars:\n' +
     `    quorum_known_hosts: ${JSON.stringify(paths.knownHosts)}\n` +
+    Object.entries(groupVars).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`).join('') +
     '  children:\n' +
     '    etcd:\n' +
     hostBlock(hosts.slice(0, ETCD_GROUP_SIZE)) +
@@ -96,8 +97,8 @@ export function renderEtcHosts(hosts: HostEntry[]): string {
 }
 
 /** Write inventory and /etc/hosts for this set of hosts. */
-export async function writeAccessFiles(paths: LabPaths, hosts: HostEntry[]): Promise<void> {
-  await writeFile(`${paths.inventory}.tmp`, renderInventory(hosts, paths));
+export async function writeAccessFiles(paths: LabPaths, hosts: HostEntry[], groupVars: Record<string, string> = {}): Promise<void> {
+  await writeFile(`${paths.inventory}.tmp`, renderInventory(hosts, paths, groupVars));
   await rename(`${paths.inventory}.tmp`, paths.inventory);
   // Rewritten in place, not renamed: running hosts bind-mount this very inode as /etc/hosts.
   await writeFile(paths.hosts, renderEtcHosts(hosts), { mode: 0o644 });

@@ -5,8 +5,8 @@ import { labDown, labStatus, labUp } from './lab.js';
 import { labPaths } from './paths.js';
 import { readLabState } from './state.js';
 
-export async function up(hosts: number): Promise<void> {
-  printUp(await labUp({ hosts }));
+export async function up(hosts: number, nodeTools?: string): Promise<void> {
+  printUp(await labUp({ hosts, nodeTools }));
 }
 
 export async function down(): Promise<void> {

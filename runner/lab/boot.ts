@@ -10,15 +10,24 @@ import { LAB_USER, ROOTFS_DIR, netnsName, type LabPaths } from './paths.js';
 import { isHostProcess } from './state.js';
 import { quote } from '../connection/quote.js';
 
+/** What kind of host to boot: its root filesystem, and nspawn arguments and environment beyond the plain host's. */
+export interface HostProfile {
+  rootfs: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export const PLAIN_HOST: HostProfile = { rootfs: ROOTFS_DIR, args: [], env: {} };
+
 /**
  * Start host `name` detached and return its nspawn pid. `--register=no` because there is no
  * systemd on the controller to register with; `--volatile=overlay` gives each host a private
  * tmpfs layer over the shared read-only image; the lab key and /etc/hosts are bind-mounted
  * read-only so the cached image never holds per-lab data.
  */
-export function bootHost(name: string, paths: LabPaths, cgroupDirs: string[]): number {
+export function bootHost(name: string, paths: LabPaths, cgroupDirs: string[], profile: HostProfile = PLAIN_HOST): number {
   const argv = [
-    '-D', ROOTFS_DIR,
+    '-D', profile.rootfs,
     '-M', name,
     '--boot',
     '--volatile=overlay',
@@ -29,12 +38,17 @@ export function bootHost(name: string, paths: LabPaths, cgroupDirs: string[]): n
     `--bind-ro=${paths.hosts}:/etc/hosts`,
     // Never a tty (CI has no stdin): the container's console output goes to the log.
     '--console=read-only',
+    ...profile.args,
   ];
   const log = openSync(paths.log(name), 'a');
   try {
     // The shell joins the host's own cgroups, then becomes nspawn (same pid), see cgroup.ts.
     const join = cgroupDirs.map((d) => `echo $$ > ${quote(`${d}/cgroup.procs`)} || exit 125`).join('\n');
-    const child = spawn('/bin/sh', ['-c', `${join}\nexec systemd-nspawn "$@"`, 'sh', ...argv], { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn('/bin/sh', ['-c', `${join}\nexec systemd-nspawn "$@"`, 'sh', ...argv], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, ...profile.env },
+    });
     if (child.pid === undefined) throw new Error(`lab: could not start systemd-nspawn for ${name}`);
     child.unref();
     return child.pid;

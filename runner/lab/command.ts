@@ -14,7 +14,8 @@ export function registerLabCommand(program: Command): void {
     .command('up')
     .description('start the lab (default 3 hosts) or resize it; writes .lab/inventory.yaml')
     .option('--hosts <n>', 'number of hosts: infra0..infra(N-1); the first 3 form group etcd', '3')
-    .action((o: { hosts: string }) => runAction(async () => (await actions()).up(parseHostCount(o.hosts))));
+    .option('--node-tools <dir>', 'Kubernetes node hosts (kubelet, kubeadm, containerd) with the tools scripts/build-k8s-tools.sh built in <dir>')
+    .action((o: { hosts: string; nodeTools?: string }) => runAction(async () => (await actions()).up(parseHostCount(o.hosts), o.nodeTools)));
   lab
     .command('down')
     .description('stop every host and remove the network and .lab/ (the cached root filesystem stays)')

@@ -3,15 +3,17 @@
  * sshd, systemd and etcd) up on this machine, reconcile it to the wanted size, tear it down.
  */
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { connect } from 'node:net';
 import { ensureLabKey, writeAccessFiles, type HostEntry } from './access.js';
-import { bootHost, stopHost } from './boot.js';
+import { PLAIN_HOST, bootHost, stopHost } from './boot.js';
 import { createBridge, createHostNetwork, listLabNamespaces, removeBridge, removeHostNetwork } from './network.js';
 import { BRIDGE, BRIDGE_ADDRESS, ETCD_GROUP_SIZE, LAB_USER, MAX_HOSTS, ROOTFS_DIR, findProjectRoot, hostAddress, hostName, labPaths, type LabPaths } from './paths.js';
 import { createHostCgroups, removeHostCgroups } from './cgroup.js';
 import { raiseKernelLimits } from './kernel.js';
 import { assertNoOtherOwner, claimLab, releaseLab } from './owner.js';
-import { ensureRootfs } from './rootfs.js';
+import { NODE_ROOTFS_DIR, nodeHostProfile, nodeInventoryVars, nodeRootfsRecipe, readNodeTools } from './node-tools.js';
+import { BASE_ROOTFS, ensureRootfs } from './rootfs.js';
 import { assertRoot, assertTools } from './run.js';
 import { findStrayHostProcesses } from './stray.js';
 import { isHostProcess, readLabState, writeLabState, type LabHostState, type LabState } from './state.js';
@@ -25,6 +27,11 @@ export interface LabUpOptions {
   log?: (line: string) => void;
   /** Project root whose `.lab/` holds the lab (default: this checkout). */
   projectRoot?: string;
+  /**
+   * Kubernetes node hosts (kubelet, kubeadm, containerd; see node-tools.ts): the directory
+   * scripts/build-k8s-tools.sh printed. Default: plain hosts.
+   */
+  nodeTools?: string;
 }
 
 /** One host as `labStatus` reports it. */
@@ -61,27 +68,35 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   await mkdir(paths.dir, { recursive: true });
   await claimLab(root);
   const previous = await readLabState(paths);
+  const tools = opts.nodeTools === undefined ? undefined : await readNodeTools(resolve(opts.nodeTools));
+  const recipe = tools ? nodeRootfsRecipe(tools) : BASE_ROOTFS;
+  const profile = tools ? nodeHostProfile(tools) : PLAIN_HOST;
   const wanted: HostEntry[] = Array.from({ length: count }, (_, i) => ({ name: hostName(i), address: hostAddress(i) }));
   const alive = await findRunningHosts(previous);
+  if (alive.size > 0 && (previous?.nodeTools ?? undefined) !== tools?.dir) {
+    const kind = (dir: string | undefined) => (dir === undefined ? 'plain hosts' : `node hosts with the tools of ${dir}`);
+    throw new Error(`lab: the running lab has ${kind(previous?.nodeTools)}, this start asks for ${kind(tools?.dir)}: run \`lab down\` first`);
+  }
   const extra = [...alive.values()].filter((h) => !wanted.some((w) => w.name === h.name));
   const toBoot = wanted.filter((w) => !alive.has(w.name));
   if (previous) log(`lab exists with ${alive.size} running host(s); ${toBoot.length === 0 && extra.length === 0 ? 'reusing it' : `adjusting to ${count}`}`);
   await stopHosts(extra, log);
 
   const started = Date.now();
-  if (await ensureRootfs(log)) log(`root filesystem built in ${((Date.now() - started) / 1000).toFixed(1)} s at ${ROOTFS_DIR}`);
+  if (await ensureRootfs(log, recipe)) log(`root filesystem built in ${((Date.now() - started) / 1000).toFixed(1)} s at ${recipe.dir}`);
   await ensureLabKey(paths);
-  await writeAccessFiles(paths, wanted);
+  await writeAccessFiles(paths, wanted, tools ? nodeInventoryVars(tools) : {});
   await createBridge();
   for (const change of await raiseKernelLimits()) log(`raised kernel limit ${change}`);
 
-  const state = makeState(paths, wanted, alive);
+  const state = makeState(paths, wanted, alive, profile.rootfs, tools?.dir);
   const bootStarted = Date.now();
   try {
     for (const h of toBoot) await createHostNetwork(h.name, h.address);
     for (const h of toBoot) {
-      const pid = bootHost(h.name, paths, await createHostCgroups(h.name));
-      state.hosts.find((s) => s.name === h.name)!.pid = pid;
+      const cgroups = await createHostCgroups(h.name, tools !== undefined);
+      const pid = bootHost(h.name, paths, cgroups, profile);
+      Object.assign(state.hosts.find((s) => s.name === h.name)!, { pid, cgroups });
     }
     // Written before waiting so that `lab down` finds the hosts even if this process dies now.
     await writeLabState(paths, state);
@@ -104,11 +119,12 @@ async function findRunningHosts(previous: LabState | undefined): Promise<Map<str
 }
 
 /** The state for `wanted`, keeping the pids of hosts already running. */
-function makeState(paths: LabPaths, wanted: HostEntry[], alive: Map<string, LabHostState>): LabState {
+function makeState(paths: LabPaths, wanted: HostEntry[], alive: Map<string, LabHostState>, rootfs: string, nodeTools: string | undefined): LabState {
   return {
     version: 1,
     createdAt: new Date().toISOString(),
-    rootfs: ROOTFS_DIR,
+    rootfs,
+    ...(nodeTools === undefined ? {} : { nodeTools }),
     bridge: BRIDGE,
     bridgeAddress: BRIDGE_ADDRESS,
     inventory: paths.inventory,
@@ -119,6 +135,7 @@ function makeState(paths: LabPaths, wanted: HostEntry[], alive: Map<string, LabH
       name: h.name,
       address: h.address,
       pid: alive.get(h.name)?.pid ?? 0,
+      ...(alive.get(h.name)?.cgroups ? { cgroups: alive.get(h.name)!.cgroups } : {}),
       group: i < ETCD_GROUP_SIZE ? 'etcd' : 'spare',
       log: paths.log(h.name),
     })),
@@ -126,13 +143,13 @@ function makeState(paths: LabPaths, wanted: HostEntry[], alive: Map<string, LabH
 }
 
 /** Stop hosts in parallel and remove their networks. */
-async function stopHosts(hosts: { name: string; pid: number }[], log: (line: string) => void): Promise<void> {
+async function stopHosts(hosts: { name: string; pid: number; cgroups?: string[] }[], log: (line: string) => void): Promise<void> {
   if (hosts.length === 0) return;
   log(`stopping ${hosts.map((h) => h.name).join(', ')}`);
   await Promise.all(hosts.map((h) => stopHost(h.name, h.pid)));
   for (const h of hosts) {
     await removeHostNetwork(h.name);
-    await removeHostCgroups(h.name);
+    await removeHostCgroups(h.name, h.cgroups);
   }
 }
 
@@ -148,8 +165,9 @@ export async function labDown(opts: { log?: (line: string) => void; projectRoot?
   const paths = labPaths(root);
   const state = await readLabState(paths).catch(() => undefined);
   const hosts = new Map<string, number>((state?.hosts ?? []).map((h) => [h.name, h.pid]));
-  for (const stray of await findStrayHostProcesses(ROOTFS_DIR)) hosts.set(stray.name, stray.pid);
-  await stopHosts([...hosts].map(([name, pid]) => ({ name, pid })), log);
+  for (const rootfs of [ROOTFS_DIR, NODE_ROOTFS_DIR]) for (const stray of await findStrayHostProcesses(rootfs)) hosts.set(stray.name, stray.pid);
+  const cgroups = new Map((state?.hosts ?? []).map((h) => [h.name, h.cgroups]));
+  await stopHosts([...hosts].map(([name, pid]) => ({ name, pid, cgroups: cgroups.get(name) })), log);
   for (const name of await listLabNamespaces()) {
     await removeHostNetwork(name);
     await removeHostCgroups(name);

@@ -50,10 +50,24 @@ export async function readAptMirror(): Promise<string> {
   throw new Error(`lab: no Debian mirror found in ${files.join(', ') || '/etc/apt (no sources files)'}; add a "deb" source for bookworm`);
 }
 
+/**
+ * One cached root filesystem: where it lives, the stamp that says which recipe made it, the
+ * Debian packages beyond debootstrap's minbase and a last step of its own (the node hosts').
+ */
+export interface RootfsRecipe {
+  dir: string;
+  stamp: string;
+  packages: string[];
+  configure?: (root: string) => Promise<void>;
+}
+
+/** The plain lab hosts' image. */
+export const BASE_ROOTFS: RootfsRecipe = { dir: ROOTFS_DIR, stamp: ROOTFS_STAMP, packages: PACKAGES };
+
 /** Whether the cached root filesystem exists and was made by the current recipe. */
-export async function isRootfsCurrent(root = ROOTFS_DIR): Promise<boolean> {
+export async function isRootfsCurrent(root = ROOTFS_DIR, stamp = ROOTFS_STAMP): Promise<boolean> {
   try {
-    return (await readFile(join(root, STAMP_FILE), 'utf8')).trim() === ROOTFS_STAMP;
+    return (await readFile(join(root, STAMP_FILE), 'utf8')).trim() === stamp;
   } catch {
     return false;
   }
@@ -64,20 +78,22 @@ export async function isRootfsCurrent(root = ROOTFS_DIR): Promise<boolean> {
  * to a temporary directory renamed into place only when complete, so a killed build is never used.
  * Returns whether a build happened.
  */
-export async function ensureRootfs(log: (line: string) => void): Promise<boolean> {
-  if (await isRootfsCurrent()) return false;
+export async function ensureRootfs(log: (line: string) => void, recipe: RootfsRecipe = BASE_ROOTFS): Promise<boolean> {
+  const dir = recipe.dir;
+  if (await isRootfsCurrent(dir, recipe.stamp)) return false;
   await mkdir(CACHE_DIR, { recursive: true });
-  const tmp = `${ROOTFS_DIR}.tmp-${process.pid}`;
+  const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   const mirror = await readAptMirror();
   log(`building the hosts' root filesystem with debootstrap from ${mirror} (once per machine, about a minute)`);
   try {
-    await mustRun(['debootstrap', '--variant=minbase', `--include=${PACKAGES.join(',')}`, 'bookworm', tmp, mirror]);
+    await mustRun(['debootstrap', '--variant=minbase', `--include=${recipe.packages.join(',')}`, 'bookworm', tmp, mirror]);
     await configureRootfs(tmp);
-    await writeFile(join(tmp, STAMP_FILE), `${ROOTFS_STAMP}\n`);
-    const old = `${ROOTFS_DIR}.old-${process.pid}`;
-    if (existsSync(ROOTFS_DIR)) await rename(ROOTFS_DIR, old);
-    await rename(tmp, ROOTFS_DIR);
+    await recipe.configure?.(tmp);
+    await writeFile(join(tmp, STAMP_FILE), `${recipe.stamp}\n`);
+    const old = `${dir}.old-${process.pid}`;
+    if (existsSync(dir)) await rename(dir, old);
+    await rename(tmp, dir);
     await rm(old, { recursive: true, force: true });
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

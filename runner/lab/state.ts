@@ -14,6 +14,8 @@ export interface LabHostState {
   /** Inventory group: `etcd` (the first three) or `spare`. */
   group: 'etcd' | 'spare';
   log: string;
+  /** The cgroup directories made for it (removed by `lab down`). */
+  cgroups?: string[];
 }
 
 /** Everything one `lab up` made. */
@@ -21,6 +23,8 @@ export interface LabState {
   version: 1;
   createdAt: string;
   rootfs: string;
+  /** Node hosts (kubelet, kubeadm): the tools directory given to `lab up --node-tools`. */
+  nodeTools?: string;
   bridge: string;
   bridgeAddress: string;
   inventory: string;

@@ -55,3 +55,18 @@ test('the drop-in is the doc text, byte for byte', (t) => {
   const dropIn = readFileSync(join(PROJECT_DIR, 'playbooks/templates/etcd-ha/20-etcd-service-manager.conf'), 'utf8');
   t.is(dropIn, expected('20-etcd-service-manager.conf'));
 });
+
+test('hosts without a registry: the etcd image settings land in etcd.local of the kubeadm config', async (t) => {
+  const run = await runEngine({
+    playbookFile: join(PROJECT_DIR, 'playbooks/etcd-ha.yaml'),
+    inventoryFile: join(fixtures, 'inventory.doc-local.yaml'),
+    check: true,
+    tags: ['kubeadm-config'],
+    extraVars: { etcd_image_repository: 'quorum.local', etcd_image_tag: '3.6.5-0' },
+  });
+  t.is(run.summary.exitCode, 0, JSON.stringify(run.results().filter((r) => r.status === 'failed')));
+  const text = run.results('kubeadm config for this member', 'infra0')[0]?.diffs.find((d) => /kubeadmcfg\.yaml$/.test(d.label))?.after ?? '';
+  const expectedText = docKubeadmConfig(0).replace('etcd:\n    local:\n', 'etcd:\n    local:\n        imageRepository: "quorum.local"\n        imageTag: "3.6.5-0"\n');
+  t.not(expectedText, docKubeadmConfig(0));
+  t.is(text, expectedText);
+});

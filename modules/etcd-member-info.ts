@@ -19,7 +19,7 @@ import { ModuleError } from '../runner/errors.js';
 import { buildReadScript, parseReadOutput } from '../runner/pki/remote-files.js';
 import { summarizeHostFile, type HostFile } from '../runner/pki/host-facts.js';
 import { buildMemberInfoScript, parseMemberInfo, type LocalMemberState } from '../runner/etcd/member-info.js';
-import { probeEtcdctl, EtcdctlMissingError } from '../runner/etcd/probe-etcdctl.js';
+import { probeMemberView, EtcdctlMissingError } from '../runner/etcd/probe-etcdctl.js';
 import type { EndpointProbe } from '../runner/etcd/types.js';
 import { defaultClientUrl } from '../runner/etcd/urls.js';
 
@@ -86,7 +86,7 @@ export const etcdMemberInfo: ModuleDefinition<Params, EtcdMemberInfoFacts> = {
     if (running && local.tlsReady) {
       try {
         const options = { binary: params.etcdctl, cacert, cert, key, timeoutSeconds: params.timeout ?? 3 };
-        [facts.probe] = await probeEtcdctl(ctx.conn, [endpoint], options, true);
+        facts.probe = await probeMemberView(ctx.conn, endpoint, options, true);
       } catch (err) {
         if (!(err instanceof EtcdctlMissingError)) throw err;
         facts.probe = { endpoint, healthy: false, error: err.message };

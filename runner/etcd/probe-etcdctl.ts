@@ -105,3 +105,27 @@ export function judgeEndpoint(host: string, endpoint: string, replies: EtcdctlRe
   }
   return probe;
 }
+
+/**
+ * What one member says of the cluster, for etcd-member-info: its own `endpoint status` (its id,
+ * the leader it knows) and `member list`, two etcdctl processes at once. No health check: a
+ * member that answers both is counted as answering, which is all the planner needs (the health
+ * gates check the cluster before anything changes it).
+ */
+export async function probeMemberView(conn: Connection, endpoint: string, options: EtcdctlOptions, sudo: boolean): Promise<EndpointProbe> {
+  const [status, members] = (await execConcurrently(conn, [buildEtcdctlArgv(endpoint, STATUS_SUBCOMMAND, options), buildEtcdctlArgv(endpoint, MEMBERS_SUBCOMMAND, options)], { sudo, env: { ETCDCTL_API: '3' } })) as [ExecResult, ExecResult];
+  if (status.exitCode === NOT_FOUND) throw new EtcdctlMissingError(`${options.binary ?? 'etcdctl'} not found on ${conn.host}: install it (Debian: apt-get install etcd-client)`);
+  const probe: EndpointProbe = { endpoint, healthy: false };
+  try {
+    const statusErr = status.stderr.toString('utf8');
+    const own = status.exitCode === 0 ? parseStatusJson(status.stdout.toString('utf8')).get(endpoint) : undefined;
+    if (!own) throw new Error(`endpoint status: ${findDialError(statusErr, endpoint) ?? findStatusError(statusErr, endpoint) ?? summarizeEtcdctlError(statusErr, status.exitCode)}`);
+    if (members.exitCode !== 0) throw new Error(`member list: ${summarizeEtcdctlError(members.stderr.toString('utf8'), members.exitCode)}`);
+    probe.status = own;
+    probe.members = parseMemberListJson(members.stdout.toString('utf8'));
+    probe.healthy = true;
+  } catch (err) {
+    probe.error = (err as Error).message;
+  }
+  return probe;
+}

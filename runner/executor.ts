@@ -16,7 +16,7 @@ import { invokeModule } from './run-module.js';
 import { resolveTarget } from './connect-host.js';
 import { readAheadForPlay } from './strategy/prefetch.js';
 import { UnreachableError, formatLocation } from './errors.js';
-import { applyResultConditions, censor, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult, NO_LOG_MESSAGE } from './task-result.js';
+import { applyResultConditions, censor, hideKeyMaterial, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult, NO_LOG_MESSAGE } from './task-result.js';
 
 /** Keywords a block passes down to the tasks inside it. */
 export interface Inherited {
@@ -217,7 +217,7 @@ function emitResult(run: TaskRun, kw: TaskKeywords, result: TaskResult, item: st
     status: result.status,
     ...(item !== undefined ? { item } : {}),
     changes: shown.changes,
-    diffs: shown.diffs,
+    diffs: shown.diffs.map(hideKeyMaterial),
     ...(shown.msg !== undefined ? { msg: shown.msg } : {}),
     result: shown.result,
     ...(result.ignored ? { ignored: true } : {}),

@@ -2,7 +2,7 @@
  * Building and adjusting TaskResult values: changed_when / failed_when, loop aggregation,
  * no_log censoring. Pure functions.
  */
-import type { TaskResult } from './types.js';
+import type { Diff, TaskResult } from './types.js';
 import type { TaskKeywords } from './playbook.js';
 import type { SourceLocation } from './errors.js';
 import { evaluateBool } from './expr.js';
@@ -112,4 +112,16 @@ export function itemLabel(label: string | undefined, vars: Record<string, unknow
   }
   const text = typeof item === 'string' ? item : JSON.stringify(item);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** PEM private keys of every kind (RSA, EC, PKCS#8, encrypted, OpenSSH). */
+const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+
+/**
+ * A diff whose text holds a private key is shown as secret, whether or not the task said so: a
+ * `file` task that writes a key without `secret: true` must not print it with --diff.
+ */
+export function hideKeyMaterial(diff: Diff): Diff {
+  if (diff.secret || (!PRIVATE_KEY.test(String(diff.before)) && !PRIVATE_KEY.test(String(diff.after)))) return diff;
+  return { label: diff.label, before: '', after: '', secret: true };
 }

@@ -4,6 +4,8 @@ const SAFE = /^[A-Za-z0-9_\-+=.,:/@%^]+$/;
 
 /** Quote one word for sh: unchanged when safe, else single-quoted with ' escaped. */
 export function quote(word: string): string {
+  // sh cannot carry a NUL byte in a word: passed on, it would cut the word and name another path.
+  if (word.includes('\0')) throw new Error(`a NUL byte cannot be part of a command word or path: ${JSON.stringify(word.replace(/\0.*/s, ''))}… (remove it)`);
   if (word === '') return "''";
   if (SAFE.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;

@@ -5,7 +5,7 @@
  * Hosts run in parallel in one process, so creation is serialized per directory by an
  * in-process lock, and files land by atomic rename: every host ends up with the same CA.
  */
-import { chmod, link, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Secret } from '../secret.js';
@@ -50,7 +50,25 @@ export async function loadCa(dir: string): Promise<CaMaterial | undefined> {
     const missing = certPem === undefined ? 'ca.crt' : 'ca.key';
     throw new Error(`CA directory ${dir} has no ${missing}: put both ca.crt and ca.key there (PEM), or remove the other file to have a new CA created`);
   }
+  await checkCaPermissions(dir);
   return parseCa(dir, certPem, keyPem);
+}
+
+/**
+ * Whoever can write the CA directory or read ca.key can issue certificates every member trusts:
+ * such a CA is refused, with the command that fixes it, rather than used silently.
+ */
+async function checkCaPermissions(dir: string): Promise<void> {
+  const [dirStat, keyStat] = await Promise.all([lstat(dir), lstat(join(dir, 'ca.key'))]);
+  const uid = process.getuid?.();
+  const foreign = (s: { uid: number }) => uid !== undefined && s.uid !== uid && s.uid !== 0;
+  if (!keyStat.isFile()) throw new Error(`${join(dir, 'ca.key')} is not a regular file (a symbolic link?): put the key itself there`);
+  if ((dirStat.mode & 0o022) !== 0 || foreign(dirStat)) {
+    throw new Error(`the CA directory ${dir} can be written by others (mode ${(dirStat.mode & 0o777).toString(8)}, owner uid ${dirStat.uid}): anyone who can replace ca.key there can issue trusted certificates; run: chmod 700 ${dir}`);
+  }
+  if ((keyStat.mode & 0o077) !== 0 || foreign(keyStat)) {
+    throw new Error(`${join(dir, 'ca.key')} can be read by others (mode ${(keyStat.mode & 0o777).toString(8)}, owner uid ${keyStat.uid}): run: chmod 600 ${join(dir, 'ca.key')}`);
+  }
 }
 
 function parseCa(dir: string, certPem: string, keyPem: string): CaMaterial {

@@ -6,8 +6,8 @@ export const systemdSchema = {
   properties: {
     name: {
       type: 'string',
-      pattern: '^[A-Za-z0-9:_.@\\\\-]+$',
-      description: 'Unit name; `.service` is implied when no unit suffix is given (`etcd` = `etcd.service`).',
+      pattern: '^[A-Za-z0-9:_.@][A-Za-z0-9:_.@\\\\-]*$',
+      description: 'Unit name; `.service` is implied when no unit suffix is given (`etcd` = `etcd.service`). It may not start with `-` (systemctl would read it as an option).',
     },
     state: {
       enum: ['started', 'stopped', 'restarted', 'reloaded'],

@@ -196,10 +196,12 @@ test('ensureCa: parallel callers share one CA; dir 0700, ca.key 0600, ca.crt 064
 test('CA import: a user CA is used as is; half a CA, a non-CA or a foreign key is a clear error', async (t) => {
   const user = await createCa({ keySize: 2048, validityDays: 100 });
   const dir = join(work, 'ca-user');
-  mkdirSync(dir);
+  // A user's CA directory as the docs ask for it: private to the user (trust-small.test.ts
+  // shows looser modes refused).
+  mkdirSync(dir, { mode: 0o700 });
   writeFileSync(join(dir, 'ca.crt'), user.certPem);
   await t.throwsAsync(loadCa(dir), { message: /has no ca.key: put both ca.crt and ca.key there/ });
-  writeFileSync(join(dir, 'ca.key'), user.keyPem.reveal());
+  writeFileSync(join(dir, 'ca.key'), user.keyPem.reveal(), { mode: 0o600 });
   t.is((await ensureCa(dir, { keySize: 2048, validityDays: 3650 })).certPem, user.certPem);
   const ca = await caPromise;
   writeFileSync(join(dir, 'ca.key'), ca.keyPem.reveal());

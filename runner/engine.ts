@@ -13,6 +13,7 @@ import { selectHosts } from './inventory/patterns.js';
 import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
 import { loadPlaybook } from './load/playbook.js';
 import { staticCheck } from './load/static-check.js';
+import { checkDelegateTargets } from './load/delegate-check.js';
 import { checkHostArgs } from './load/host-args-check.js';
 import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
@@ -40,7 +41,7 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   const playbook = loadPlaybook(resolve(options.playbookFile), { extraVars: options.extraVars });
   const known = new Set<string>(Object.keys(options.extraVars));
   for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);
-  const problems = staticCheck(playbook, known);
+  const problems = [...staticCheck(playbook, known), ...checkDelegateTargets(playbook, new Set(inventory.hosts.keys()))];
   if (problems.length > 0) throw new ConfigError(problems);
   const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
   checkConnectionVars(inventory, playHosts);

@@ -10,13 +10,21 @@ import { InputFileError } from './load/read-input.js';
 
 export function parseExtraVars(values: readonly string[]): Record<string, unknown> {
   const vars: Record<string, unknown> = {};
-  for (const raw of values) Object.assign(vars, parseOne(raw.trim()));
+  for (const raw of values) {
+    const one = parseOne(raw.trim());
+    // An @file's names are checked (and not quoted) like a vars file's; these were typed.
+    if (!raw.trim().startsWith('@')) {
+      const bad = Object.keys(one).find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+      if (bad !== undefined) fail(`-e: '${bad}' is not a variable name: write letters, digits and _, not starting with a digit`);
+    }
+    Object.assign(vars, one);
+  }
   return vars;
 }
 
 function parseOne(text: string): Record<string, unknown> {
   if (text.startsWith('@')) return varsFile(text.slice(1));
-  if (text.startsWith('{')) return mappingFrom(text, '-e');
+  if (text.startsWith('{')) return mappingFrom(text, 'mapping');
   const vars: Record<string, unknown> = {};
   for (const pair of splitWords(text)) {
     const eq = pair.indexOf('=');

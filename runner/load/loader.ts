@@ -2,6 +2,7 @@
  * What the playbook loader carries while it reads a playbook and the files it names, and the
  * small helpers its parts share (playbook.ts: plays and vars; tasks.ts: tasks and imports).
  */
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Play } from '../playbook.js';
@@ -38,12 +39,19 @@ export interface Loader {
 export function readIncluded(name: string, pointer: string, from: YamlSource, loader: Loader, what: string): YamlSource | undefined {
   const shown = isAbsolute(name) ? name : join(dirname(from.file), name);
   const total = [...loader.sources.files.values()].reduce((n, f) => n + f.text.length, 0);
-  if (total > MAX_PLAYBOOK_TOTAL_BYTES) {
-    loader.problems.push({ location: from.locate(pointer), pointer, message: `the playbook and the files it names already total ${total} characters, over the limit of ${MAX_PLAYBOOK_TOTAL_BYTES}: ${what} '${name}' was not read; make the playbook smaller` });
+  const overBudget = (size: number) => ({ location: from.locate(pointer), pointer, message: `the playbook and the files it names total ${size} characters with ${what} '${name}', over the limit of ${MAX_PLAYBOOK_TOTAL_BYTES}: make the playbook smaller` });
+  // The size on disk first: parsing what would be refused anyway costs seconds.
+  const size = sizeOnDisk(shown);
+  if (total + size > MAX_PLAYBOOK_TOTAL_BYTES) {
+    loader.problems.push(overBudget(total + size));
     return undefined;
   }
   try {
     const loaded = loadYamlFile(shown);
+    if (total + loaded.text.length > MAX_PLAYBOOK_TOTAL_BYTES) {
+      loader.problems.push(overBudget(total + loaded.text.length));
+      return undefined;
+    }
     loader.sources.files.set(shown, loaded);
     return loaded;
   } catch (err) {
@@ -69,6 +77,16 @@ export function varsFileProblems(loaded: YamlSource): ConfigProblem[] {
       ? { ...(p.location ? { location: p.location } : {}), pointer: '', message: 'not a variable name: write letters, digits and _, not starting with a digit (the name is not repeated here: a vars file may hold secrets)' }
       : p,
   );
+}
+
+/** Bytes of a regular file, 0 when it is missing or not one (loadYamlFile then says why). */
+function sizeOnDisk(file: string): number {
+  try {
+    const st = statSync(file);
+    return st.isFile() ? st.size : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** A problem about the key `key` of the mapping at `pointer`, located at the key itself. */

@@ -15,7 +15,7 @@ import { ConfigError, type SourceLocation } from '../errors.js';
  */
 export const MAX_YAML_BYTES = 128 * 1024;
 /** All the YAML files of one playbook (imports and vars files included), for the same reason. */
-export const MAX_PLAYBOOK_TOTAL_BYTES = 384 * 1024;
+export const MAX_PLAYBOOK_TOTAL_BYTES = 256 * 1024;
 /** Files a template reads (lookup_file, render_file): content sent to hosts, not parsed. */
 export const MAX_TEMPLATE_FILE_BYTES = 16 * 1024 * 1024;
 

@@ -170,6 +170,8 @@ function readControllerFile(helper: string, path: unknown, options: HelperOption
     // A regular UTF-8 file under a size limit: /dev/zero or a FIFO would never end.
     return readInputText(full, MAX_TEMPLATE_FILE_BYTES);
   } catch (err) {
-    throw new Error(`${helper}: ${err instanceof InputFileError ? `${full} ${err.reason}` : `cannot read ${full}: ${(err as Error).message}`}`, { cause: err });
+    const problem = err instanceof InputFileError ? err.problems[0]! : undefined;
+    const why = !problem ? `cannot read ${full}: ${(err as Error).message}` : (err as InputFileError).wholeFile ? problem.message : `${full}:${problem.location!.line}:${problem.location!.col}: ${problem.message}`;
+    throw new Error(`${helper}: ${why}`, { cause: err });
   }
 }

@@ -27,10 +27,10 @@ program
   .command('run')
   .description('Run a playbook against the hosts of an inventory.')
   .argument('<playbook>', 'playbook file (YAML)')
-  .option('-i, --inventory <file>', 'inventory file (Ansible YAML format); default: localhost only')
+  .option('-i, --inventory <file>', 'inventory file (Ansible YAML format); default: localhost only', nonEmpty)
   .option('-C, --check', 'dry run: gather and plan, change nothing', false)
   .option('-D, --diff', 'show what changes (file content, attributes, certificates)', false)
-  .option('-l, --limit <pattern>', 'only hosts matching this pattern (groups, globs, a:b, a:&b, a:!b)')
+  .option('-l, --limit <pattern>', 'only hosts matching this pattern (groups, globs, a:b, a:&b, a:!b)', nonEmpty)
   .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)', splitList)
   .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated)', splitList)
   .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @file (repeatable; highest precedence)', collect, [] as string[])
@@ -83,7 +83,17 @@ export interface RunCliOptions {
 }
 
 function splitList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError('write at least one name (comma-separated).');
+  return [...previous, ...items];
+}
+/**
+ * An empty -i or -l (`-l "$HOSTS"` with HOSTS unset) would silently mean "localhost" or "every
+ * host": refused instead.
+ */
+function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('it is empty: write a value, or leave the option out.');
+  return value;
 }
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -4,7 +4,8 @@
  * invalid-corpus.test.ts) and test/fixtures/invalid/cli/* (options, inventories, vars files,
  * -e @file, encodings, sizes, depth). For each: exit 5 (never 1), the problem's `file:line:col`
  * or the option's name in the output, under 2 s and 300 MB peak RSS, and no host touched: the
- * inventory's hosts are a TCP listener of this test that must never see a connection.
+ * inventory's hosts are a TCP listener of this test that must never see a connection. The
+ * cases run two at a time; one over 2 s (the machine is shared) is timed again alone.
  *
  * A case's leading comment lines say what it needs (placeholders: {case} this file, {dir} the
  * directory it runs in, {cli} test/fixtures/invalid/cli, {inventory} the listener's inventory):
@@ -109,7 +110,9 @@ test('every invalid input: exit 5 and a location, fast, small, no host touched',
   let slowest = '';
   let largest = '';
 
-  const runCase = async (c: Case, index: number): Promise<void> => {
+  /** Cases over the time limit while another process competed for the CPU: run again alone. */
+  const retryAlone: Array<[Case, number]> = [];
+  const runCase = async (c: Case, index: number, alone = false): Promise<void> => {
     let dir = c.file === join(corpus, c.name) ? corpus : cliCorpus;
     let caseFile = c.file;
     if (c.generate.length > 0) {
@@ -133,7 +136,13 @@ test('every invalid input: exit 5 and a location, fast, small, no host touched',
     for (const e of c.expect) if (!output.includes(e)) problems.push(`missing: ${e}`);
     for (const a of [...c.absent, 'internal error', '    at ']) if (output.includes(a)) problems.push(`must not print: ${a}`);
     if (c.expect.length === 0) problems.push('a case must expect something (# expect: ...)');
-    if (result.elapsedMs! > MAX_MS) problems.push(`took ${Math.round(result.elapsedMs!)} ms`);
+    if (result.elapsedMs! > MAX_MS) {
+      if (!alone && problems.length === 0) {
+        retryAlone.push([c, index]);
+        return;
+      }
+      problems.push(`took ${Math.round(result.elapsedMs!)} ms${alone ? ' when run alone' : ''}`);
+    }
     if (result.peakRssKb! > MAX_RSS_KB) problems.push(`peak RSS ${result.peakRssKb} KiB`);
     if (result.elapsedMs! > maxMs) [maxMs, slowest] = [result.elapsedMs!, c.name];
     if (result.peakRssKb! > maxRssKb) [maxRssKb, largest] = [result.peakRssKb!, c.name];
@@ -153,10 +162,14 @@ test('every invalid input: exit 5 and a location, fast, small, no host touched',
         }
       }),
     );
+    // Other test files (and other users of the machine) share the two cores: a case slow in
+    // the pool is timed again with nothing else of ours running. Its second time is the one kept.
+    for (const [c, index] of retryAlone) await runCase(c, index, true);
   } finally {
     listener.close();
     rmSync(scratch, { recursive: true, force: true });
   }
+  t.log(`${retryAlone.length} case(s) timed again alone: ${retryAlone.map(([c]) => c.name).join(', ') || 'none'}`);
   t.log(`${cases.length} cases; slowest ${Math.round(maxMs)} ms (${slowest}); largest peak RSS ${Math.round(maxRssKb / 1024)} MiB (${largest})`);
   t.deepEqual(failures, []);
   t.is(connections, 0, 'a case reached a host');

@@ -57,17 +57,19 @@ function readBytes(file: string, maxBytes: number): Buffer {
     if (st.isDirectory()) throw new InputFileError(file, 'is a directory: name a file');
     if (!st.isFile()) throw new InputFileError(file, 'is not a regular file (a device, FIFO or socket): name a regular file');
     if (st.size > maxBytes) throw new InputFileError(file, `is ${st.size} bytes, over the limit of ${maxBytes}: split it into several files`);
-    // Read at most one byte past the limit: a file that grows while read is still bounded.
-    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+    // Read to the end, but never more than one byte past the limit: a file that grows while
+    // read, or a /proc file whose size says 0, is still bounded and read whole.
+    const chunks: Buffer[] = [];
     let n = 0;
     for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
+      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - n));
+      const got = readSync(fd, chunk, 0, chunk.length, null);
       if (got === 0) break;
+      chunks.push(chunk.subarray(0, got));
       n += got;
-      if (n === buf.length) break;
+      if (n > maxBytes) throw new InputFileError(file, `is over the limit of ${maxBytes} bytes: split it into several files`);
     }
-    if (n > maxBytes) throw new InputFileError(file, `is over the limit of ${maxBytes} bytes: split it into several files`);
-    return buf.subarray(0, n);
+    return Buffer.concat(chunks, n);
   } finally {
     closeSync(fd);
   }

@@ -14,7 +14,7 @@ import type { Playbook, Play, TaskNode } from '../playbook.js';
 import { sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion } from '../suggest.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
-import { PLAYBOOK_SCHEMA, VARS_SCHEMA } from '../validators/schemas.js';
+import { PLAYBOOK_SCHEMA } from '../validators/schemas.js';
 import { isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
 import { buildTaskList, makeFlush } from './tasks.js';
 

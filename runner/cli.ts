@@ -4,7 +4,7 @@
  * actions so that `quorum --version` and `--help` start fast.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 // `quorum lab status | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -17,25 +17,29 @@ const pkg = JSON.parse(readFileSync(new URL(packageJsonUrl(), import.meta.url), 
 const program = new Command('quorum')
   .description('Agentless playbook runner: Ansible-style inventories and playbooks, validated up front, run over SSH in parallel.')
   .version(pkg.version, '-V, --version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A usage error (unknown option, bad option value, missing argument) is invalid input: exit 5
+  // like any other (runner/exit-codes.ts), with commander's message naming the option. Help
+  // and --version end with 0. Subcommands inherit this.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 5));
 
 program
   .command('run')
   .description('Run a playbook against the hosts of an inventory.')
   .argument('<playbook>', 'playbook file (YAML)')
-  .option('-i, --inventory <source>', 'inventory: a YAML or INI file, a directory, or a comma list of hosts (repeatable, merged in order); default: localhost only', collect, [] as string[])
+  .option('-i, --inventory <source>', 'inventory: a YAML or INI file, a directory, or a comma list of hosts (repeatable, merged in order); default: localhost only', (v: string, prev: string[]) => collect(nonEmpty(v), prev), [] as string[])
   .option('-C, --check', 'dry run: gather and plan, change nothing', false)
   .option('-D, --diff', 'show what changes (file content, attributes, certificates)', false)
-  .option('-l, --limit <pattern>', 'only hosts matching this pattern (groups, globs, a:b, a:&b, a:!b)')
+  .option('-l, --limit <pattern>', 'only hosts matching this pattern (groups, globs, a:b, a:&b, a:!b)', nonEmpty)
   .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)', splitList)
   .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated)', splitList)
   .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @file (repeatable; highest precedence)', collect, [] as string[])
   .option('--vault-password-file <file>', 'decrypt the inventory\'s ansible-vault values and files with the password in this file')
-  .option('-f, --forks <n>', 'hosts worked on in parallel', toInt, 50)
+  .option('-f, --forks <n>', 'hosts worked on in parallel (1 to 1000)', (v) => toInt(v, 1000), 50)
   .option('-v, --verbose', 'more output (repeat for more)', increase, 0)
   .addOption(new Option('-o, --output <kind>', 'output format').choices(['auto', 'plain', 'json', 'listr']).default('auto'))
   .addOption(new Option('--host-key-policy <policy>', 'check SSH host keys against known_hosts').choices(['strict', 'accept-new', 'off']).default('strict'))
-  .option('-T, --timeout <seconds>', 'SSH connect timeout', toInt, 10)
+  .option('-T, --timeout <seconds>', 'SSH connect timeout (1 to 3600)', (v) => toInt(v, 3600), 10)
   .option('-K, --ask-become-pass', 'ask for the sudo password once, before the run', false)
   .option('--detailed-exitcode', 'with --check: exit 10 when changes are pending (0 when none)', false)
   .option('--syntax-check', 'load and validate everything, touch no host, and exit', false)
@@ -104,14 +108,26 @@ export interface InventoryCommandOptions {
 }
 
 function splitList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError('write at least one name (comma-separated).');
+  return [...previous, ...items];
+}
+/**
+ * An empty -i or -l (`-l "$HOSTS"` with HOSTS unset) would silently mean "localhost" or "every
+ * host": refused instead.
+ */
+function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('it is empty: write a value, or leave the option out.');
+  return value;
 }
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
-function toInt(value: string): number {
-  const n = Number.parseInt(value, 10);
-  if (!Number.isFinite(n) || n < 1) throw new Error(`expected a positive whole number, got '${value}'`);
+/** A whole number from 1 to `max`, written in digits only ('10s', '1e3' and '0x10' are refused). */
+function toInt(value: string, max: number): number {
+  const n = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  // InvalidArgumentError: commander reports it naming the option, instead of a stack trace.
+  if (!(n >= 1 && n <= max)) throw new InvalidArgumentError(`write a whole number from 1 to ${max}.`);
   return n;
 }
 function increase(_: string, previous: number): number {

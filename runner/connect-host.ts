@@ -9,7 +9,7 @@ import { LocalConnection } from './connection/local.js';
 import { openConnection } from './connection/connect.js';
 import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
 import { createHostFactCache, type HostFactCache } from './facts/cache.js';
-import { UnreachableError } from './errors.js';
+import { ModuleError, UnreachableError } from './errors.js';
 
 export interface Target {
   name: string;
@@ -38,7 +38,9 @@ export async function resolveTarget(state: RunState, host: HostState, delegateTo
   const delegate = state.hosts.get(delegateTo);
   if (delegate) return connectHost(state, delegate);
   if (delegateTo === 'localhost' || delegateTo === '127.0.0.1') return controllerTarget(state);
-  throw new Error(`delegate_to: no host named '${delegateTo}' in the inventory`);
+  // A templated name that renders to no host fails this task (a literal one is refused before
+  // the run: runner/load/delegate-check.ts); it must never end the run.
+  throw new ModuleError(`delegate_to: no host named '${delegateTo}' in the inventory`);
 }
 
 export async function connectHost(state: RunState, host: HostState): Promise<Target> {

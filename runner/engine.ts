@@ -16,6 +16,7 @@ import { staticCheck, collectDefinedByTasks, MAGIC_VARS } from './load/static-ch
 import { checkInventoryTemplates } from './inventory/template-check.js';
 import { normalizeConnectionVars } from './inventory/connection-vars.js';
 import { vaultPasswordOf } from './inventory/vault.js';
+import { checkDelegateTargets } from './load/delegate-check.js';
 import { checkHostArgs } from './load/host-args-check.js';
 import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
@@ -49,7 +50,7 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   const known = new Set<string>(Object.keys(options.extraVars));
   for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);
   const problems = normalizeConnectionVars(inventory);
-  problems.push(...staticCheck(playbook, known));
+  problems.push(...staticCheck(playbook, known), ...checkDelegateTargets(playbook, new Set(inventory.hosts.keys())));
   // Templates in inventory variables may name play variables and what tasks register too.
   const templateScope = new Set([...MAGIC_VARS, ...known, ...collectDefinedByTasks(playbook), ...playbook.plays.flatMap((p) => [...Object.keys(p.vars), ...Object.keys(p.defaults)])]);
   problems.push(...checkInventoryTemplates(inventory, templateScope));

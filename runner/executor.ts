@@ -15,7 +15,7 @@ import { getModule } from '../modules/index.js';
 import { invokeModule } from './run-module.js';
 import { resolveTarget } from './connect-host.js';
 import { readAheadForPlay } from './strategy/prefetch.js';
-import { UnreachableError, formatLocation } from './errors.js';
+import { ModuleError, TemplateError, UnreachableError, formatLocation } from './errors.js';
 import { applyResultConditions, censor, hideKeyMaterial, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult, NO_LOG_MESSAGE } from './task-result.js';
 
 /** Keywords a block passes down to the tasks inside it. */
@@ -125,6 +125,8 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
       result = kw.timeout ? await withTimeout(invocation, kw.timeout, started) : await invocation;
     } catch (err) {
       if (err instanceof UnreachableError) return { ...failedResult(err.message, started), status: 'unreachable' };
+      // delegate_to rendering to no host, or its template failing: this task fails, not the run.
+      if (err instanceof ModuleError || err instanceof TemplateError) return failedResult(err.message, started);
       throw err;
     }
     result = applyResultConditions(result, kw, vars, task.location);

@@ -9,7 +9,7 @@
  * {{#each groups.etcd}}{{this}}=https://{{get ../hostvars this "ansible_host"}}:2380{{#unless @last}},{{/unless}}{{/each}}
  * ```
  */
-import { readFileSync } from 'node:fs';
+import { InputFileError, MAX_TEMPLATE_FILE_BYTES, readInputText } from './load/read-input.js';
 import { isAbsolute, resolve } from 'node:path';
 import type Handlebars from 'handlebars';
 import { isIP } from 'node:net';
@@ -167,8 +167,11 @@ function readControllerFile(helper: string, path: unknown, options: HelperOption
   const base = (options.data?.root as Record<string, unknown> | undefined)?.playbook_dir;
   const full = isAbsolute(p) ? p : resolve(typeof base === 'string' ? base : process.cwd(), p);
   try {
-    return readFileSync(full, 'utf8');
+    // A regular UTF-8 file under a size limit: /dev/zero or a FIFO would never end.
+    return readInputText(full, MAX_TEMPLATE_FILE_BYTES);
   } catch (err) {
-    throw new Error(`${helper}: cannot read ${full}: ${(err as Error).message}`, { cause: err });
+    const problem = err instanceof InputFileError ? err.problems[0]! : undefined;
+    const why = !problem ? `cannot read ${full}: ${(err as Error).message}` : (err as InputFileError).wholeFile ? problem.message : `${full}:${problem.location!.line}:${problem.location!.col}: ${problem.message}`;
+    throw new Error(`${helper}: ${why}`, { cause: err });
   }
 }

@@ -3,18 +3,29 @@
 # suite on real hosts (started if needed).
 # The lab suite runs even when unit tests failed, so one failure never hides the rest; the
 # exit status is non-zero when anything failed.
+# Each stage that fails prints "npm test: stage failed: NAME": .ci/run counts such a stage as a
+# failure when ava reported none for it (a typecheck error, a lab that did not start, a test
+# file that crashed on load), so its summary never says "0 failed" when tests did not run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
+stage() {
+  local name=$1
+  shift
+  echo "npm test: stage started: $name"
+  if "$@"; then return 0; fi
+  echo "npm test: stage failed: $name"
+  status=1
+  return 1
+}
 # The Debian packages first: some unit tests use them too (strace for the durable writes).
-npm run lab:deps || status=1
-npm run typecheck || status=1
-npm run build || status=1
-npm run test:unit || status=1
-if npm run lab:up; then
-  npm run test:lab || status=1
+stage lab:deps npm run lab:deps
+stage typecheck npm run typecheck
+stage build npm run build
+stage test:unit npm run test:unit
+if stage lab:up npm run lab:up; then
+  stage test:lab npm run test:lab
 else
   echo "npm test: the lab could not start; the lab suite did not run" >&2
-  status=1
 fi
 exit $status

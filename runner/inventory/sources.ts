@@ -6,7 +6,8 @@
  * Where Ansible would warn "Unable to parse ... as an inventory source" and go on with no hosts,
  * quorum stops with the reason (exit 5): a run never starts on an inventory it half read.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { InputFileError, readInputText } from '../load/read-input.js';
 import { extname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseYamlText, type YamlSource } from '../load/yaml.js';
@@ -48,7 +49,7 @@ export function readSource(draft: InventoryDraft, source: string): ReadSource {
   const path = resolve(source);
   const stat = statOrUndefined(path);
   if (!stat) {
-    draft.problems.push({ pointer: '', message: `inventory source ${source} does not exist (for a list of hosts, end it with a comma: -i ${source},)` });
+    draft.problems.push({ pointer: '', message: `option '-i, --inventory' ${source}: no such inventory file or directory (for a list of hosts, end it with a comma: -i ${source},)` });
     return { given: source, path, isDirectory: false, files: [] };
   }
   const files: string[] = [];
@@ -92,13 +93,18 @@ function readDirectory(draft: InventoryDraft, dir: string, files: string[]): voi
 function readFile(draft: InventoryDraft, file: string, files: string[]): void {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // The one reader of input files: regular files only, bounded, encodings checked (BOM, UTF-16).
+    text = readInputText(file);
     // An executable file is a dynamic inventory script for Ansible: quorum runs no scripts.
     if ((statSync(file).mode & 0o111) !== 0 && text.startsWith('#!')) {
       draft.problems.push({ location: { file, line: 1, col: 1 }, pointer: '', message: 'this is an inventory script (executable, starts with #!): quorum does not run inventory scripts; write its output to a file with `ansible-inventory -i FILE --list -y > inventory.yaml` and use that' });
       return;
     }
   } catch (err) {
+    if (err instanceof InputFileError) {
+      draft.problems.push(...err.problems);
+      return;
+    }
     draft.problems.push({ pointer: '', message: `cannot read inventory ${file}: ${(err as Error).message}` });
     return;
   }

@@ -5,7 +5,8 @@
  * directory only files with those extensions or none, hidden files and `~` backups skipped.
  * Ansible passes over the rest in silence; quorum names each entry it does not use in a warning.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { InputFileError, readInputText } from '../load/read-input.js';
 import { extname, join } from 'node:path';
 import { ConfigError, type ConfigProblem, type SourceLocation } from '../errors.js';
 import { encodePointer, parseYamlText } from '../load/yaml.js';
@@ -105,8 +106,12 @@ function listVisible(dir: string): string[] {
 function readVarsFile(file: string, layer: LayerVars, problems: ConfigProblem[], warnings: string[], vaultPassword: string | undefined): void {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInputText(file);
   } catch (err) {
+    if (err instanceof InputFileError) {
+      problems.push(...err.problems);
+      return;
+    }
     problems.push({ pointer: '', message: `cannot read ${file}: ${(err as Error).message}` });
     return;
   }

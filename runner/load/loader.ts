@@ -2,10 +2,14 @@
  * What the playbook loader carries while it reads a playbook and the files it names, and the
  * small helpers its parts share (playbook.ts: plays and vars; tasks.ts: tasks and imports).
  */
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Play } from '../playbook.js';
 import { loadYamlFile, type YamlSource } from './yaml.js';
+import { InputFileError, MAX_PLAYBOOK_TOTAL_BYTES } from './read-input.js';
+import { validateAgainst } from '../validate.js';
+import { VARS_SCHEMA } from '../validators/schemas.js';
 
 /** Where the values of a play's variables were written, for static checks of their templates. */
 export interface VarOrigin {
@@ -34,16 +38,54 @@ export interface Loader {
 /** Read a file named relative to the including file; a problem at the naming value if it fails. */
 export function readIncluded(name: string, pointer: string, from: YamlSource, loader: Loader, what: string): YamlSource | undefined {
   const shown = isAbsolute(name) ? name : join(dirname(from.file), name);
+  const total = [...loader.sources.files.values()].reduce((n, f) => n + f.text.length, 0);
+  const overBudget = (size: number) => ({ location: from.locate(pointer), pointer, message: `the playbook and the files it names total ${size} characters with ${what} '${name}', over the limit of ${MAX_PLAYBOOK_TOTAL_BYTES}: make the playbook smaller` });
+  // The size on disk first: parsing what would be refused anyway costs seconds.
+  const size = sizeOnDisk(shown);
+  if (total + size > MAX_PLAYBOOK_TOTAL_BYTES) {
+    loader.problems.push(overBudget(total + size));
+    return undefined;
+  }
   try {
     const loaded = loadYamlFile(shown);
+    if (total + loaded.text.length > MAX_PLAYBOOK_TOTAL_BYTES) {
+      loader.problems.push(overBudget(total + loaded.text.length));
+      return undefined;
+    }
     loader.sources.files.set(shown, loaded);
     return loaded;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const unreadable = err.problems.length === 1 && !err.problems[0]!.location;
+    // A file refused as a whole (missing, a device, too big) is reported where it is named.
+    const unreadable = err instanceof InputFileError && err.wholeFile;
     if (!unreadable) loader.problems.push(...err.problems);
-    else loader.problems.push({ location: from.locate(pointer), pointer, message: `cannot read ${what} '${name}' (looked for ${shown}): fix the path; it is relative to the file that names it` });
+    else if (err.reason.startsWith('cannot read')) loader.problems.push({ location: from.locate(pointer), pointer, message: `cannot read ${what} '${name}' (looked for ${shown}): fix the path; it is relative to the file that names it` });
+    else loader.problems.push({ location: from.locate(pointer), pointer, message: `${what} '${name}' (${shown}) ${err.reason}` });
     return undefined;
+  }
+}
+
+/**
+ * The problems of a vars file (a vars_files entry or `-e @file`): not a mapping, or names that
+ * are not variable names. The name is not repeated: such a file may be `/etc/shadow` or hold
+ * secrets, and an error message ends up in CI logs; its line and column are enough.
+ */
+export function varsFileProblems(loaded: YamlSource): ConfigProblem[] {
+  if (!isMapping(loaded.value)) return [{ location: loaded.locate(''), pointer: '', message: 'a vars file must be a mapping of variable names to values' }];
+  return validateAgainst(VARS_SCHEMA, loaded.value, loaded, '', { skipTemplates: false }).map((p) =>
+    p.message.startsWith("name '")
+      ? { ...(p.location ? { location: p.location } : {}), pointer: '', message: 'not a variable name: write letters, digits and _, not starting with a digit (the name is not repeated here: a vars file may hold secrets)' }
+      : p,
+  );
+}
+
+/** Bytes of a regular file, 0 when it is missing or not one (loadYamlFile then says why). */
+function sizeOnDisk(file: string): number {
+  try {
+    const st = statSync(file);
+    return st.isFile() ? st.size : 0;
+  } catch {
+    return 0;
   }
 }
 

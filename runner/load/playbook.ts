@@ -14,8 +14,8 @@ import type { Playbook, Play, TaskNode } from '../playbook.js';
 import { sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion } from '../suggest.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
-import { PLAYBOOK_SCHEMA, VARS_SCHEMA } from '../validators/schemas.js';
-import { isMapping, readIncluded, toList, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
+import { PLAYBOOK_SCHEMA } from '../validators/schemas.js';
+import { isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
 import { buildTaskList, makeFlush } from './tasks.js';
 
 export type { PlaybookSources, VarOrigin } from './loader.js';
@@ -121,11 +121,9 @@ function mergeVarsFiles(value: unknown, pointer: string, source: YamlSource, loa
     if (typeof entry !== 'string') continue;
     const loaded = readIncluded(entry, at, source, loader, 'vars file');
     if (!loaded) continue;
-    if (!isMapping(loaded.value)) {
-      loader.problems.push({ location: loaded.locate(''), pointer: '', message: 'a vars file must be a mapping of variable names to values' });
-      continue;
-    }
-    loader.problems.push(...validateAgainst(VARS_SCHEMA, loaded.value, loaded, '', { skipTemplates: false }));
+    const problems = varsFileProblems(loaded);
+    loader.problems.push(...problems);
+    if (!isMapping(loaded.value)) continue;
     for (const [k, v] of Object.entries(loaded.value)) {
       vars[k] = v;
       origins.set(k, { source: loaded, pointer: encodePointer([k]) });

@@ -13,6 +13,7 @@ import { isScalar } from 'yaml';
 import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roots.js';
+import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
 
 /** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
 export const MAGIC_VARS = [
@@ -26,6 +27,8 @@ const CEL_KEYWORDS = ['when', 'until', 'changed_when', 'failed_when'] as const;
 interface Checker {
   problems: ConfigProblem[];
   sources?: PlaybookSources;
+  /** Where relative lookup_file / render_file paths start. */
+  playbookDir?: string;
 }
 
 /**
@@ -33,7 +36,7 @@ interface Checker {
  * `knownVars` are the names the inventory defines (host and group vars), filled by the engine.
  */
 export function staticCheck(playbook: Playbook, knownVars: Set<string>): ConfigProblem[] {
-  const checker: Checker = { problems: [], sources: getPlaybookSources(playbook) };
+  const checker: Checker = { problems: [], sources: getPlaybookSources(playbook), playbookDir: playbook.dir };
   const global = new Set([...MAGIC_VARS, ...knownVars, ...collectDefinedByTasks(playbook)]);
   for (const play of playbook.plays) checkPlay(play, global, checker);
   return sortProblems(checker.problems);
@@ -133,13 +136,20 @@ function checkValue(value: unknown, pointer: string, scope: Set<string>, place: 
 
 function checkTemplate(template: string, pointer: string, scope: Set<string>, place: Place, checker: Checker): void {
   let roots: TemplateRoot[];
+  let program: ReturnType<typeof Handlebars.parse>;
   try {
-    roots = findTemplateRoots(Handlebars.parse(template));
+    program = Handlebars.parse(template);
+    roots = findTemplateRoots(program);
   } catch (err) {
     checker.problems.push({ location: locateIn(place, pointer), pointer, message: `template syntax error: ${describeTemplateError(err as Error)}` });
     return;
   }
   for (const root of roots) checkNames([root.name], scope, locateInScalar(place, pointer, root), pointer, checker);
+  if (checker.playbookDir === undefined) return;
+  for (const read of findTemplateFileReads(program)) {
+    const problem = templateFileProblem(read, checker.playbookDir);
+    if (problem) checker.problems.push({ location: locateInScalar(place, pointer, read), pointer, message: problem });
+  }
 }
 
 /**

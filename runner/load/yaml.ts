@@ -2,9 +2,9 @@
  * YAML with positions. We parse with the document API so that every value keeps its range;
  * `locate` turns a JSON pointer (as ajv reports it) into file:line:col.
  */
-import { readFileSync } from 'node:fs';
-import { parseDocument, isMap, isSeq, isScalar, isPair, LineCounter, type Document, type Node } from 'yaml';
+import { parseDocument, isMap, isSeq, isScalar, isPair, isAlias, LineCounter, type Document, type Node } from 'yaml';
 import { ConfigError, type ConfigProblem, type SourceLocation } from '../errors.js';
+import { readInputText } from './read-input.js';
 
 export interface YamlSource {
   file: string;
@@ -32,22 +32,32 @@ export function encodePointer(parts: ReadonlyArray<string | number>): string {
 
 /** Parse a YAML file; syntax errors become one ConfigError listing every problem. */
 export function loadYamlFile(file: string): YamlSource {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError([{ pointer: '', message: `cannot read ${file}: ${(err as Error).message}` }], { cause: err });
-  }
-  return parseYamlText(file, text);
+  return parseYamlText(file, readInputText(file));
 }
 
-export function parseYamlText(file: string, text: string): YamlSource {
+/**
+ * Nesting deeper than this is refused before parsing (the parser recurses: 100k `[` overflow its
+ * stack after seconds) and after it (block nesting). Real playbooks nest under 15 levels.
+ */
+export const MAX_YAML_DEPTH = 100;
+/** Values after expanding aliases: an alias bomb (a billion laughs) stops here, in milliseconds. */
+export const MAX_YAML_ALIAS_COUNT = 1000;
+
+export function parseYamlText(file: string, rawText: string): YamlSource {
+  // A UTF-8 byte-order mark (Windows editors) is not content: YAML would see a stray character.
+  const text = rawText.startsWith('\uFEFF') ? rawText.slice(1) : rawText;
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };
   };
+  const deep = tooDeepFlowAt(text);
+  if (deep >= 0) {
+    lineCounter.addNewLine(0);
+    for (let i = text.indexOf('\n'); i >= 0 && i < deep; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+    throw new ConfigError([{ location: at(deep), pointer: '', message: `YAML: nested more than ${MAX_YAML_DEPTH} levels deep: flatten the structure` }]);
+  }
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems: ConfigProblem[] = doc.errors.map((e) => ({
       location: at(e.pos[0]),
@@ -78,12 +88,86 @@ export function parseYamlText(file: string, text: string): YamlSource {
     }
     return at(best);
   };
+  const deepNode = tooDeepNode(doc.contents as Node | null);
+  if (deepNode) {
+    throw new ConfigError([{ location: at(deepNode.range?.[0] ?? 0), pointer: '', message: `YAML: nested more than ${MAX_YAML_DEPTH} levels deep: flatten the structure` }]);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    // The yaml library says "Excessive alias count" (a bomb) or names an unresolved alias.
+    const firstAlias = findAlias(doc.contents as Node | null);
+    const bomb = /excessive alias count/i.test(err.message);
+    throw new ConfigError([
+      {
+        location: at(firstAlias?.range?.[0] ?? 0),
+        pointer: '',
+        message: bomb
+          ? `YAML: aliases expand to more than ${MAX_YAML_ALIAS_COUNT} values (an alias bomb): write the values out or use fewer aliases`
+          : `YAML: ${err.message.split('\n')[0]}`,
+      },
+    ]);
+  }
   return {
     file,
     text,
     doc,
-    value: doc.toJS({ maxAliasCount: 1000 }),
+    value,
     locate: (p) => walk(p, false),
     locateKey: (p) => walk(p, true),
   };
+}
+
+/** Offset of the first flow collection (`[`, `{`) nested deeper than MAX_YAML_DEPTH, or -1. */
+function tooDeepFlowAt(text: string): number {
+  let depth = 0;
+  let quote = '';
+  let lineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (quote === '"' && ch === '\\') i++;
+      else if (ch === quote) quote = '';
+      continue;
+    }
+    if (ch === '#' && (lineStart || text[i - 1] === ' ' || text[i - 1] === '\t')) {
+      const eol = text.indexOf('\n', i);
+      if (eol < 0) break;
+      i = eol - 1;
+      continue;
+    }
+    lineStart = ch === '\n';
+    // Quotes open a scalar only where a value starts; an apostrophe inside a plain word does not.
+    if ((ch === '"' || ch === "'") && /[\s\[{,:]/.test(text[i - 1] ?? ' ')) quote = ch;
+    else if (ch === '[' || ch === '{') {
+      if (++depth > MAX_YAML_DEPTH) return i;
+    } else if ((ch === ']' || ch === '}') && depth > 0) depth--;
+  }
+  return -1;
+}
+
+/** The first node nested deeper than MAX_YAML_DEPTH (block style), iteratively. */
+function tooDeepNode(root: Node | null): Node | undefined {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > MAX_YAML_DEPTH) return node as Node;
+    if (isMap(node)) for (const p of node.items) stack.push([p.value, depth + 1]);
+    else if (isSeq(node)) for (const item of node.items) stack.push([item, depth + 1]);
+  }
+  return undefined;
+}
+
+/** The first alias in document order, where an alias problem is reported. */
+function findAlias(root: Node | null): Node | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.shift();
+    if (isAlias(node)) return node;
+    if (isMap(node)) for (const p of node.items) stack.push(p.key, p.value);
+    else if (isSeq(node)) stack.push(...node.items);
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@ export const etcdHealthSchema = {
     endpoints: {
       type: 'array',
       minItems: 1,
-      items: { type: 'string', pattern: '^https?://', description: 'Client URL of one member, e.g. https://10.0.0.6:2379.' },
+      items: { type: 'string', pattern: '^https?://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._~-]+)(:[0-9]{1,5})?/?$', description: 'Client URL of one member, e.g. https://10.0.0.6:2379.' },
       description: 'Client URLs to check. Default: https://ADDR:2379 for every host of the `group` group (ADDR = its ansible_host, else its name).',
     },
     group: { type: 'string', description: 'Inventory group whose hosts make the default endpoints (default `etcd`).' },

@@ -9,14 +9,14 @@ export const etcdMemberSchema = {
     peer_urls: {
       type: 'array',
       minItems: 1,
-      items: { type: 'string', pattern: '^https?://', description: 'A peer URL, e.g. https://10.0.0.9:2380.' },
+      items: { type: 'string', pattern: '^https?://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._~-]+)(:[0-9]{1,5})?/?$', description: 'A peer URL, e.g. https://10.0.0.9:2380.' },
       description: 'Peer URLs of the member (required for present; for absent they find the member when its name is not known yet).',
     },
     stale_id: { type: ['string', 'null'], pattern: '^[0-9a-f]{1,16}$', description: 'Hex id of an old entry of this member to remove first (its data is gone: it joins anew). null: none.' },
     endpoints: {
       type: 'array',
       minItems: 1,
-      items: { type: 'string', pattern: '^https?://', description: 'Client URL of a member.' },
+      items: { type: 'string', pattern: '^https?://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._~-]+)(:[0-9]{1,5})?/?$', description: 'Client URL of a member.' },
       description: 'Client URLs of running members: asked for health and the member list, and where the change is sent. Default: https://ADDR:2379 for every host of group `etcd` (ADDR = its ansible_host, else its name).',
     },
     cacert: { type: 'string', description: 'CA certificate on the host (e.g. /etc/kubernetes/pki/etcd/ca.crt).' },

@@ -17,6 +17,9 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** With `measure`: the process's peak RSS in KiB and wall-clock time, from GNU time. */
+  peakRssKb?: number;
+  elapsedMs?: number;
 }
 
 /** `quorum ARGS...` through tsx (no build needed), from the project directory. */
@@ -32,12 +35,32 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 export function runBuiltCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   assertBundleFresh();
   // Executed as a program, as `quorum` is: through its #!/bin/sh header (scripts/bundle.mjs).
+  if (options.measure) return runMeasured(BUNDLE, args, options);
   return runProgram(BUNDLE, args, options);
 }
 
 export interface CliOptions {
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Run under GNU time (/usr/bin/time, Debian package `time`) to report peak RSS and time. */
+  measure?: boolean;
+}
+
+const GNU_TIME = '/usr/bin/time';
+const MEASURE_MARK = 'quorum-test-measure:';
+
+/** GNU time writes its line last on stderr; it is taken off stderr and parsed. */
+async function runMeasured(program: string, argv: string[], options: CliOptions): Promise<CliResult> {
+  if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing: install the Debian package \`time\` (npm run lab:deps)`);
+  const started = performance.now();
+  const result = await runProgram(GNU_TIME, ['-f', `${MEASURE_MARK}%M`, program, ...argv], options);
+  const elapsedMs = performance.now() - started;
+  const at = result.stderr.lastIndexOf(MEASURE_MARK);
+  if (at < 0) throw new Error(`no peak RSS from ${GNU_TIME}: ${result.stderr.slice(-300)}`);
+  const peakRssKb = Number(result.stderr.slice(at + MEASURE_MARK.length).trim());
+  // GNU time prints "Command exited with non-zero status N" before its line: not quorum's output.
+  const stderr = result.stderr.slice(0, at).replace(/Command exited with non-zero status \d+\n$/, '');
+  return { ...result, stderr, peakRssKb, elapsedMs };
 }
 
 const BUNDLE = join(PROJECT_DIR, 'dist/bundle/quorum.cjs');

@@ -81,7 +81,7 @@ test('sources that do not exist, inventory scripts, plugin configs and TOML are 
   chmodSync(join(dir, 'script.py'), 0o755);
   const found = problems([join(dir, 'nope.ini'), join(dir, 'script.py'), join(dir, 'aws_ec2.yml'), join(dir, 'hosts.toml')]);
   t.is(found.length, 4);
-  t.regex(found.join('\n'), /inventory source .*nope\.ini does not exist/);
+  t.regex(found.join('\n'), /--inventory' .*nope\.ini: no such inventory file or directory/);
   t.regex(found.join('\n'), /quorum does not run inventory scripts/);
   t.regex(found.join('\n'), /inventory plugin 'amazon\.aws\.aws_ec2'/);
   t.regex(found.join('\n'), /TOML inventories are not read/);

@@ -90,7 +90,7 @@ test('YAML syntax errors and non-mapping documents are reported with a location'
   const list = problemsOf(() => parseInventory('inv.yaml', '- a\n- b\n'));
   t.deepEqual(list, [{ where: '1:1', pointer: '', message: 'must be a mapping or null, got a list: an inventory maps group names to groups, starting with `all:`' }]);
   const missing = problemsOf(() => loadInventory(fixture('does-not-exist.yaml')));
-  t.regex(missing[0]!.message, /inventory source .*does-not-exist\.yaml does not exist/);
+  t.regex(missing[0]!.message, /--inventory' .*does-not-exist\.yaml: no such inventory file or directory/);
 });
 
 test('host ranges expand as in Ansible', (t) => {

@@ -22,7 +22,7 @@ import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import type { EndpointProbe } from '../runner/etcd/types.js';
 import { probeEtcdctl, EtcdctlMissingError } from '../runner/etcd/probe-etcdctl.js';
 import { probeGateway, type GatewayTls } from '../runner/etcd/gateway.js';
-import { clientUrlProblem, urlHost } from '../runner/etcd/urls.js';
+import { clientUrlProblem, defaultClientUrl } from '../runner/etcd/urls.js';
 import { judgeCluster } from '../runner/etcd/verdict.js';
 
 type EtcdHealthParams = FromSchema<typeof etcdHealthSchema>;
@@ -142,9 +142,7 @@ export function resolveEndpoints(ctx: Pick<ModuleContext, 'vars'>, params: EtcdH
     return { endpoints: [], names, error: `no endpoints: the inventory has no hosts in group "${group}"; give \`endpoints:\` or set \`group:\`` };
   }
   const endpoints = hosts.map((h) => {
-    const addr = String(hostvars[h]?.['ansible_host'] ?? h);
-    // etcd listens on one address family per URL; an IPv6 literal needs brackets in a URL.
-    const url = `https://${urlHost(addr)}:2379`;
+    const url = defaultClientUrl(ctx.vars, h);
     names[url] = h;
     return url;
   });

@@ -15,6 +15,7 @@ import type Handlebars from 'handlebars';
 import { isIP } from 'node:net';
 import { stringify } from 'yaml';
 import { compareSemver, parseSemver } from './semver.js';
+import { urlHost } from './url-host.js';
 
 type HelperOptions = Handlebars.HelperOptions;
 
@@ -139,8 +140,7 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
   replace: (text: unknown, from: unknown, to: unknown) => requireString('replace', text).split(requireString('replace', from)).join(requireString('replace', to)),
   /** url_host ADDRESS: the address as the host part of a URL (an IPv6 address in brackets). */
   url_host(value: unknown) {
-    const address = requireString('url_host', value);
-    return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+    return urlHost(requireString('url_host', value));
   },
   /**
    * version_gte VERSION MINIMUM: VERSION is at least MINIMUM (semver, as kubeadm compares etcd

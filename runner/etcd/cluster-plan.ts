@@ -98,28 +98,17 @@ export function planCluster(group: GroupHost[], ca: ControllerCa): ClusterPlan {
   const fullGroup = group.map((h) => `${h.name}=${h.peerUrl}`).join(',');
 
   const hosts: Record<string, HostPlan> = {};
-  const joining: string[] = [];
+  const joiners: GroupHost[] = [];
   const failures: string[] = caDecision.failure ? [caDecision.failure] : [];
   for (const h of group) {
     const running = h.info?.service_state === 'active' || h.info?.manifest_present === true;
-    if (!h.info) hosts[h.host] = { role: 'unknown', initial_cluster: fullGroup, initial_cluster_state: 'new', stale_id: null, running: false, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
-    else if (!exists) hosts[h.host] = { role: 'bootstrap', initial_cluster: fullGroup, initial_cluster_state: 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
-    else if (h.info.has_data) {
-      const b = h.info.bootstrap;
-      const state = b?.initial_cluster_state === 'existing' ? 'existing' : 'new';
-      hosts[h.host] = { role: 'member', initial_cluster: b?.initial_cluster ?? fullGroup, initial_cluster_state: b ? state : 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
-    } else if (!view && h.info.bootstrap?.initial_cluster_state === 'new') {
-      // A bootstrap that stopped half-way (some members have data, none answers: no quorum yet):
-      // start this one with the flags it was given, so the first cluster can still form.
-      const b = h.info.bootstrap;
-      hosts[h.host] = { role: 'bootstrap', initial_cluster: b.initial_cluster, initial_cluster_state: 'new', stale_id: null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
-    } else {
-      const entry = members.find((m) => m.peerURLs.includes(h.peerUrl) || (m.name !== '' && m.name === h.name));
-      hosts[h.host] = { role: 'join', initial_cluster: '', initial_cluster_state: 'existing', stale_id: entry && entry.name !== '' ? entry.id : null, running, endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
-      joining.push(h.host);
-    }
+    // Filled below, once every joiner's turn is known.
+    const turns = { endpoints_before: [], endpoints_after: [], members_before: 0, members_after: 0 };
+    hosts[h.host] = { ...decideRole(h, exists, view !== undefined, members, fullGroup), running, ...turns };
+    if (hosts[h.host]!.role === 'join') joiners.push(h);
   }
-  if (joining.length > 0 && !view) {
+  const joining = joiners.map((h) => h.host);
+  if (joiners.length > 0 && !view) {
     const why = known.map((h) => `${h.host}: ${h.info!.member.error ?? `etcd ${h.info!.service_state}`}`).join('; ');
     failures.push(`${joining.join(', ')} must join the running cluster, but no member answered (${why}): start its members first, or check why they fail`);
   }
@@ -130,23 +119,22 @@ export function planCluster(group: GroupHost[], ca: ControllerCa): ClusterPlan {
   const nameFor = (m: EtcdMember) => m.name || group.find((g) => m.peerURLs.includes(g.peerUrl))?.name || `unstarted-${m.id}`;
   const base = staying.flatMap((m) => m.peerURLs.map((u) => `${nameFor(m)}=${u}`));
   const listed = new Set(staying.flatMap((m) => m.peerURLs));
-  const before: string[] = [];
-  for (const j of joining) {
-    const h = group.find((g) => g.host === j)!;
+  const added: string[] = [];
+  for (const h of joiners) {
     const self = listed.has(h.peerUrl) ? [] : [`${h.name}=${h.peerUrl}`];
-    hosts[j]!.initial_cluster = [...base, ...before, ...self].join(',');
-    if (!listed.has(h.peerUrl)) before.push(`${h.name}=${h.peerUrl}`);
+    hosts[h.host]!.initial_cluster = [...base, ...added, ...self].join(',');
+    added.push(...self);
   }
   const memberEndpoints = exists
     ? staying.filter((m) => m.name !== '').map((m) => m.clientURLs[0]).filter((u): u is string => u !== undefined)
     : group.map((h) => h.clientUrl);
-  const joinerUrls = joining.map((j) => group.find((g) => g.host === j)!.clientUrl).filter((u) => !memberEndpoints.includes(u));
+  const joinerUrls = joiners.map((h) => h.clientUrl).filter((u) => !memberEndpoints.includes(u));
   const endpoints = [...memberEndpoints, ...joinerUrls];
   // The list at each joiner's turn: earlier joiners replaced their stale entries and were added.
   let count = members.length;
-  const finalCount = staying.length + before.length;
+  const finalCount = staying.length + added.length;
   for (const h of group) {
-    const k = joining.indexOf(h.host);
+    const k = joiners.indexOf(h);
     const plan = hosts[h.host]!;
     const earlier = k < 0 ? endpoints : [...memberEndpoints, ...joinerUrls.slice(0, k)];
     plan.endpoints_before = earlier;
@@ -176,6 +164,24 @@ export function planCluster(group: GroupHost[], ca: ControllerCa): ClusterPlan {
   if (failures.length > 0) plan.failure = failures.join('; ');
   plan.summary = describe(plan, caDecision.ca);
   return plan;
+}
+
+/** A host's role and bootstrap flags; a joiner's initial_cluster is filled once its turn is known. */
+function decideRole(h: GroupHost, exists: boolean, memberAnswered: boolean, members: EtcdMember[], fullGroup: string): Pick<HostPlan, 'role' | 'initial_cluster' | 'initial_cluster_state' | 'stale_id'> {
+  const fresh = { initial_cluster: fullGroup, initial_cluster_state: 'new' as const, stale_id: null };
+  if (!h.info) return { role: 'unknown', ...fresh };
+  if (!exists) return { role: 'bootstrap', ...fresh };
+  const b = h.info.bootstrap;
+  if (h.info.has_data) {
+    return { role: 'member', initial_cluster: b?.initial_cluster ?? fullGroup, initial_cluster_state: b?.initial_cluster_state === 'existing' ? 'existing' : 'new', stale_id: null };
+  }
+  if (!memberAnswered && b?.initial_cluster_state === 'new') {
+    // A bootstrap that stopped half-way (some members have data, none answers: no quorum yet):
+    // start this one with the flags it was given, so the first cluster can still form.
+    return { role: 'bootstrap', initial_cluster: b.initial_cluster, initial_cluster_state: 'new', stale_id: null };
+  }
+  const entry = members.find((m) => m.peerURLs.includes(h.peerUrl) || (m.name !== '' && m.name === h.name));
+  return { role: 'join', initial_cluster: '', initial_cluster_state: 'existing', stale_id: entry && entry.name !== '' ? entry.id : null };
 }
 
 function decideCa(group: GroupHost[], ca: ControllerCa): { ca: ClusterPlan['ca']; failure?: string } {

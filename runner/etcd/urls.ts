@@ -1,9 +1,5 @@
-/** etcd URLs from inventory data: one place for the bracket rule of IPv6 literals. */
-
-/** An address as the host part of a URL: IPv6 literals in brackets. */
-export function urlHost(address: string): string {
-  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
-}
+/** etcd URLs from inventory data, and the check of a client URL's shape. */
+import { urlHost } from '../url-host.js';
 
 /** https://ADDR:2379 for an inventory host, ADDR its ansible_host or else its name. */
 export function defaultClientUrl(vars: Readonly<Record<string, unknown>>, host: string): string {

@@ -4,7 +4,7 @@
  */
 import type { Connection, ExecResult } from '../connection/types.js';
 import { execConcurrently } from '../connection/concurrent.js';
-import type { EndpointProbe } from './types.js';
+import type { EndpointProbe, EtcdStatus } from './types.js';
 import {
   buildEtcdctlArgv,
   HEALTH_SUBCOMMAND,
@@ -93,17 +93,26 @@ export function judgeEndpoint(host: string, endpoint: string, replies: EtcdctlRe
     return probe;
   }
   try {
-    const statuses = status.stdout.length > 0 ? parseStatusJson(status.stdout.toString('utf8')) : new Map();
-    const own = statuses.get(endpoint);
-    if (!own) throw new Error(`endpoint status: ${findStatusError(statusStderr, endpoint) ?? summarizeEtcdctlError(statusStderr, status.exitCode)}`);
-    if (members.exitCode !== 0) throw new Error(`member list: ${summarizeEtcdctlError(members.stderr.toString('utf8'), members.exitCode)}`);
-    probe.status = own;
-    probe.members = parseMemberListJson(members.stdout.toString('utf8'));
+    Object.assign(probe, readMemberView(endpoint, status, members));
   } catch (err) {
     probe.healthy = false;
     probe.error = (err as Error).message;
   }
   return probe;
+}
+
+/**
+ * This endpoint's own `endpoint status` entry and its `member list`, or an error saying which
+ * of the two failed and why. `status` may cover several endpoints (it exits 1 when any of them
+ * did not answer): only this endpoint's entry counts.
+ */
+function readMemberView(endpoint: string, status: ExecResult, members: ExecResult): Required<Pick<EndpointProbe, 'status' | 'members'>> {
+  const statusStderr = status.stderr.toString('utf8');
+  const statuses = status.stdout.length > 0 ? parseStatusJson(status.stdout.toString('utf8')) : new Map<string, EtcdStatus>();
+  const own = statuses.get(endpoint);
+  if (!own) throw new Error(`endpoint status: ${findStatusError(statusStderr, endpoint) ?? summarizeEtcdctlError(statusStderr, status.exitCode)}`);
+  if (members.exitCode !== 0) throw new Error(`member list: ${summarizeEtcdctlError(members.stderr.toString('utf8'), members.exitCode)}`);
+  return { status: own, members: parseMemberListJson(members.stdout.toString('utf8')) };
 }
 
 /**
@@ -115,17 +124,12 @@ export function judgeEndpoint(host: string, endpoint: string, replies: EtcdctlRe
 export async function probeMemberView(conn: Connection, endpoint: string, options: EtcdctlOptions, sudo: boolean): Promise<EndpointProbe> {
   const [status, members] = (await execConcurrently(conn, [buildEtcdctlArgv(endpoint, STATUS_SUBCOMMAND, options), buildEtcdctlArgv(endpoint, MEMBERS_SUBCOMMAND, options)], { sudo, env: { ETCDCTL_API: '3' } })) as [ExecResult, ExecResult];
   if (status.exitCode === NOT_FOUND) throw new EtcdctlMissingError(`${options.binary ?? 'etcdctl'} not found on ${conn.host}: install it (Debian: apt-get install etcd-client)`);
-  const probe: EndpointProbe = { endpoint, healthy: false };
   try {
-    const statusErr = status.stderr.toString('utf8');
-    const own = status.exitCode === 0 ? parseStatusJson(status.stdout.toString('utf8')).get(endpoint) : undefined;
-    if (!own) throw new Error(`endpoint status: ${findDialError(statusErr, endpoint) ?? findStatusError(statusErr, endpoint) ?? summarizeEtcdctlError(statusErr, status.exitCode)}`);
-    if (members.exitCode !== 0) throw new Error(`member list: ${summarizeEtcdctlError(members.stderr.toString('utf8'), members.exitCode)}`);
-    probe.status = own;
-    probe.members = parseMemberListJson(members.stdout.toString('utf8'));
-    probe.healthy = true;
+    return { endpoint, healthy: true, ...readMemberView(endpoint, status, members) };
   } catch (err) {
-    probe.error = (err as Error).message;
+    // As judgeEndpoint does: the gRPC log's dial error (connection refused, no route) is the reason.
+    const message = (err as Error).message;
+    const dial = findDialError(status.stderr.toString('utf8'), endpoint);
+    return { endpoint, healthy: false, error: dial && !message.includes(dial) ? `${message} (${dial})` : message };
   }
-  return probe;
 }

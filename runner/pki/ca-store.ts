@@ -92,14 +92,21 @@ function parseCa(dir: string, certPem: string, keyPem: string): CaMaterial {
 }
 
 async function writeNewCa(dir: string, options: { keySize: KeySize; keyAlgorithm?: KeyAlgorithm; validityDays: number }): Promise<CaMaterial> {
+  const ca = await createCa(options);
+  await writeCaFiles(dir, ca.keyPem.reveal(), ca.certPem);
+  return ca;
+}
+
+/**
+ * The CA directory (0700) with ca.key (0600) and ca.crt (0644). Key first (kubeadm writes the
+ * key before the cert); link() refuses to overwrite, so a CA that appeared meanwhile (another
+ * process) is never clobbered.
+ */
+async function writeCaFiles(dir: string, keyPem: Uint8Array, certPem: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700); // mkdir's mode is masked by umask and ignored when dir exists
-  const ca = await createCa(options);
-  // Key first (kubeadm writes the key before the cert); link() refuses to overwrite, so a
-  // CA that appeared meanwhile (another process) is never clobbered.
-  await placeExclusive(join(dir, 'ca.key'), ca.keyPem.reveal(), 0o600);
-  await placeExclusive(join(dir, 'ca.crt'), Buffer.from(ca.certPem), 0o644);
-  return ca;
+  await placeExclusive(join(dir, 'ca.key'), keyPem, 0o600);
+  await placeExclusive(join(dir, 'ca.crt'), Buffer.from(certPem), 0o644);
 }
 
 async function placeExclusive(dest: string, content: Uint8Array, mode: number): Promise<void> {
@@ -153,11 +160,8 @@ export function adoptCa(dir: string, certPem: string, keyPem: Uint8Array, finger
       if (there !== fingerprint) throw new Error(`${dir} now holds another CA (sha256:${there}) than the cluster's (sha256:${fingerprint}): remove one of them and run again`);
       return { adopted: false };
     }
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
-    await placeExclusive(join(dir, 'ca.key'), material.keyPem.reveal(), 0o600);
     // The host's file as it was written: PEM ends with a newline (a reader may have dropped it).
-    await placeExclusive(join(dir, 'ca.crt'), Buffer.from(certPem.endsWith('\n') ? certPem : `${certPem}\n`), 0o644);
+    await writeCaFiles(dir, material.keyPem.reveal(), certPem.endsWith('\n') ? certPem : `${certPem}\n`);
     return { adopted: true };
   });
 }

@@ -84,6 +84,13 @@ export function sshExec(host: LabHost, command: string, opts: { stdin?: string }
   });
 }
 
+/** Run a shell command as root on a lab host (sudo sh -c); its stdout, or an error naming host and exit. */
+export async function rootSh(host: LabHost, command: string): Promise<string> {
+  const r = await sshExec(host, `sudo sh -c ${JSON.stringify(command)}`);
+  if (r.code !== 0) throw new Error(`${host.name}: ${command}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
 /**
  * Back to the lab image's state for etcd, as root on a host: etcd stopped and masked as the
  * image ships it, no data, no /etc/kubernetes. Suites that build clusters run it before and

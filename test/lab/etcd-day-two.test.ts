@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PROJECT_DIR, runBuiltCli, runEngine, total, type EngineRun } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, RESET_ETCD_HOST, sshExec, type LabHost } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, RESET_ETCD_HOST, sshExec, type LabHost, rootSh as sh } from '../helpers/lab.js';
 
 const etcdHosts = labHosts('etcd');
 const spares = labHosts('spare').slice(0, 2);
@@ -24,12 +24,6 @@ let caDir = join(work, 'ca');
 const playbookFile = join(PROJECT_DIR, 'playbooks/etcd-ha.yaml');
 const removeFile = join(PROJECT_DIR, 'playbooks/etcd-remove-member.yaml');
 const PKI = '/etc/kubernetes/pki';
-
-async function sh(host: LabHost, command: string): Promise<string> {
-  const r = await sshExec(host, `sudo sh -c ${JSON.stringify(command)}`);
-  if (r.code !== 0) throw new Error(`${host.name}: ${command}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function startedAt(host: LabHost): Promise<string> {
   return sh(host, 'systemctl show etcd -p ExecMainStartTimestampMonotonic -p ActiveState');

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_DIR, runBuiltCli, runEngine, total } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, sshExec } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, sshExec, rootSh as sh } from '../helpers/lab.js';
 
 const hosts = labHosts('etcd');
 const work = mkdtempSync(join(tmpdir(), 'quorum-etcd-ecdsa-'));
@@ -19,12 +19,6 @@ const caDir = join(work, 'ca');
 const playbookFile = join(PROJECT_DIR, 'playbooks/etcd-ha.yaml');
 const cliVars = ['-e', `etcd_runtime=systemd etcd_ca_dir=${caDir}`];
 const PKI = '/etc/kubernetes/pki';
-
-async function sh(host: (typeof hosts)[number], command: string): Promise<string> {
-  const r = await sshExec(host, `sudo sh -c ${JSON.stringify(command)}`);
-  if (r.code !== 0) throw new Error(`${host.name}: ${command}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 test.before(async () => {
   // Fresh hosts only: this test must not take over a cluster someone else set up.

@@ -13,18 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PROJECT_DIR, runBuiltCli, runEngine, total } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, sshExec } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, rootSh as sh } from '../helpers/lab.js';
 
 const [newer, older] = labHosts('spare');
 const work = mkdtempSync(join(tmpdir(), 'quorum-etcd-flags-'));
 const WRAPPER = '/usr/local/bin/etcd';
 const playbookFile = join(PROJECT_DIR, 'playbooks/etcd-ha.yaml');
-
-async function sh(host: NonNullable<typeof newer>, command: string): Promise<string> {
-  const r = await sshExec(host, `sudo sh -c ${JSON.stringify(command)}`);
-  if (r.code !== 0) throw new Error(`${host.name}: ${command}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** The lab inventory with group `etcd` made of the two spare hosts (connection vars kept). */
 function writeInventory(): string {

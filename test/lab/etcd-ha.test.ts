@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PROJECT_DIR, runBuiltCli, runEngine, total } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, sshExec } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, sshExec, rootSh as sh } from '../helpers/lab.js';
 
 const hosts = labHosts('etcd');
 const caDir = mkdtempSync(join(tmpdir(), 'quorum-etcd-ha-ca-'));
@@ -19,12 +19,6 @@ const playbookFile = join(PROJECT_DIR, 'playbooks/etcd-ha.yaml');
 const extraVars = { etcd_runtime: 'systemd', etcd_ca_dir: caDir };
 const cliVars = ['-e', `etcd_runtime=systemd etcd_ca_dir=${caDir}`];
 const PKI = '/etc/kubernetes/pki';
-
-async function sh(host: (typeof hosts)[number], command: string): Promise<string> {
-  const r = await sshExec(host, `sudo sh -c ${JSON.stringify(command)}`);
-  if (r.code !== 0) throw new Error(`${host.name}: ${command}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** etcdctl on infra0 with the doc's flags, against all members. */
 function etcdctl(args: string): Promise<{ code: number; stdout: string; stderr: string }> {

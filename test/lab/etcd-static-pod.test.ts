@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PROJECT_DIR, runBuiltCli, runEngine, total } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, labState, sshExec, type LabHost } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, labState, sshExec, type LabHost, rootSh as sh } from '../helpers/lab.js';
 
 const nodeTools = labState().nodeTools;
 const serial = nodeTools ? test.serial : test.serial.skip;
@@ -28,12 +28,6 @@ const caDir = mkdtempSync(join(tmpdir(), 'quorum-static-pod-ca-'));
 const playbookFile = join(PROJECT_DIR, 'playbooks/etcd-ha.yaml');
 const extraVars = { etcd_ca_dir: caDir };
 const PKI = '/etc/kubernetes/pki';
-
-async function sh(host: LabHost, command: string): Promise<string> {
-  const r = await sshExec(host, `sudo sh -c ${JSON.stringify(command)}`);
-  if (r.code !== 0) throw new Error(`${host.name}: ${command}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 function etcdctl(args: string) {
   return sshExec(hosts[0]!, `sudo etcdctl --cert ${PKI}/etcd/peer.crt --key ${PKI}/etcd/peer.key --cacert ${PKI}/etcd/ca.crt --endpoints ${hosts.map((x) => `https://${x.address}:2379`).join(',')} ${args}`);

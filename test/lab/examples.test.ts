@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PROJECT_DIR, runBuiltCli, runEngine, total } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, labState, sshExec, type LabHost } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, labState, sshExec, type LabHost, rootSh as sh } from '../helpers/lab.js';
 
 const hosts = labHosts('spare').slice(0, 3);
 const work = mkdtempSync(join(tmpdir(), 'quorum-examples-'));
@@ -25,12 +25,6 @@ const PKI = '/etc/kubernetes/pki';
 const example = (name: string) => join(PROJECT_DIR, 'examples', name);
 
 /** A root shell command on a host; throws with stderr when it fails. */
-async function sh(host: LabHost, command: string): Promise<string> {
-  const r = await sshExec(host, `sudo sh -c ${JSON.stringify(command)}`);
-  if (r.code !== 0) throw new Error(`${host.name}: ${command}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** When systemd last started the unit, on the kernel's monotonic clock (shared by the lab's containers). */
 async function startedAt(host: LabHost, unit: string): Promise<number> {
   return Number((await sh(host, `systemctl show ${unit} -p ExecMainStartTimestampMonotonic --value`)).trim());

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PROJECT_DIR, runBuiltCli } from '../helpers/quorum.js';
-import { labHosts, labInventoryPath, RESET_ETCD_HOST, sshExec, type LabHost } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, RESET_ETCD_HOST, sshExec, rootSh as sh } from '../helpers/lab.js';
 import { mustRun } from '../../runner/lab/run.js';
 import { vethName } from '../../runner/lab/paths.js';
 
@@ -29,12 +29,6 @@ const caDir = mkdtempSync(join(tmpdir(), 'quorum-faults-ca-'));
 const playbookFile = join(PROJECT_DIR, 'playbooks/etcd-ha.yaml');
 const cliVars = ['-e', 'etcd_runtime=systemd', '-e', `etcd_ca_dir=${caDir}`];
 const PKI = '/etc/kubernetes/pki';
-
-async function sh(host: LabHost, command: string): Promise<string> {
-  const r = await sshExec(host, `sudo sh -c ${JSON.stringify(command)}`);
-  if (r.code !== 0) throw new Error(`${host.name}: ${command}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** Back to the image's state: etcd stopped and masked, no data, no /etc/kubernetes. */
 const WIPE = RESET_ETCD_HOST;

@@ -5,7 +5,6 @@
  * ended by a dropped connection) never replaces the file. Run by the real dash and coreutils.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,11 +12,9 @@ import { join } from 'node:path';
 import { chmodNoFollow, chownNoFollow } from '../../runner/connection/no-follow.js';
 import { buildPutScript } from '../../runner/connection/ssh.js';
 import { quoteArgv } from '../../runner/connection/quote.js';
+import { runDash } from '../helpers/dash.js';
 
-function sh(script: string, stdin?: Uint8Array): { code: number; stderr: string } {
-  const r = spawnSync('dash', ['-c', script], { input: stdin ?? Buffer.alloc(0) });
-  return { code: r.status ?? 1, stderr: r.stderr.toString() };
-}
+const sh = runDash;
 
 test('chmod refuses a path that became a link: the private file it points to keeps 0600', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-nofollow-'));

@@ -4,18 +4,16 @@
  * chmod, failures leave no temp file. Over real SSH: test/lab/ssh-connection.test.ts.
  */
 import test from 'ava';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPutScript, INLINE_TEXT_MAX, textForScript } from '../../runner/connection/ssh.js';
+import { runDash } from '../helpers/dash.js';
 
 const TRICKY = "quotes ' \" `back` $HOME \\n\\\\ %s %% -e\nline 2\ttab\n\n   trailing spaces   \nno newline at the end: ünïcødé ✓";
 
-function runScript(script: string, stdin?: Uint8Array): { code: number; stderr: string } {
-  const r = spawnSync('dash', ['-c', script], { input: stdin ?? Buffer.alloc(0) });
-  return { code: r.status ?? 1, stderr: r.stderr.toString() };
-}
+const runScript = runDash;
 
 test('text goes through printf byte for byte, and the umask gives mode 0644 without a chmod', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-put-'));

@@ -32,14 +32,13 @@ import { certsSchema } from '../schemas/modules/certs.js';
 import type { ArgProblem, Change, Diff, ModuleDefinition } from '../runner/types.js';
 import { ModuleError } from '../runner/errors.js';
 import { adoptCa, ensureCa, readCaDir, type CaDirFacts } from '../runner/pki/ca-store.js';
-import { summarizeCertPem } from '../runner/pki/inspect.js';
+import { summarizeCertPem, type CertSummary } from '../runner/pki/inspect.js';
 import { PROFILE_NAMES, isLeafProfile, getLeafProfile, type LeafProfileName, type ProfileName } from '../runner/pki/profiles.js';
 import { resolveWantedLeaf, type WantedLeaf } from '../runner/pki/check.js';
 import { buildReadScript, parseReadOutput } from '../runner/pki/remote-files.js';
 import { summarizeHostFile, type HostFile } from '../runner/pki/host-facts.js';
 import { planCaFiles, planLeaf, type FilePlan, type FilePlanInputs } from '../runner/pki/plan-files.js';
 import type { KeySize } from '../runner/pki/issue.js';
-import type { CertSummary } from '../runner/pki/inspect.js';
 import type { KeyAlgorithm } from '../runner/pki/key-algorithm.js';
 import { checkNodeName, normalizeNodeName } from '../runner/pki/node-name.js';
 

@@ -1,0 +1,3 @@
+# Installed by the common role.
+export HISTTIMEFORMAT='%F %T '
+umask 027

@@ -17,7 +17,8 @@ import type { BlockNode, IncludeSpec, TaskItem, TaskKeywords, TaskNode } from '.
 import { validateAgainst } from '../validate.js';
 import { TASK_LIST_SCHEMA } from '../validators/schemas.js';
 import { isMapping, keyProblem, named, readIncluded, type IncludeAction, type Loader } from './loader.js';
-import { buildTaskList, normalizeKeywords } from './tasks.js';
+import { buildTaskList, normalizeKeywords, TASK_KEYWORDS } from './tasks.js';
+import { formatSuggestion } from '../suggest.js';
 import { loadRole, type RoleRequest } from './roles.js';
 import { loadYamlFile, type YamlSource } from './yaml.js';
 
@@ -42,7 +43,7 @@ export function buildInclude(action: IncludeAction, raw: Record<string, unknown>
   }
   const { vars, ...own } = keywords;
   const args = raw[action];
-  const apply = isMapping(args) && isMapping(args.apply) ? normalizeKeywords(args.apply) : {};
+  const apply = isMapping(args) && isMapping(args.apply) ? applyKeywords(args.apply, source, `${pointer}/${action}/apply`, loader) : {};
   const include: IncludeSpec = {
     what: action === 'include_tasks' ? 'tasks' : 'role',
     file: '',
@@ -70,6 +71,17 @@ export function buildInclude(action: IncludeAction, raw: Record<string, unknown>
   const at = typeof args === 'string' ? `${pointer}/include_tasks` : `${pointer}/include_tasks/file`;
   const tasks = readTasksFile(file, at, source, loader, include.roleDir);
   return tasks ? [node(applied(tasks))] : [];
+}
+
+/** The keywords of `apply:`, which become those of a block around the included tasks. */
+function applyKeywords(apply: Record<string, unknown>, source: YamlSource, pointer: string, loader: Loader): TaskKeywords {
+  for (const key of Object.keys(apply)) {
+    if (NOT_ON_IMPORT.includes(key) || key === 'name') loader.problems.push(keyProblem(source, pointer, key, `'${key}' cannot be used in apply: it applies to single tasks, write it on them`));
+    else if (!TASK_KEYWORDS.includes(key) || ['block', 'rescue', 'always', 'import_tasks', 'include_tasks', 'import_role', 'include_role', 'meta'].includes(key)) {
+      loader.problems.push(keyProblem(source, pointer, key, `unknown keyword '${key}' in apply${formatSuggestion(key, TASK_KEYWORDS)}`));
+    }
+  }
+  return normalizeKeywords(apply);
 }
 
 /** import_role: the role's block, carrying the entry's keywords; its vars are role parameters. */

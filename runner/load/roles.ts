@@ -17,7 +17,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { BlockNode, RoleScope, TaskItem, TaskKeywords, TaskNode } from '../playbook.js';
 import type { YamlSource } from './yaml.js';
 import { validateAgainst } from '../validate.js';
-import { ROLE_META_SCHEMA, TASK_LIST_SCHEMA } from '../validators/schemas.js';
+import { ROLE_META_SCHEMA, TASK_LIST_SCHEMA, TASK_SCHEMA } from '../validators/schemas.js';
 import { isMapping, keyProblem, readIncluded, varsFileProblems, type Loader } from './loader.js';
 import { buildTaskList, normalizeKeywords, TASK_KEYWORDS } from './tasks.js';
 
@@ -84,7 +84,7 @@ export function parseRoleEntry(entry: unknown, source: YamlSource, pointer: stri
   if (!isMapping(entry)) return undefined;
   const nameKey = typeof entry.role === 'string' ? 'role' : 'name';
   const name = entry[nameKey];
-  if (typeof name !== 'string') return undefined; // the schema said so
+  if (typeof name !== 'string' || name === '') return undefined; // the schema said so
   const params: Record<string, unknown> = isMapping(entry.vars) ? { ...entry.vars } : {};
   const keywordPart: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entry)) {
@@ -94,6 +94,8 @@ export function parseRoleEntry(entry: unknown, source: YamlSource, pointer: stri
     else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) params[key] = value;
     else loader.problems.push(keyProblem(source, pointer, key, `role parameter '${key}' is not a variable name: write letters, digits and _, not starting with a digit`));
   }
+  // The keywords' types, as on a task (`when: 5` is wrong here too).
+  loader.problems.push(...validateAgainst(TASK_SCHEMA, keywordPart, source, pointer, { noun: 'keyword', skipTemplates: false }));
   return { name, source, pointer, namePointer: `${pointer}/${nameKey}`, params, keywords: normalizeKeywords(keywordPart), once: true, ...(parentDir ? { parentDir } : {}) };
 }
 

@@ -5,7 +5,10 @@
  * prototype pollution, nothing rendered.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname as osHostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/quorum.js';
 import { parseHostFacts, parseLinks, parseClock, parseDefaultGateway, parseIpAddr } from '../../runner/facts/host-facts.js';
 import { addAnsibleFactVars, ansibleFactsOf, dateTimeOf, ipv4Details } from '../../runner/facts/ansible-facts.js';
 import { renderText } from '../../runner/template.js';
@@ -151,4 +154,43 @@ test('parsers of the new sections on their own', (t) => {
   t.is(parseClock('not a date'), null);
   t.deepEqual(parseClock('1700000000 -0500 EST\n'), { epoch: 1700000000, utcOffset: '-0500', timezone: 'EST' });
   t.deepEqual(Object.keys(parseIpAddr('1: __proto__    inet 1.2.3.4/8 scope global')), ['__proto__']);
+});
+
+test('--syntax-check: an Ansible fact quorum does not gather, or a misspelt fact, is refused up front; connection variables and interface facts pass', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-ansible-facts-'));
+  writeFileSync(join(dir, 'inv.yaml'), 'all:\n  hosts:\n    localhost: { ansible_connection: local }\n');
+  writeFileSync(join(dir, 'bad.yaml'), [
+    '- hosts: all',
+    '  tasks:',
+    '    - debug: { msg: "{{ ansible_lsb.codename }} {{ ansible_eth0.ipv4.address }} {{ ansible_user }}" }',
+    '      when: ansible_distribution_major_versoin == "12"',
+    '',
+  ].join('\n'));
+  const bad = await runCli(['run', join(dir, 'bad.yaml'), '-i', join(dir, 'inv.yaml'), '--syntax-check']);
+  t.is(bad.code, 5, bad.stderr);
+  const lines = (bad.stdout + bad.stderr).split('\n').filter((l) => l.includes('bad.yaml:'));
+  t.is(lines.length, 2, lines.join('\n'));
+  t.regex(lines[0]!, /bad\.yaml:3:\d+ .*'ansible_lsb' is an Ansible fact quorum does not gather: quorum gathers ansible_hostname, .*ansible_date_time/);
+  t.regex(lines[1]!, /bad\.yaml:4:\d+ .*'ansible_distribution_major_versoin': did you mean the fact 'ansible_distribution_major_version'\?/);
+  writeFileSync(join(dir, 'good.yaml'), '- hosts: all\n  tasks:\n    - debug: { msg: "{{ ansible_hostname }} {{ ansible_facts.os_family }} {{ ansible_default_ipv4 }}" }\n      when: ansible_os_family == "Debian"\n');
+  const good = await runCli(['run', join(dir, 'good.yaml'), '-i', join(dir, 'inv.yaml'), '--syntax-check']);
+  t.is(good.code, 0, good.stdout + good.stderr);
+});
+
+test('run time on the controller: the facts are there under both names, and a missing ansible_facts key is named', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-ansible-facts-'));
+  writeFileSync(join(dir, 'inv.yaml'), 'all:\n  hosts:\n    localhost: { ansible_connection: local }\n');
+  writeFileSync(join(dir, 'pb.yaml'), [
+    '- hosts: all',
+    '  tasks:',
+    '    - debug: { msg: "[{{ ansible_hostname }}|{{ ansible_facts.hostname }}|{{ ansible_os_family }}]" }',
+    '      when: ansible_facts.distribution_major_version == ansible_distribution_major_version',
+    '    - debug: { msg: "{{ ansible_facts.lsb }}" }',
+    '',
+  ].join('\n'));
+  const r = await runCli(['run', join(dir, 'pb.yaml'), '-i', join(dir, 'inv.yaml')]);
+  t.is(r.code, 2, r.stdout + r.stderr);
+  const short = osHostname().split('.')[0]!;
+  t.true(r.stdout.includes(`[${short}|${short}|Debian]`), r.stdout);
+  t.regex(r.stdout, /undefined variable 'ansible_facts\.lsb'.*'lsb' is not a key of 'ansible_facts'/);
 });

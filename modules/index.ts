@@ -19,9 +19,7 @@ import { stat } from './stat.js';
 import { systemd } from './systemd.js';
 import { template } from './template.js';
 
-const all: ModuleDefinition[] = [assert, certs, command, debug, etcdCluster, etcdHealth, etcdMember, etcdMemberInfo, fetch, file, kubeadmPhase, setFact, systemd];
-// Ansible's file-content modules (content helper's branch).
-all.push(copy, template, lineinfile, blockinfile, stat);
+const all: ModuleDefinition[] = [assert, blockinfile, certs, command, copy, debug, etcdCluster, etcdHealth, etcdMember, etcdMemberInfo, fetch, file, kubeadmPhase, lineinfile, setFact, stat, systemd, template];
 
 export const modules: ReadonlyMap<string, ModuleDefinition> = new Map(all.map((m) => [m.name, m]));
 

@@ -102,10 +102,13 @@ s os-release; if [ -r /etc/os-release ]; then out /etc/os-release; elif [ -r /us
 s debian-version; [ -r /etc/debian_version ] && out /etc/debian_version
 s cpus; nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo
 s meminfo; while read -r k n u; do if [ "$k" = MemTotal: ]; then echo "$k $n $u"; break; fi; done < /proc/meminfo
-s addresses; have ip && ip -o addr show
-s route4; have ip && ip -4 route show default
+s ip; if have ip; then ip -o -batch - 2>/dev/null <<'IPCMDS' || { ip -o addr show; ip -o link show; ip -4 route show default; }
+addr show
+link show
+route show default
+IPCMDS
+fi
 s route6; have ip && ip -6 route show default
-s links; have ip && ip -o link show
 s clock; date +'%s %z %Z'
 s init; [ -r /proc/1/comm ] && out /proc/1/comm
 s systemd-booted; test -d /run/systemd/system && echo yes
@@ -223,8 +226,12 @@ function factsFromSections(sec: ReadonlyMap<string, string>, probes: Record<Vers
   // `uname -nrm`: node name, kernel release, machine; none of them holds a space.
   const [hostname = '', kernel = '', architecture = ''] = get('uname').split(/\s+/);
   const os = parseOsRelease(get('os-release'));
-  const interfaces = parseIpAddr(get('addresses'));
-  const dev4 = parseDefaultRoute(get('route4'));
+  // One `ip -batch` prints addresses, links and the IPv4 default route (one process instead of
+  // three); captures from before it have them in sections of their own.
+  const ip = sec.has('ip') ? get('ip') : undefined;
+  const route4 = ip ?? get('route4');
+  const interfaces = parseIpAddr(ip ?? get('addresses'));
+  const dev4 = parseDefaultRoute(route4);
   const dev6 = parseDefaultRoute(get('route6'));
   const fsType = get('cgroup');
   const sockets = get('sockets').split('\n').filter(Boolean);
@@ -241,9 +248,9 @@ function factsFromSections(sec: ReadonlyMap<string, string>, probes: Record<Vers
     cpus: Number(get('cpus')) || 0,
     memoryTotalBytes: Number(get('meminfo').match(/(\d+)\s*kB/)?.[1] ?? 0) * 1024,
     interfaces,
-    links: parseLinks(get('links')),
+    links: parseLinks(ip ?? get('links')),
     defaultInterface: dev4,
-    defaultGateway4: parseDefaultGateway(get('route4')),
+    defaultGateway4: parseDefaultGateway(route4),
     defaultIpv4: firstAddress(dev4 ? interfaces[dev4]?.ipv4 : undefined),
     defaultIpv6: firstAddress(dev6 ? interfaces[dev6]?.ipv6.filter((a) => !a.startsWith('fe80:')) : undefined),
     initName: get('init'),

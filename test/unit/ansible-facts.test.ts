@@ -47,9 +47,9 @@ test('lab host: Ansible names from one capture of the current script', (t) => {
     ipv6: [{ address: 'fe80::64fd:d9ff:fe82:7083', prefix: '64', scope: 'link' }],
   });
   t.deepEqual(facts['date_time'], {
-    year: '2026', month: '12', day: '07', hour: '03', minute: '57', second: '18', weekday: 'Monday', weekday_number: '1',
-    epoch: '1796615838', epoch_int: '1796615838', date: '2026-12-07', time: '03:57:18', iso8601: '2026-12-07T03:57:18Z',
-    iso8601_basic_short: '20261207T035718', tz: 'UTC', tz_offset: '+0000',
+    year: '2026', month: '12', day: '07', hour: '04', minute: '34', second: '05', weekday: 'Monday', weekday_number: '1',
+    epoch: '1796618045', epoch_int: '1796618045', date: '2026-12-07', time: '04:34:05', iso8601: '2026-12-07T04:34:05Z',
+    iso8601_basic_short: '20261207T043405', tz: 'UTC', tz_offset: '+0000',
   });
 });
 
@@ -106,10 +106,8 @@ test('ipv4Details: network, netmask, broadcast of a CIDR; junk is undefined', (t
 
 test('hostile output parses as data: no throw, no prototype pollution, not rendered', (t) => {
   const hostile = fixture('lab-infra0-ansible-names.txt')
-    .replace('1796615838 +0000 UTC', '99999999999999999999 +9999 {{ hostvars }}')
-    .replace(/::quorum:: links\n/, '::quorum:: links\n7: __proto__: <UP> mtu 99999999999999 \\    link/ether zz:zz\n8: constructor@x: mtu {{x}}\n')
-    .replace(/::quorum:: addresses\n/, '::quorum:: addresses\n9: __proto__    inet 6.6.6.6/8 scope global\n9: toString    inet6 {{ secret }}/1 scope global\n')
-    .replace(/::quorum:: route4\n/, '::quorum:: route4\ndefault via {{secret}} dev __proto__\n')
+    .replace('1796618045 +0000 UTC', '99999999999999999999 +9999 {{ hostvars }}')
+    .replace(/::quorum:: ip\n/, '::quorum:: ip\n7: __proto__: <UP> mtu 99999999999999 \\    link/ether zz:zz\n8: constructor@x: mtu {{x}}\n9: __proto__    inet 6.6.6.6/8 scope global\n9: toString    inet6 {{ secret }}/1 scope global\ndefault via {{secret}} dev __proto__\n')
     .replace(/::quorum:: debian-version\n12.15/, '::quorum:: debian-version\n{{ lookup_file "/etc/shadow" }}');
   const facts = parseHostFacts(hostile);
   t.is(({} as Record<string, unknown>)['ipv4'], undefined, 'Object.prototype untouched');

@@ -44,3 +44,22 @@ export function unknownAnsibleFactProblem(name: string): string | undefined {
   if (near !== undefined && GATHERED.includes(near)) return `undefined variable '${name}': did you mean the fact '${near}'?`;
   return undefined;
 }
+
+/** `ansible_facts.NAME`, `ansible_facts['NAME']`, `ansible_facts.[NAME]` in a template or a CEL expression. */
+const FACTS_KEY = /(has\(\s*|default\s+)?\bansible_facts(?:\.([A-Za-z_]\w*)|\[\s*['"]([^'"\]]+)['"]\s*\]|\.\[([^\]]+)\])/g;
+
+/**
+ * The same judgement for the keys of `ansible_facts` a template or expression names literally.
+ * A key tested for presence (`has(ansible_facts.lsb)`, `{{ default ansible_facts.lsb "" }}`) is
+ * a guard, not a use, and is let through.
+ */
+export function ansibleFactsKeyProblems(text: string): string[] {
+  const problems: string[] = [];
+  for (const m of text.matchAll(FACTS_KEY)) {
+    if (m[1]) continue;
+    const key = m[2] ?? m[3] ?? m[4]!;
+    const problem = unknownAnsibleFactProblem(`ansible_${key}`);
+    if (problem) problems.push(problem.replace(`'ansible_${key}'`, `'ansible_facts.${key}'`).replace(/the fact 'ansible_(\w+)'/, "the fact 'ansible_facts.$1'"));
+  }
+  return [...new Set(problems)];
+}

@@ -14,7 +14,7 @@ import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roots.js';
 import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
-import { unknownAnsibleFactProblem } from '../facts/ansible-fact-check.js';
+import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../facts/ansible-fact-check.js';
 
 /** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
 export const MAGIC_VARS = [
@@ -126,6 +126,7 @@ function checkCel(expression: string, pointer: string, what: string, scope: Set<
     return;
   }
   checkNames(roots, scope, location, pointer, checker);
+  for (const message of ansibleFactsKeyProblems(expression)) checker.problems.push({ location, pointer, message });
 }
 
 /** Every string inside `value` is a template: parse it and check the variables it names. */
@@ -146,6 +147,7 @@ function checkTemplate(template: string, pointer: string, scope: Set<string>, pl
     return;
   }
   for (const root of roots) checkNames([root.name], scope, locateInScalar(place, pointer, root), pointer, checker);
+  for (const message of ansibleFactsKeyProblems(template)) checker.problems.push({ location: locateIn(place, pointer), pointer, message });
   if (checker.playbookDir === undefined) return;
   for (const read of findTemplateFileReads(program)) {
     const problem = templateFileProblem(read, checker.playbookDir);

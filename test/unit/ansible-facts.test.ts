@@ -12,6 +12,7 @@ import { runCli } from '../helpers/quorum.js';
 import { parseHostFacts, parseLinks, parseClock, parseDefaultGateway, parseIpAddr } from '../../runner/facts/host-facts.js';
 import { addAnsibleFactVars, ansibleFactsOf, dateTimeOf, ipv4Details } from '../../runner/facts/ansible-facts.js';
 import { renderText } from '../../runner/template.js';
+import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../../runner/facts/ansible-fact-check.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/facts/${name}`, import.meta.url), 'utf8');
 const asRecord = (x: unknown) => x as Record<string, unknown>;
@@ -183,12 +184,24 @@ test('run time on the controller: the facts are there under both names, and a mi
     '  tasks:',
     '    - debug: { msg: "[{{ ansible_hostname }}|{{ ansible_facts.hostname }}|{{ ansible_os_family }}]" }',
     '      when: ansible_facts.distribution_major_version == ansible_distribution_major_version',
-    '    - debug: { msg: "{{ ansible_facts.lsb }}" }',
+    // Not one of Ansible's facts either, so left to run time (an interface could be named so).
+    '    - debug: { msg: "{{ ansible_facts.zfs_pools }}" }',
     '',
   ].join('\n'));
   const r = await runCli(['run', join(dir, 'pb.yaml'), '-i', join(dir, 'inv.yaml')]);
   t.is(r.code, 2, r.stdout + r.stderr);
   const short = osHostname().split('.')[0]!;
   t.true(r.stdout.includes(`[${short}|${short}|Debian]`), r.stdout);
-  t.regex(r.stdout, /undefined variable 'ansible_facts\.lsb'.*'lsb' is not a key of 'ansible_facts'/);
+  t.regex(r.stdout, /undefined variable 'ansible_facts\.zfs_pools'.*'zfs_pools' is not a key of 'ansible_facts'/);
+});
+
+test('ansible_facts keys named literally: a fact not gathered or misspelt is a problem; a presence test is a guard', (t) => {
+  const [lsb] = ansibleFactsKeyProblems('{{ ansible_facts.lsb.codename }}');
+  t.regex(lsb!, /^'ansible_facts\.lsb' is an Ansible fact quorum does not gather: quorum gathers ansible_hostname/);
+  t.deepEqual(ansibleFactsKeyProblems("ansible_facts['distribtion'] == 'Debian'"), ["undefined variable 'ansible_facts.distribtion': did you mean the fact 'ansible_facts.distribution'?"]);
+  t.is(ansibleFactsKeyProblems('{{ ansible_facts.[processor_count] }}').length, 1);
+  t.deepEqual(ansibleFactsKeyProblems('has(ansible_facts.lsb) && ansible_facts.os_family == "Debian"'), []);
+  t.deepEqual(ansibleFactsKeyProblems('{{ default ansible_facts.env "none" }} {{ ansible_facts.eth0.mtu }} {{ ansible_facts.br_lan }}'), []);
+  t.is(unknownAnsibleFactProblem('ansible_host'), undefined, 'a connection variable');
+  t.is(unknownAnsibleFactProblem('ansible_ens3'), undefined, 'an interface fact');
 });

@@ -24,6 +24,7 @@
 import type { RunState, HostState } from './run-state.js';
 import type { Play } from './playbook.js';
 import { renderValue } from './template.js';
+import { addAnsibleFactVars } from './facts/ansible-facts.js';
 
 /** Everything but the host-specific layers: built once per task. */
 export interface SharedVars {
@@ -93,6 +94,8 @@ function userVars(
  */
 function withMagic(state: RunState, shared: SharedVars, name: string, host: HostState | undefined, vars: Record<string, unknown>): Record<string, unknown> {
   const groupNames = (state.inventory.hosts.get(name)?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped');
+  // ansible_hostname, ansible_facts.os_family...: the same facts under Ansible's names.
+  addAnsibleFactVars(vars, host?.hostFacts);
   return Object.assign(vars, {
     inventory_hostname: name,
     inventory_hostname_short: name.split('.')[0],

@@ -14,6 +14,7 @@ import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roots.js';
 import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
+import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../facts/ansible-fact-check.js';
 
 /** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
 export const MAGIC_VARS = [
@@ -125,6 +126,7 @@ function checkCel(expression: string, pointer: string, what: string, scope: Set<
     return;
   }
   checkNames(roots, scope, location, pointer, checker);
+  for (const message of ansibleFactsKeyProblems(expression)) checker.problems.push({ location, pointer, message });
 }
 
 /** Every string inside `value` is a template: parse it and check the variables it names. */
@@ -145,6 +147,7 @@ function checkTemplate(template: string, pointer: string, scope: Set<string>, pl
     return;
   }
   for (const root of roots) checkNames([root.name], scope, locateInScalar(place, pointer, root), pointer, checker);
+  for (const message of ansibleFactsKeyProblems(template)) checker.problems.push({ location: locateIn(place, pointer), pointer, message });
   if (checker.playbookDir === undefined) return;
   for (const read of findTemplateFileReads(program)) {
     const problem = templateFileProblem(read, checker.playbookDir);
@@ -176,8 +179,14 @@ function locateInScalar(place: Place, pointer: string, at: { line: number; colum
 
 function checkNames(roots: string[], scope: Set<string>, location: SourceLocation, pointer: string, checker: Checker): void {
   for (const name of roots) {
-    // ansible_* are connection variables (ansible_host, ansible_user...) any host may carry.
-    if (scope.has(name) || name.startsWith('ansible_')) continue;
+    if (scope.has(name)) continue;
+    // ansible_* are connection variables (ansible_host, ansible_user...) any host may carry, or
+    // facts: only a fact quorum does not gather, or a misspelt one, is known to be wrong now.
+    if (name.startsWith('ansible_')) {
+      const problem = unknownAnsibleFactProblem(name);
+      if (problem) checker.problems.push({ location, pointer, message: problem });
+      continue;
+    }
     checker.problems.push({ location, pointer, message: `undefined variable '${name}'${formatSuggestion(name, scope)}` });
   }
 }

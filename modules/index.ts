@@ -10,11 +10,20 @@ import { etcdMember } from './etcd-member.js';
 import { etcdMemberInfo } from './etcd-member-info.js';
 import { fetch } from './fetch.js';
 import { file } from './file.js';
+import { getUrl } from './get_url.js';
+import { group } from './group.js';
 import { kubeadmPhase } from './kubeadm-phase.js';
+import { service } from './service.js';
 import { setFact } from './set_fact.js';
+import { shell } from './shell.js';
 import { systemd } from './systemd.js';
+import { unarchive } from './unarchive.js';
+import { user } from './user.js';
+import { waitFor } from './wait_for.js';
 
 const all: ModuleDefinition[] = [assert, certs, command, debug, etcdCluster, etcdHealth, etcdMember, etcdMemberInfo, fetch, file, kubeadmPhase, setFact, systemd];
+// Issue 16's everyday system modules (a separate line, so registry additions merge cleanly).
+all.push(shell, service, user, group, waitFor, getUrl, unarchive);
 
 export const modules: ReadonlyMap<string, ModuleDefinition> = new Map(all.map((m) => [m.name, m]));
 

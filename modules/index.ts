@@ -21,9 +21,7 @@ import { unarchive } from './unarchive.js';
 import { user } from './user.js';
 import { waitFor } from './wait_for.js';
 
-const all: ModuleDefinition[] = [assert, certs, command, debug, etcdCluster, etcdHealth, etcdMember, etcdMemberInfo, fetch, file, kubeadmPhase, setFact, systemd];
-// Issue 16's everyday system modules (a separate line, so registry additions merge cleanly).
-all.push(shell, service, user, group, waitFor, getUrl, unarchive);
+const all: ModuleDefinition[] = [assert, certs, command, debug, etcdCluster, etcdHealth, etcdMember, etcdMemberInfo, fetch, file, getUrl, group, kubeadmPhase, service, setFact, shell, systemd, unarchive, user, waitFor];
 
 export const modules: ReadonlyMap<string, ModuleDefinition> = new Map(all.map((m) => [m.name, m]));
 

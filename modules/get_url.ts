@@ -58,7 +58,7 @@ export const getUrl: ModuleDefinition<GetUrlParams, GetUrlFacts> = {
       'The host downloads, with python3 (urllib) or else curl; a host with neither fails, saying so. wget is not used (it would need the password on its command line).',
       'checksum is `sha256:HEX` only. With it the task is idempotent by content; without it an existing file is kept (force: true downloads again and reports changed each time).',
       'A download that does not match checksum is removed and fails the task; dest is untouched.',
-      'dest must be a file path whose directory exists (a directory as dest is refused: name the file). A symbolic link at dest is refused, never written through.',
+      'dest must be a file path whose directory exists when the download runs (a directory as dest is refused: name the file). A symbolic link at dest is refused, never written through.',
       'Redirects are followed; the basic-auth header is not sent on to another host.',
       'New files get mode 0644 unless mode is given; an existing file keeps its mode and owner.',
     ],
@@ -113,7 +113,8 @@ function refuseDest(dest: string, current: PathState): string | undefined {
   if (current.type === 'link') return `${dest} is a symbolic link: get_url does not write through a link; give the file it points to as dest, or remove the link first (file: { path: ${dest}, state: absent })`;
   if (current.type === 'directory') return `${dest} is a directory: give the full path of the file to write (dest: ${dest}/NAME)`;
   if (current.type === 'other') return `${dest} is a special file, not a regular file: remove it first or choose another dest`;
-  if (!current.parentExists) return `the directory of ${dest} does not exist: create it first (file: { path: ..., state: directory })`;
+  // A missing directory is not refused here: an earlier task may create it (in check mode only
+  // predicted); the install script says so if it is still missing.
   return undefined;
 }
 
@@ -125,6 +126,7 @@ function refuseDest(dest: string, current: PathState): string | undefined {
  */
 const INSTALL_SCRIPT = `set -u
 dest=$1; dir=\${dest%/*}; [ -n "$dir" ] || dir=/
+[ -d "$dir" ] || { echo "the directory $dir does not exist: create it first (file with state: directory)" >&2; exit 1; }
 tmp=$(mktemp "$dir/.quorum-get_url.XXXXXX") || exit 1
 trap 'rm -f "$tmp"' EXIT
 sh -c "$5" sh "$tmp" || exit $?

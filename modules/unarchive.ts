@@ -108,7 +108,8 @@ export function planUnarchive(params: UnarchiveParams, facts: UnarchiveFacts, ch
   const { src, dest } = params;
   const result = { dest, src, ...(facts.sha256 ? { sha256: facts.sha256 } : {}) };
   if (params.creates !== undefined && facts.createsExists) return { changes: [], noop: `${params.creates} exists`, result };
-  if (!facts.destIsDirectory) return { changes: [], failed: `dest ${dest} is not a directory on the host: create it first (file: { path: ${dest}, state: directory })`, result };
+  // In check mode an earlier task may only have been predicted to create dest.
+  if (!facts.destIsDirectory && !checkMode) return { changes: [], failed: `dest ${dest} is not a directory on the host: create it first (file: { path: ${dest}, state: directory })`, result };
   if (facts.sha256 === undefined) {
     // In check mode an earlier task (get_url) may only have been predicted to put it there.
     if (checkMode) return { changes: [], unpredictable: `the archive ${src} is not on the host yet`, result };

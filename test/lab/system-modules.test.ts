@@ -180,6 +180,8 @@ test.serial('the first run changes every module and the hosts hold what was aske
     'app archive on host': both('changed'),
     'app from host': both('changed'),
   });
+  // Where the time went (for the reader; nothing is asserted on time).
+  t.log(r.results().map((e) => `${e.task}@${e.host}: ${Math.round(e.durationMs)} ms`).join(', '));
   const shellResult = r.results('shell once')[0]!.result as { rc: number; cmd: string };
   t.is(shellResult.rc, 0);
   t.is(shellResult.cmd, 'echo "hi from $(id -un)" > out.txt');

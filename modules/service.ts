@@ -18,11 +18,11 @@ type SystemdParams = Parameters<typeof systemd.plan>[0];
 
 /** Arguments systemd has no meaning for, with what to do instead. */
 const REFUSED: Record<string, string> = {
-  pattern: 'service: `pattern` (find the process in ps) is for init scripts without status; systemd knows whether the unit runs: remove `pattern`',
-  runlevel: 'service: `runlevel` is for SysV/OpenRC init: with systemd use `enabled: true` (starts at boot), or a `systemd` unit with its own WantedBy=',
-  arguments: 'service: `arguments` are passed to init scripts only: give a systemd unit its options in a drop-in (`systemd: { name: ..., dropins: { 10-args.conf: "[Service]\\nEnvironment=..." } }`)',
-  args: 'service: `args` are passed to init scripts only: give a systemd unit its options in a drop-in (`systemd: { name: ..., dropins: { 10-args.conf: "[Service]\\nEnvironment=..." } }`)',
-  sleep: 'service: `sleep` (between stop and start of an init script) does not apply: systemd restarts in one job; remove `sleep`',
+  pattern: '`pattern` (find the process in ps) is for init scripts without status; systemd knows whether the unit runs: remove `pattern`',
+  runlevel: '`runlevel` is for SysV/OpenRC init: with systemd use `enabled: true` (starts at boot), or a `systemd` unit with its own WantedBy=',
+  arguments: '`arguments` are passed to init scripts only: give a systemd unit its options in a drop-in (`systemd: { name: ..., dropins: { 10-args.conf: "[Service]\\nEnvironment=..." } }`)',
+  args: '`args` are passed to init scripts only: give a systemd unit its options in a drop-in (`systemd: { name: ..., dropins: { 10-args.conf: "[Service]\\nEnvironment=..." } }`)',
+  sleep: '`sleep` (between stop and start of an init script) does not apply: systemd restarts in one job; remove `sleep`',
 };
 
 /** The `service` module definition (registered in modules/index.ts). */
@@ -60,7 +60,7 @@ export function findRefusals(params: ServiceParams): ArgProblem[] {
     .filter((key) => (params as Record<string, unknown>)[key] !== undefined)
     .map((key) => ({ param: key, message: REFUSED[key]! }));
   if (params.use !== undefined && params.use !== 'auto' && params.use !== 'systemd') {
-    problems.push({ param: 'use', message: `service: use: ${params.use} is not supported: quorum manages services through systemd only; remove \`use\` or write \`use: systemd\``, suggestion: 'systemd' });
+    problems.push({ param: 'use', message: `use: ${params.use} is not supported: quorum manages services through systemd only; remove \`use\` or write \`use: systemd\``, suggestion: 'systemd' });
   }
   return problems;
 }

@@ -19,6 +19,7 @@ import { planGetUrl } from '../../modules/get_url.js';
 import { EXTRACT_SCRIPT, formatOf, planUnarchive, type UnarchiveFacts } from '../../modules/unarchive.js';
 import type { PathState } from '../../runner/facts/path-state.js';
 import { isSecret } from '../../runner/secret.js';
+import { runCli } from '../helpers/quorum.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/facts/accounts/${name}.stdout`, import.meta.url), 'utf8');
 const HASH = '$6$abcdefgh$oGoxMtczJ0/xYkNKQnGuC3pOdNoGsZRZNs7n5JzX8KfMJWEmD2Bx4wBt/tMCPvjE87aPyrlQPEKxEcxV6d4J6.';
@@ -235,4 +236,18 @@ test('the extraction script extracts tar.gz and tar.xz (python3 when xz is missi
   t.regex(r.stderr, /a\/\.\.\/\.\.\/up\.txt/);
   t.false(existsSync(join(evilDest, 'ok.txt')), 'nothing extracted');
   t.false(existsSync(join(dir, 'm4')), 'no marker');
+});
+
+test('quorum run: service runlevel and a wait_for with both port and path are exit 5 with file:line:col, before any host', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-sysmods-cli-'));
+  const pb = join(dir, 'pb.yaml');
+  writeFileSync(pb, '- hosts: all\n  gather_facts: false\n  tasks:\n    - service: { name: ssh, state: started, runlevel: "3" }\n');
+  // 192.0.2.1 (TEST-NET) is never reached: the problem is found first.
+  const r = await runCli(['run', pb, '-i', '192.0.2.1,']);
+  t.is(r.code, 5, r.stdout + r.stderr);
+  t.regex(r.stdout + r.stderr, /pb\.yaml:4:55 +\/0\/tasks\/0\/service\/runlevel .*`runlevel` is for SysV\/OpenRC init: with systemd use `enabled: true`/);
+  writeFileSync(pb, '- hosts: all\n  gather_facts: false\n  tasks:\n    - wait_for: { port: 22, path: /x }\n');
+  const both = await runCli(['run', pb, '-i', '192.0.2.1,']);
+  t.is(both.code, 5);
+  t.regex(both.stdout + both.stderr, /pb\.yaml:4:17 +\/0\/tasks\/0\/wait_for +use only one of 'port', 'path'/);
 });

@@ -221,6 +221,13 @@ test('the extraction script extracts tar.gz and tar.xz (python3 when xz is missi
     t.is(readFileSync(join(dest, 'app/a.txt'), 'utf8'), 'A\n', format);
     t.is(readFileSync(marker, 'utf8'), `sha256 ${SUM}\ndest ${dest}\n`);
   }
+  // A zip without unzip on PATH: python3's zipfile lists and extracts it.
+  execFileSync('python3', ['-c', 'import zipfile,sys\nwith zipfile.ZipFile(sys.argv[1],"w") as z: z.writestr("site/index.html","hi\\n")', join(dir, 'site.zip')]);
+  const zipDest = join(dir, 'zip-out');
+  mkdirSync(zipDest);
+  const zr = extract(join(dir, 'site.zip'), zipDest, 'zip', join(dir, 'mz'), { PATH: join(dir, 'bin') });
+  t.is(zr.status, 0, zr.stderr);
+  t.is(readFileSync(join(zipDest, 'site/index.html'), 'utf8'), 'hi\n');
   const strip = join(dir, 'strip');
   mkdirSync(strip);
   t.is(extract(join(dir, 'app.tar.gz'), strip, 'gz', join(dir, 'm3'), process.env, ['--strip-components=1']).status, 0);

@@ -2,6 +2,11 @@
  * Parameters of the `shell` module: a command line run by `sh -c` (or `executable -c`), as a
  * plain string or an object with `cmd`.
  */
+import { commandSchema } from './command.js';
+
+// chdir, stdin, creates, removes mean what they mean for command: shell runs through it.
+const commandArgs = commandSchema.anyOf[1].properties;
+
 export const shellSchema = {
   description: 'A command line run by sh (shorthand for `cmd`), or an object with `cmd`.',
   anyOf: [
@@ -17,10 +22,10 @@ export const shellSchema = {
           pattern: '^/',
           description: 'Absolute path of the shell that runs the line as `EXECUTABLE -c CMD` (default: the host\'s sh). Use /bin/bash for bash-only syntax.',
         },
-        chdir: { type: 'string', minLength: 1, description: 'Directory to run in (and where relative creates/removes are resolved).' },
-        stdin: { type: 'string', description: 'Text written to the command\'s standard input.' },
-        creates: { type: 'string', minLength: 1, description: 'Do not run when this path exists (the command creates it).' },
-        removes: { type: 'string', minLength: 1, description: 'Run only when this path exists (the command removes it).' },
+        chdir: commandArgs.chdir,
+        stdin: commandArgs.stdin,
+        creates: commandArgs.creates,
+        removes: commandArgs.removes,
       },
     },
   ],

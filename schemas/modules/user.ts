@@ -1,17 +1,15 @@
 /** Parameters of the `user` module (Ansible's user, the everyday subset, on shadow-utils hosts). */
-const NAME = {
-  type: 'string',
-  maxLength: 32,
-  pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$',
-  description: 'Letters, digits, _, . and -, not starting with - or . (what useradd accepts on Debian).',
-} as const;
-
 export const userSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { ...NAME, description: 'User name. Letters, digits, _, . and -, not starting with - or . (what useradd accepts on Debian).' },
+    name: {
+      type: 'string',
+      maxLength: 32,
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$',
+      description: 'User name: letters, digits, _, . and -, not starting with - or . (what useradd accepts on Debian); a final $ is allowed (machine accounts).',
+    },
     state: { enum: ['present', 'absent'], description: 'Whether the user must exist (default present).' },
     uid: { type: 'integer', minimum: 0, description: 'User id.' },
     group: { type: 'string', minLength: 1, description: 'Primary group (name or gid); it must exist. Default on creation: a group named after the user (useradd\'s USERGROUPS_ENAB).' },

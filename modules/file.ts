@@ -192,8 +192,8 @@ function planFile(params: FileParams, current: PathState, content: string | Uint
   return { changes: [...requireParent(path, current), put], diffs };
 }
 
-/** Attributes only: chmod/chown changes, or a noop saying what already matched. */
-function planAttributes(params: FileParams, current: PathState, matched: string): Plan {
+/** Attributes only: chmod/chown changes, or a noop saying what already matched (get_url uses it too). */
+export function planAttributes(params: FileParams, current: PathState, matched: string): Plan {
   const isLink = current.type === 'link';
   const want = isLink ? { owner: params.owner, group: params.group } : wantedAttributes(params);
   const have = currentAttributes(current, want);

@@ -29,6 +29,8 @@ export interface Invocation {
   signal?: AbortSignal;
   /** Hosts the run has marked unreachable so far (ModuleContext.unreachableHosts). */
   unreachableHosts?: readonly string[];
+  /** Progress of a wait inside the module (ModuleContext.reportWait). */
+  reportWait?: ModuleContext['reportWait'];
 }
 
 export async function invokeModule(inv: Invocation): Promise<TaskResult> {
@@ -57,6 +59,7 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     render: (template, sourceName) => renderText(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined),
     ...(inv.signal ? { signal: inv.signal } : {}),
     ...(inv.unreachableHosts ? { unreachableHosts: inv.unreachableHosts } : {}),
+    ...(inv.reportWait ? { reportWait: inv.reportWait } : {}),
   };
 
   let plan: Plan;

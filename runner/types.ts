@@ -98,6 +98,23 @@ export interface ModuleContext {
    * reachable) from one that cannot be reached, and etcd-health must name only the latter.
    */
   unreachableHosts?: readonly string[];
+  /**
+   * Say that a wait inside the module goes on (wait_for's polls): reported as the task's
+   * `task:retry` events, so a long wait is never silent. Absent where nobody listens (tests).
+   */
+  reportWait?(wait: WaitReport): void;
+}
+
+/** One poll of a module's wait that did not succeed yet (ModuleContext.reportWait). */
+export interface WaitReport {
+  /** The poll that just failed, from 1. */
+  attempt: number;
+  /** Polls still possible before the timeout. */
+  retriesLeft: number;
+  /** Seconds until the next poll. */
+  delaySeconds: number;
+  /** What is awaited and what the poll saw. */
+  msg: string;
 }
 
 /** A fact: a shell command and a pure parser of its output. */

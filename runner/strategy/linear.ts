@@ -62,6 +62,8 @@ async function runItems(run: PlayRun, items: TaskItem[], inherited: Inherited): 
 async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): Promise<void> {
   const { when, vars, tags, ...rest } = block.keywords;
   const scope: Inherited = {
+    // The role, parameters and loop variables around the block reach its tasks unchanged.
+    ...inherited,
     when: [...inherited.when, ...(when ?? [])],
     varsScopes: [...inherited.varsScopes, vars],
     keywords: { ...inherited.keywords, ...rest, tags: [...(inherited.keywords.tags ?? []), ...(tags ?? [])] },

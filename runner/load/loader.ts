@@ -132,6 +132,11 @@ export function toList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
+/** What a handler answers to: its name, its listen topics, and `ROLE : NAME` for a role's (Ansible's spelling). */
+export function handlerTopics(h: TaskNode): string[] {
+  return [...(h.name ? [h.name] : []), ...(h.listen ?? []), ...(h.name && h.role ? [`${h.role.name} : ${h.name}`] : [])];
+}
+
 /** A YAML mapping (not a list, not null). */
 export function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

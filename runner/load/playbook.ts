@@ -17,7 +17,7 @@ import { sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion } from '../suggest.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
 import { PLAYBOOK_SCHEMA } from '../validators/schemas.js';
-import { isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
+import { handlerTopics, isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
 import { buildTaskList, makeFlush } from './tasks.js';
 import { buildInclude } from './includes.js';
 import { loadRole, parseRoleEntry } from './roles.js';
@@ -158,7 +158,7 @@ function mergeVarsFiles(value: unknown, pointer: string, source: YamlSource, loa
 
 /** Every notify must name a handler or a listen topic of the play (Ansible errors too). */
 function checkNotified(handlers: TaskNode[], loader: Loader): void {
-  const known = new Set(handlers.flatMap((h) => [...(h.name ? [h.name] : []), ...(h.listen ?? [])]));
+  const known = new Set(handlers.flatMap(handlerTopics));
   for (const n of loader.notified) {
     if (!known.has(n.name)) {
       loader.problems.push({ location: n.source.locate(n.pointer), pointer: n.pointer, message: `notify: no handler named or listening to '${n.name}' in this play${formatSuggestion(n.name, known)}` });

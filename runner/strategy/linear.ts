@@ -18,6 +18,7 @@ import { selectedByTags } from './tags.js';
 import { gatherFactsTask } from './gather.js';
 import { batchesOf } from './serial.js';
 import { planInclude } from './include.js';
+import { handlerTopics } from '../load/loader.js';
 
 interface PlayRun {
   state: RunState;
@@ -235,7 +236,7 @@ async function flushHandlers(run: PlayRun): Promise<void> {
     if ([...pending.values()].every((topics) => topics.size === 0)) return;
     for (const h of pending.keys()) h.notified.clear();
     for (const handler of run.play.handlers) {
-      const answers = [handler.name, ...(handler.listen ?? [])].filter((t): t is string => t !== undefined);
+      const answers = handlerTopics(handler);
       const hosts = [...pending].filter(([h, topics]) => live([h]).length > 0 && answers.some((t) => topics.has(t))).map(([h]) => h);
       if (hosts.length === 0) continue;
       // A role's handler sees the role's variables, as its tasks do.

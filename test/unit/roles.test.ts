@@ -169,7 +169,7 @@ test('a templated include_tasks name is read per host when included; a broken fi
   t.is(run.results('after', 'b').length, 0, 'the failed host left the play');
 });
 
-test('include_role with tasks_from and loop, import_role with vars and when, role handler with the role\'s variables', async (t) => {
+test("include_role with tasks_from and loop, import_role with vars and when, role handler (notified as 'ROLE : NAME') with the role's variables", async (t) => {
   const s = writeScenario(`
 - hosts: nodes
   gather_facts: false
@@ -184,7 +184,7 @@ test('include_role with tasks_from and loop, import_role with vars and when, rol
     files: role('svc', {
       'defaults/main.yml': { svc_name: 'default' },
       'tasks/one.yml': [{ name: 'one', debug: { msg: '{{ item }} {{ svc_name }}' } }],
-      'tasks/main.yml': [{ name: 'main', command: { argv: ['true'] }, notify: 'svc handler' }, { block: [{ name: 'in a block', debug: { msg: '{{ svc_name }}' } }] }],
+      'tasks/main.yml': [{ name: 'main', command: { argv: ['true'] }, notify: 'svc : svc handler' }, { block: [{ name: 'in a block', debug: { msg: '{{ svc_name }}' } }] }],
       'handlers/main.yml': [{ name: 'svc handler', debug: { msg: 'handled {{ svc_name }} in {{ role_name }}' } }],
     }),
   });

@@ -23,6 +23,8 @@ export interface PlaybookSources {
   files: Map<string, YamlSource>;
   /** Per play: variable name -> where its value is written (absent for extra vars). */
   varOrigins: Map<Play, Map<string, VarOrigin>>;
+  /** Per role: its own defaults and vars files, whose templates the static check reads too. */
+  roleVarFiles?: Map<RoleScope, YamlSource[]>;
 }
 
 /** The state of one loadPlaybook call. */

@@ -89,6 +89,11 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
     for (const [name, value] of Object.entries(item.include.params)) checkValue(value, `${item.pointer}/vars${encodePointer([name])}`, scope, place, checker);
   }
   if (item.kind === 'block' && item.role) {
+    // The templates in the role's own defaults and vars files, once per role use.
+    for (const file of checker.sources?.roleVarFiles?.get(item.role) ?? []) {
+      if (!isMapping(file.value)) continue;
+      for (const [name, value] of Object.entries(file.value)) checkValue(value, encodePointer([name]), scope, { source: file, fallback: item.location }, checker);
+    }
     // Role parameters are written on the entry (`- role: x` keys) or under its vars.
     for (const [name, value] of Object.entries(item.role.params)) {
       const own = `${item.pointer}${encodePointer([name])}`;

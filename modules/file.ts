@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { fileSchema } from '../schemas/modules/file.js';
 import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';

@@ -233,3 +233,27 @@ test('relative src/template paths: the role\'s files/ or templates/ first, then 
   t.is(resolveControllerFile('missing', 'templates', dirs), join(roleDir, 'templates/missing'), 'none exists: where it was expected first');
   t.is(resolveControllerFile('/abs', 'files', dirs), '/abs');
 });
+
+test('tags: a role entry\'s tags reach its tasks; an include runs by its own tags, its tasks by theirs or by apply', async (t) => {
+  const s = writeScenario(`
+- hosts: nodes
+  gather_facts: false
+  roles:
+    - { role: tagged, tags: [web] }
+  tasks:
+    - include_tasks: inc.yml
+      tags: [web]
+    - include_tasks: { file: inc.yml, apply: { tags: [web] } }
+      tags: [web]
+`, {
+    hosts: { a: {} },
+    files: {
+      ...role('tagged', { 'tasks/main.yml': [{ name: 'role task', debug: { msg: 'r' } }] }),
+      'inc.yml': stringify([{ name: 'untagged in file', debug: { msg: 'u' } }, { name: 'tagged in file', debug: { msg: 't' }, tags: ['web'] }]),
+    },
+  });
+  const run = await runEngine({ playbookFile: s.playbookFile, inventoryFile: s.inventoryFile, tags: ['web'] });
+  t.is(run.summary.exitCode, 0);
+  // As in Ansible: the first include's untagged task does not run; apply tags every task of the second.
+  t.deepEqual(run.results().map((r) => r.task), ['role task', 'include_tasks: inc.yml', 'tagged in file', 'include_tasks: inc.yml', 'untagged in file', 'tagged in file']);
+});

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { fileSchema } from '../schemas/modules/file.js';
 import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
@@ -22,6 +22,7 @@ import { pathState, type PathState } from '../runner/facts/path-state.js';
 import { buildAttributeDiff, buildContentDiff, decodeDiffText, type FileAttributes } from '../runner/diff.js';
 import { chmodNoFollow, chownNoFollow } from '../runner/connection/no-follow.js';
 import { ModuleError } from '../runner/errors.js';
+import { describeCandidates, resolveControllerFile } from '../runner/controller-files.js';
 
 type FileParams = FromSchema<typeof fileSchema>;
 type FileState = NonNullable<FileParams['state']>;
@@ -97,13 +98,15 @@ async function loadWantedContent(ctx: ModuleContext, params: FileParams): Promis
   if (params.content !== undefined) return params.content;
   const source = params.src ?? params.template;
   if (source === undefined) return undefined;
-  const local = resolve(ctx.playbookDir, source);
+  const kind = params.src !== undefined ? 'files' : 'templates';
+  const local = resolveControllerFile(source, kind, ctx);
   let bytes: Buffer;
   try {
     bytes = await readFile(local);
   } catch (err) {
     const what = params.src !== undefined ? 'src' : 'template';
-    throw new ModuleError(`${what} ${local} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${what} is relative to the playbook directory ${ctx.playbookDir}`, { cause: err });
+    const where = ctx.roleDir ? `${describeCandidates(source, kind, ctx)}` : `${what} is relative to the playbook directory ${ctx.playbookDir}`;
+    throw new ModuleError(`${what} ${local} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${where}`, { cause: err });
   }
   return params.template !== undefined ? ctx.render(bytes.toString('utf8'), local) : bytes;
 }

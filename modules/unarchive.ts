@@ -14,10 +14,11 @@
  * - unarchive: { src: files/etcd-v3.5.17-linux-amd64.tar.gz, dest: /opt, creates: /opt/etcd-v3.5.17-linux-amd64/etcd }
  * ```
  */
+import { resolveControllerFile } from '../runner/controller-files.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { unarchiveSchema } from '../schemas/modules/unarchive.js';
 import type { Change, ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
@@ -81,7 +82,7 @@ export const unarchive: ModuleDefinition<UnarchiveParams, UnarchiveFacts> = {
   async gather(ctx, params) {
     const format = formatOf(params.src);
     const key = createHash('sha256').update(`${params.dest}\0${basename(params.src)}`).digest('hex').slice(0, 32);
-    const local = params.remote_src ? undefined : resolve(ctx.playbookDir, params.src);
+    const local = params.remote_src ? undefined : resolveControllerFile(params.src, 'files', ctx);
     const localSum = local !== undefined ? await hashLocal(local) : undefined;
     const r = await ctx.conn.exec(buildGatherScript(params, key), { sudo: ctx.become });
     if (r.exitCode !== 0) throw new ModuleError(`cannot inspect ${params.dest} for unarchive (exit ${r.exitCode}): ${r.stderr.toString('utf8').trim()}`);

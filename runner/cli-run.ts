@@ -17,7 +17,7 @@ export async function runCommand(playbookFile: string, cli: RunCliOptions): Prom
   let extraVars: Record<string, unknown>;
   try {
     extraVars = parseExtraVars(cli.extraVars);
-    prepared = prepareRun({ playbookFile, extraVars, inventorySources: cli.inventory, ...(cli.vaultPasswordFile ? { vaultPasswordFile: cli.vaultPasswordFile } : {}), ...(cli.limit ? { limit: cli.limit } : {}) });
+    prepared = prepareRun({ playbookFile, extraVars, rolesPath: cli.rolesPath, inventorySources: cli.inventory, ...(cli.vaultPasswordFile ? { vaultPasswordFile: cli.vaultPasswordFile } : {}), ...(cli.limit ? { limit: cli.limit } : {}) });
     for (const warning of prepared.inventory.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
   } catch (err) {
     return reportStartError(err);
@@ -53,6 +53,7 @@ export async function runCommand(playbookFile: string, cli: RunCliOptions): Prom
     ...(cli.tags ? { tags: cli.tags } : {}),
     ...(cli.skipTags ? { skipTags: cli.skipTags } : {}),
     extraVars,
+    rolesPath: cli.rolesPath,
     forks: cli.forks,
     hostKeyPolicy: cli.hostKeyPolicy,
     connectTimeoutMs: cli.timeout * 1000,

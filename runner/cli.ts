@@ -35,6 +35,7 @@ program
   .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated)', splitList)
   .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @file (repeatable; highest precedence)', collect, [] as string[])
   .option('--vault-password-file <file>', 'decrypt the inventory\'s ansible-vault values and files with the password in this file')
+  .option('--roles-path <dir>', 'also look for roles in this directory, after roles/ beside the playbook (repeatable; then QUORUM_ROLES_PATH and ANSIBLE_ROLES_PATH, colon-separated)', (v: string, prev: string[]) => collect(nonEmpty(v), prev), [] as string[])
   .option('-f, --forks <n>', 'hosts worked on in parallel (1 to 1000)', (v) => toInt(v, 1000), 50)
   .option('-v, --verbose', 'more output (repeat for more)', increase, 0)
   .addOption(new Option('-o, --output <kind>', 'output format').choices(['auto', 'plain', 'json', 'listr']).default('auto'))
@@ -96,6 +97,7 @@ export interface RunCliOptions {
   listTasks: boolean;
   listTags: boolean;
   color: boolean;
+  rolesPath: string[];
 }
 
 export interface InventoryCommandOptions {

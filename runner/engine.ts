@@ -39,14 +39,14 @@ export interface PreparedRun {
   playHosts: string[][];
 }
 
-export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'inventorySources' | 'vaultPasswordFile' | 'extraVars' | 'limit'>): PreparedRun {
+export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'inventorySources' | 'vaultPasswordFile' | 'extraVars' | 'limit' | 'rolesPath'>): PreparedRun {
   const sources = options.inventorySources ?? (options.inventoryFile ? [options.inventoryFile] : []);
   const vaultPassword = options.vaultPasswordFile ? vaultPasswordOf(options.vaultPasswordFile) : undefined;
   const inventory =
     sources.length > 0
       ? loadInventorySources(sources, { playbookDir: dirname(resolve(options.playbookFile)), ...(vaultPassword !== undefined ? { vaultPassword } : {}) })
       : implicitLocalInventory();
-  const playbook = loadPlaybook(resolve(options.playbookFile), { extraVars: options.extraVars });
+  const playbook = loadPlaybook(resolve(options.playbookFile), { extraVars: options.extraVars, rolesPath: rolesPathOf(options.rolesPath ?? []) });
   const known = new Set<string>(Object.keys(options.extraVars));
   for (const host of inventory.hosts.values()) for (const key of Object.keys(host.vars)) known.add(key);
   const problems = normalizeConnectionVars(inventory);
@@ -63,6 +63,16 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   const argProblems = checkHostArgs(inventory, playbook, playHosts, options.extraVars);
   if (argProblems.length > 0) throw new ConfigError(argProblems);
   return { inventory, playbook, playHosts };
+}
+
+/**
+ * Where roles are looked for after roles/ beside the playbook: --roles-path in order, then
+ * QUORUM_ROLES_PATH, then ANSIBLE_ROLES_PATH (both colon-separated, as Ansible's), so roles
+ * installed for Ansible are found as they are.
+ */
+export function rolesPathOf(cli: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const fromEnv = (name: string) => (env[name] ?? '').split(':').filter((dir) => dir !== '');
+  return [...cli, ...fromEnv('QUORUM_ROLES_PATH'), ...fromEnv('ANSIBLE_ROLES_PATH')];
 }
 
 /**

@@ -4,11 +4,11 @@
  * notify). Modules never see these; they only get their rendered arguments.
  */
 import type { TaskResult } from './types.js';
-import type { TaskNode, TaskKeywords } from './playbook.js';
+import type { RoleScope, TaskNode, TaskKeywords } from './playbook.js';
 import type { HostState, RunState } from './run-state.js';
 import type { RunEvent } from './report/events.js';
 import type { Play } from './playbook.js';
-import { buildTaskVars, type SharedVars } from './vars.js';
+import { buildTaskVars, type RoleLayers, type SharedVars } from './vars.js';
 import { renderValue } from './template.js';
 import { evaluateBool } from './expr.js';
 import { getModule } from '../modules/index.js';
@@ -25,6 +25,22 @@ export interface Inherited {
   keywords: TaskKeywords;
   /** Inside a block with a rescue section: failures are judged after the rescue. */
   rescuable?: boolean;
+  /** The innermost role the tasks belong to: its defaults, vars and directory. */
+  role?: RoleScope;
+  /** Role parameters and include parameters, outer to inner, merged. */
+  params?: Record<string, unknown>;
+  /** Per host: the loop variables of the enclosing include_tasks / include_role. */
+  hostLoopVars?: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+/** The role layers of runner/vars.ts for `host` in this scope. */
+export function roleLayers(inherited: Inherited, host: string): RoleLayers {
+  const loopVars = inherited.hostLoopVars?.get(host);
+  return {
+    ...(inherited.role ? { defaults: inherited.role.defaults, vars: inherited.role.vars } : {}),
+    ...(inherited.params ? { params: inherited.params } : {}),
+    ...(loopVars ? { loopVars } : {}),
+  };
 }
 
 export const ROOT_SCOPE: Inherited = { when: [], varsScopes: [], keywords: {} };
@@ -45,7 +61,7 @@ export interface TaskRun {
 export async function executeTask(run: TaskRun): Promise<TaskResult> {
   const { task, host, state } = run;
   const kw: TaskKeywords = { ...run.inherited.keywords, ...task.keywords };
-  const baseVars = buildTaskVars(state, run.play, run.shared, host, [...run.inherited.varsScopes, task.keywords.vars]);
+  const baseVars = buildTaskVars(state, run.play, run.shared, host, [...run.inherited.varsScopes, task.keywords.vars], roleLayers(run.inherited, host.name));
   const when = [...run.inherited.when, ...(task.keywords.when ?? [])];
   const started = performance.now();
 
@@ -118,6 +134,7 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
         conn: target.conn,
         facts: target.facts.forTask(become),
         playbookDir: state.playbook.dir,
+        ...(run.inherited.role ? { roleDir: run.inherited.role.dir } : {}),
         ...(state.options.signal ? { signal: state.options.signal } : {}),
         // Read at each attempt: a host found unreachable meanwhile (by another task) counts.
         unreachableHosts: unreachableHosts(state),

@@ -48,6 +48,8 @@ export interface TaskNode extends NodeBase {
   args: unknown;
   /** Handlers only: topics this handler also answers to. */
   listen?: string[];
+  /** Handlers only: the role that brought the handler (its variables and files). */
+  role?: RoleScope;
 }
 
 /** block / rescue / always: try, catch, finally per host. */
@@ -56,6 +58,39 @@ export interface BlockNode extends NodeBase {
   block: TaskItem[];
   rescue: TaskItem[];
   always: TaskItem[];
+  /** The tasks of a role (roles:, import_role, include_role, a meta dependency). */
+  role?: RoleScope;
+  /** include_tasks / include_role: decided per host at run time (when, loop); `block` is what it includes. */
+  include?: IncludeSpec;
+}
+
+/**
+ * A role as its tasks and handlers see it: where it is (relative `src`/`template` paths resolve
+ * in its files/ and templates/ first) and its variable layers (runner/vars.ts).
+ */
+export interface RoleScope {
+  name: string;
+  /** Absolute path of the role's directory. */
+  dir: string;
+  /** defaults/main.yml, over those of its dependencies: the lowest precedence. */
+  defaults: Record<string, unknown>;
+  /** vars/main.yml, over those of its dependencies: above play vars. */
+  vars: Record<string, unknown>;
+  /** Role parameters (`- role: x` keys, `vars:` of the entry): above registered results. */
+  params: Record<string, unknown>;
+}
+
+/** A dynamic include (include_tasks, include_role). */
+export interface IncludeSpec {
+  what: 'tasks' | 'role';
+  /** The file name as written (may be a template: then `block` is empty and it is loaded at run time). */
+  file: string;
+  /** The file the name is relative to (the including tasks file). */
+  from: string;
+  /** Include parameters (`vars:` of the include), for every included task: above registered results. */
+  params: Record<string, unknown>;
+  /** Directory of the role whose tasks file does the include (relative files resolve there). */
+  roleDir?: string;
 }
 
 export type TaskItem = TaskNode | BlockNode;
@@ -89,4 +124,6 @@ export interface Playbook {
   /** Its directory: relative paths in tasks resolve here. */
   dir: string;
   plays: Play[];
+  /** Where roles are looked for besides roles/ beside the playbook (for files included at run time). */
+  rolesPath?: string[];
 }

@@ -26,6 +26,8 @@ export interface Invocation {
   become: boolean;
   check: boolean;
   playbookDir: string;
+  /** The role of the task (ModuleContext.roleDir). */
+  roleDir?: string;
   signal?: AbortSignal;
   /** Hosts the run has marked unreachable so far (ModuleContext.unreachableHosts). */
   unreachableHosts?: readonly string[];
@@ -56,6 +58,7 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     vars: inv.vars,
     checkMode: inv.check,
     playbookDir: inv.playbookDir,
+    ...(inv.roleDir ? { roleDir: inv.roleDir } : {}),
     render: (template, sourceName) => renderText(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined),
     ...(inv.signal ? { signal: inv.signal } : {}),
     ...(inv.unreachableHosts ? { unreachableHosts: inv.unreachableHosts } : {}),

@@ -26,6 +26,8 @@ export interface RunOptions {
   skipTags?: string[];
   /** `-e`: highest precedence. */
   extraVars: Record<string, unknown>;
+  /** --roles-path directories, in order (the environment's come after them: engine.ts). */
+  rolesPath?: string[];
   /** Parallel hosts per task. */
   forks: number;
   hostKeyPolicy: 'strict' | 'accept-new' | 'off';

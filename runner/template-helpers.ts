@@ -10,7 +10,7 @@
  * ```
  */
 import { InputFileError, MAX_TEMPLATE_FILE_BYTES, readInputText } from './load/read-input.js';
-import { isAbsolute, resolve } from 'node:path';
+import { resolveControllerFile, type ControllerFileKind } from './controller-files.js';
 import type Handlebars from 'handlebars';
 import { isIP } from 'node:net';
 import { stringify } from 'yaml';
@@ -29,7 +29,7 @@ export function registerTemplateHelpers(hb: typeof Handlebars): void {
   hb.registerHelper(
     'render_file',
     withPosition((path: unknown, options: HelperOptions) => {
-      const text = readControllerFile('render_file', path, options);
+      const text = readControllerFile('render_file', path, options, 'templates');
       let template = renderFileCache.get(text);
       if (!template) {
         template = hb.compile(text, { strict: true, noEscape: true });
@@ -132,7 +132,7 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
   },
   /** lookup_file PATH: a controller file's text; relative to the playbook's directory. */
   lookup_file(path: unknown, options: HelperOptions) {
-    return readControllerFile('lookup_file', path, options);
+    return readControllerFile('lookup_file', path, options, 'files');
   },
   upper: (value: unknown) => requireString('upper', value).toUpperCase(),
   lower: (value: unknown) => requireString('lower', value).toLowerCase(),
@@ -161,11 +161,13 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
   ne: (a: unknown, b: unknown) => a !== b,
 };
 
-/** A controller file's text; a relative path is relative to the playbook's directory. */
-function readControllerFile(helper: string, path: unknown, options: HelperOptions): string {
+/** A controller file's text; a relative path is looked for in the role (role_path), then the playbook's directory. */
+function readControllerFile(helper: string, path: unknown, options: HelperOptions, kind: ControllerFileKind): string {
   const p = requireString(helper, path);
-  const base = (options.data?.root as Record<string, unknown> | undefined)?.playbook_dir;
-  const full = isAbsolute(p) ? p : resolve(typeof base === 'string' ? base : process.cwd(), p);
+  const root = options.data?.root as Record<string, unknown> | undefined;
+  const base = root?.playbook_dir;
+  const roleDir = typeof root?.role_path === 'string' ? root.role_path : undefined;
+  const full = resolveControllerFile(p, kind, { playbookDir: typeof base === 'string' ? base : process.cwd(), roleDir });
   try {
     // A regular UTF-8 file under a size limit: /dev/zero or a FIFO would never end.
     return readInputText(full, MAX_TEMPLATE_FILE_BYTES);

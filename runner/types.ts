@@ -88,6 +88,11 @@ export interface ModuleContext {
   checkMode: boolean;
   /** Directory of the playbook: relative controller paths (src, template, dir) resolve here. */
   playbookDir: string;
+  /**
+   * Directory of the role the task belongs to, if any: relative `src`/`template` paths are
+   * looked for in its files/ and templates/ first (runner/controller-files.ts resolveControllerFile).
+   */
+  roleDir?: string;
   /** Render a handlebars template with the task's variables (strict, no escaping). */
   render(template: string, sourceName?: string): string;
   /** Abort signal of the run (Ctrl-C). */

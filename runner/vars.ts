@@ -1,11 +1,14 @@
 /**
  * Variables a task sees, and their precedence (lowest first), as in Ansible:
  *
- *   0. the play's `defaults` (quorum's counterpart of role defaults)
+ *   0. the play's `defaults`, then the role's defaults (defaults/main.yml, over its dependencies')
  *   1. inventory: group vars (all < parent < child) < host vars
  *   2. play vars, then vars_files (merged into play vars by the loader)
+ *   2b. the role's vars (vars/main.yml, over its dependencies'), with role_name and role_path
  *   3. block vars (outer to inner), then task vars
  *   4. registered results and set_fact values of this host
+ *   4b. role params (`- role: x` keys and vars), then include params (vars of include_tasks /
+ *      include_role, and their loop variable), outer to inner
  *   5. extra vars (-e)
  *
  * plus the magic variables (inventory_hostname, groups, group_names, hostvars, facts,
@@ -58,20 +61,31 @@ export function buildSharedVars(state: RunState, play: Play, batch: readonly str
   return shared;
 }
 
+/** The layers a role adds (0, 2b and 4b of the list above); absent outside roles and includes. */
+export interface RoleLayers {
+  defaults?: Record<string, unknown>;
+  vars?: Record<string, unknown>;
+  params?: Record<string, unknown>;
+  /** Loop variables of the enclosing include_tasks/include_role: data, never rendered again. */
+  loopVars?: Record<string, unknown>;
+}
+
 export function buildTaskVars(
   state: RunState,
   play: Play,
   shared: SharedVars,
   host: HostState,
   scopes: ReadonlyArray<Record<string, unknown> | undefined>,
+  role: RoleLayers = {},
 ): Record<string, unknown> {
-  return withMagic(state, shared, host.name, host, lazilyRendered(userVars(state, play, host.name, host, scopes), dataKeys(state, host)));
+  return withMagic(state, shared, host.name, host, lazilyRendered(userVars(state, play, host.name, host, scopes, role), dataKeys(state, host, role)));
 }
 
 /** The variables whose value comes from layer 4 (registered, set_fact): not overridden by -e. */
-function dataKeys(state: RunState, host: HostState | undefined): ReadonlySet<string> {
+function dataKeys(state: RunState, host: HostState | undefined, role: RoleLayers = {}): ReadonlySet<string> {
   const keys = new Set(Object.keys(host?.runtimeVars ?? {}));
-  for (const key of Object.keys(state.options.extraVars)) keys.delete(key);
+  for (const key of [...Object.keys(state.options.extraVars), ...Object.keys(role.params ?? {})]) keys.delete(key);
+  for (const key of Object.keys(role.loopVars ?? {})) if (!(key in state.options.extraVars)) keys.add(key);
   return keys;
 }
 
@@ -82,10 +96,11 @@ function userVars(
   name: string,
   host: HostState | undefined,
   scopes: ReadonlyArray<Record<string, unknown> | undefined>,
+  role: RoleLayers = {},
 ): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...play.defaults, ...(state.inventory.hosts.get(name)?.vars ?? {}), ...play.vars };
+  const merged: Record<string, unknown> = { ...play.defaults, ...role.defaults, ...(state.inventory.hosts.get(name)?.vars ?? {}), ...play.vars, ...role.vars };
   for (const scope of scopes) Object.assign(merged, scope ?? {});
-  return Object.assign(merged, host?.runtimeVars ?? {}, state.options.extraVars);
+  return Object.assign(merged, host?.runtimeVars ?? {}, role.params, role.loopVars, state.options.extraVars);
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Inventory } from '../inventory/types.js';
 import type { Play, Playbook, TaskItem, TaskNode } from '../playbook.js';
 import type { RunState } from '../run-state.js';
 import { getModule } from '../../modules/index.js';
-import { buildSharedVars, buildTaskVars, type SharedVars } from '../vars.js';
+import { buildSharedVars, buildTaskVars, type RoleLayers, type SharedVars } from '../vars.js';
 import { createHostState } from '../run-state.js';
 import { renderValue } from '../template.js';
 import { evaluateBool } from '../expr.js';
@@ -40,6 +40,8 @@ interface Scoped {
   task: TaskNode;
   scopes: Array<{ item: TaskItem; vars: Record<string, unknown> }>;
   when: string[];
+  /** Role defaults, vars and parameters of the task's role (runner/vars.ts). */
+  role: RoleLayers;
 }
 
 interface Context {
@@ -56,7 +58,10 @@ export function checkHostArgs(inventory: Inventory, playbook: Playbook, playHost
   const ctx: Context = { inventory, playbook, extraVars, sources: getPlaybookSources(playbook) };
   const problems: HostProblem[] = [];
   for (const [i, play] of playbook.plays.entries()) {
-    const tasks = collectCheckedTasks([...play.tasks, ...play.handlers], [], []);
+    const tasks = [
+      ...collectCheckedTasks(play.tasks, [], [], {}),
+      ...play.handlers.flatMap((h) => collectCheckedTasks([h], [], [], h.role ? { defaults: h.role.defaults, vars: h.role.vars, params: h.role.params } : {})),
+    ];
     const hosts = playHosts[i] ?? [];
     if (tasks.length === 0 || hosts.length === 0) continue;
     // The vars layers of vars.ts, without a run: no connection, no facts, no registered results.
@@ -98,14 +103,19 @@ interface HostProblem {
   why: string;
 }
 
-function collectCheckedTasks(items: TaskItem[], scopes: Scoped['scopes'], when: string[]): Scoped[] {
+function collectCheckedTasks(items: TaskItem[], scopes: Scoped['scopes'], when: string[], role: RoleLayers): Scoped[] {
   const found: Scoped[] = [];
   for (const item of items) {
     const innerScopes = item.keywords.vars ? [...scopes, { item, vars: item.keywords.vars }] : scopes;
     const innerWhen = [...when, ...(item.keywords.when ?? [])];
-    if (item.kind === 'block') found.push(...collectCheckedTasks([...item.block, ...item.rescue, ...item.always], innerScopes, innerWhen));
+    if (item.kind === 'block' && item.include && item.keywords.loop !== undefined) continue; // the tasks depend on the loop item
+    if (item.kind === 'block') {
+      const params = item.role || item.include ? { ...role.params, ...item.role?.params, ...item.include?.params } : role.params;
+      const inner: RoleLayers = item.role ? { defaults: item.role.defaults, vars: item.role.vars, ...(params ? { params } : {}) } : { ...role, ...(params ? { params } : {}) };
+      found.push(...collectCheckedTasks([...item.block, ...item.rescue, ...item.always], innerScopes, innerWhen, inner));
+    }
     // A looped task's arguments depend on `item`: its plan checks them.
-    else if (getModule(item.module)?.checkArgs && item.keywords.loop === undefined) found.push({ task: item, scopes: innerScopes, when: innerWhen });
+    else if (getModule(item.module)?.checkArgs && item.keywords.loop === undefined) found.push({ task: item, scopes: innerScopes, when: innerWhen, role });
   }
   return found;
 }
@@ -113,7 +123,7 @@ function collectCheckedTasks(items: TaskItem[], scopes: Scoped['scopes'], when: 
 function checkTaskOnHost(ctx: Context, state: RunState, play: Play, shared: SharedVars, scoped: Scoped, host: string): HostProblem[] {
   const { task } = scoped;
   const module = getModule(task.module)!;
-  const vars = buildTaskVars(state, play, shared, createHostState(host), scoped.scopes.map((s) => s.vars));
+  const vars = buildTaskVars(state, play, shared, createHostState(host), scoped.scopes.map((s) => s.vars), scoped.role);
   let args: unknown;
   try {
     // A host the task is skipped on is not checked; a condition that needs facts counts as true.

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import type { Play } from '../playbook.js';
+import type { Play, RoleScope, TaskItem, TaskKeywords, TaskNode } from '../playbook.js';
 import { loadYamlFile, type YamlSource } from './yaml.js';
 import { InputFileError, MAX_PLAYBOOK_TOTAL_BYTES } from './read-input.js';
 import { validateAgainst } from '../validate.js';
@@ -23,6 +23,8 @@ export interface PlaybookSources {
   files: Map<string, YamlSource>;
   /** Per play: variable name -> where its value is written (absent for extra vars). */
   varOrigins: Map<Play, Map<string, VarOrigin>>;
+  /** Per role: its own defaults and vars files, whose templates the static check reads too. */
+  roleVarFiles?: Map<RoleScope, YamlSource[]>;
 }
 
 /** The state of one loadPlaybook call. */
@@ -33,6 +35,34 @@ export interface Loader {
   stack: string[];
   /** notify targets to resolve once the play's handlers are known. */
   notified: Array<{ name: string; source: YamlSource; pointer: string }>;
+  /** Roles: where they are looked for, and what the current play has loaded (roles.ts). */
+  roles: RolesState;
+  /**
+   * includes.ts's builder of include_tasks / import_role / include_role entries, passed in so
+   * that tasks.ts need not import it (includes.ts builds task lists with tasks.ts: no cycle).
+   */
+  buildInclude: (action: IncludeAction, raw: Record<string, unknown>, source: YamlSource, pointer: string, loader: Loader, keywords: TaskKeywords, role: 'task' | 'handler') => TaskItem[];
+}
+
+/** The task keys that include or import tasks at run time or from a role. */
+export type IncludeAction = 'include_tasks' | 'import_role' | 'include_role';
+export const INCLUDE_ACTIONS: ReadonlySet<string> = new Set<IncludeAction>(['include_tasks', 'import_role', 'include_role']);
+
+/** What the loader knows about roles while it reads a playbook (runner/load/roles.ts). */
+export interface RolesState {
+  /** The playbook's directory: roles/ beside it, relative role paths. */
+  playbookDir: string;
+  /** --roles-path, QUORUM_ROLES_PATH, ANSIBLE_ROLES_PATH entries, in order. */
+  rolesPath: string[];
+  /** The role whose files are being read (innermost), for include_role/include_tasks inside it. */
+  current?: RoleScope;
+  /** Directories of the roles being read, outermost first: a repeat is a dependency cycle. */
+  stack: string[];
+  /** Per play: roles (directory and parameters) already listed in roles: or as a dependency. */
+  seen: Map<string, RoleScope>;
+  /** Per play: the handlers the play's roles bring, and which role files gave them already. */
+  handlers: TaskNode[];
+  handlerFiles: Set<string>;
 }
 
 /** Read a file named relative to the including file; a problem at the naming value if it fails. */
@@ -102,6 +132,11 @@ export function named(raw: Record<string, unknown>): { name?: string } {
 /** Ansible's "one or many": a single value as a one-item list. */
 export function toList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
+}
+
+/** What a handler answers to: its name, its listen topics, and `ROLE : NAME` for a role's (Ansible's spelling). */
+export function handlerTopics(h: TaskNode): string[] {
+  return [...(h.name ? [h.name] : []), ...(h.listen ?? []), ...(h.name && h.role ? [`${h.role.name} : ${h.name}`] : [])];
 }
 
 /** A YAML mapping (not a list, not null). */

@@ -5,18 +5,22 @@
  * Where Ansible leaves a choice, we decided: variables are play vars < vars_files (in order) <
  * extra vars, all merged into `Play.vars`; `import_tasks` is static, paths relative to the file
  * that names it, and an import with keywords (when, tags, vars...) becomes a block carrying them;
- * pre_tasks / post_tasks are joined to tasks with a `meta: flush_handlers` between sections;
- * a notify naming no handler or listen topic of the play is an error (Ansible's too).
+ * pre_tasks / post_tasks are joined to tasks with a `meta: flush_handlers` between sections,
+ * and `roles:` run between pre_tasks and tasks, in the same section as tasks (Ansible's order);
+ * roles' handlers come before the play's own; a notify naming no handler or listen topic of the
+ * play is an error (Ansible's too). Roles and includes: roles.ts, includes.ts.
  */
 import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import type { Playbook, Play, TaskNode } from '../playbook.js';
+import type { Playbook, Play, TaskItem, TaskNode } from '../playbook.js';
 import { sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion } from '../suggest.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
 import { PLAYBOOK_SCHEMA } from '../validators/schemas.js';
-import { isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
+import { handlerTopics, isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
 import { buildTaskList, makeFlush } from './tasks.js';
+import { buildInclude } from './includes.js';
+import { loadRole, parseRoleEntry } from './roles.js';
 
 export type { PlaybookSources, VarOrigin } from './loader.js';
 
@@ -31,6 +35,8 @@ export function getPlaybookSources(playbook: Playbook): PlaybookSources | undefi
 export interface LoadPlaybookOptions {
   /** `-e` variables: highest precedence, merged into every play's vars. */
   extraVars?: Record<string, unknown>;
+  /** Directories roles are looked for in after roles/ beside the playbook (--roles-path, QUORUM_ROLES_PATH, ANSIBLE_ROLES_PATH). */
+  rolesPath?: string[];
 }
 
 /**
@@ -39,7 +45,15 @@ export interface LoadPlaybookOptions {
  */
 export function loadPlaybook(file: string, opts: LoadPlaybookOptions = {}): Playbook {
   const source = loadYamlFile(file);
-  const loader: Loader = { problems: [], sources: { files: new Map([[file, source]]), varOrigins: new Map() }, stack: [resolve(file)], notified: [] };
+  const rolesPath = (opts.rolesPath ?? []).map((dir) => resolve(dir));
+  const loader: Loader = {
+    problems: [],
+    sources: { files: new Map([[file, source]]), varOrigins: new Map() },
+    stack: [resolve(file)],
+    notified: [],
+    roles: { playbookDir: dirname(resolve(file)), rolesPath, stack: [], seen: new Map(), handlers: [], handlerFiles: new Set() },
+    buildInclude,
+  };
   loader.problems.push(...validateAgainst(PLAYBOOK_SCHEMA, source.value, source, '', { noun: 'keyword', skipTemplates: false }).map(explainUnsupported));
   const plays: Play[] = [];
   const raw = Array.isArray(source.value) ? source.value : [];
@@ -47,14 +61,13 @@ export function loadPlaybook(file: string, opts: LoadPlaybookOptions = {}): Play
     if (isMapping(item)) plays.push(buildPlay(item, i, source, loader, opts.extraVars ?? {}));
   });
   if (loader.problems.length > 0) throw new ConfigError(sortProblems(loader.problems));
-  const playbook: Playbook = { file: resolve(file), dir: dirname(resolve(file)), plays };
+  const playbook: Playbook = { file: resolve(file), dir: dirname(resolve(file)), plays, rolesPath };
   sourcesOf.set(playbook, loader.sources);
   return playbook;
 }
 
 /** Ansible play keywords a user may reasonably try, with what to do instead. */
 const UNSUPPORTED: Record<string, string> = {
-  roles: 'roles are not supported: put the tasks in a file and use import_tasks',
   vars_prompt: 'vars_prompt is not supported: pass the values with -e',
   strategy: 'only the linear strategy exists: remove it',
 };
@@ -84,14 +97,16 @@ function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, 
     origins.delete(k);
   }
   loader.notified = [];
+  loader.roles = { ...loader.roles, seen: new Map(), handlers: [], handlerFiles: new Set() };
   const section = (key: string) => buildTaskList(raw[key], source, `${pointer}/${key}`, loader, 'task');
   const tasks = [...section('pre_tasks')];
   // Ansible flushes handlers at the end of each section; a meta task says the same thing.
   if (tasks.length > 0) tasks.push(makeFlush(source, `${pointer}/pre_tasks`));
+  tasks.push(...buildRoles(raw.roles, source, `${pointer}/roles`, loader));
   tasks.push(...section('tasks'));
   const post = section('post_tasks');
   if (post.length > 0) tasks.push(makeFlush(source, `${pointer}/post_tasks`), ...post);
-  const handlers = buildTaskList(raw.handlers, source, `${pointer}/handlers`, loader, 'handler') as TaskNode[];
+  const handlers = [...loader.roles.handlers, ...(buildTaskList(raw.handlers, source, `${pointer}/handlers`, loader, 'handler') as TaskNode[])];
   checkNotified(handlers, loader);
   const serial = raw.serial === undefined ? undefined : (Array.isArray(raw.serial) ? raw.serial : [raw.serial]) as Array<number | string>;
   const play: Play = {
@@ -114,6 +129,16 @@ function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, 
   return play;
 }
 
+/** The play's `roles:` entries, each a block of its dependencies and tasks (roles.ts). */
+function buildRoles(value: unknown, source: YamlSource, pointer: string, loader: Loader): TaskItem[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry, j) => {
+    const req = parseRoleEntry(entry, source, `${pointer}/${j}`, loader);
+    const loaded = req && loadRole(req, loader);
+    return loaded?.block ? [loaded.block] : [];
+  });
+}
+
 /** vars_files are merged in order over the play's vars (Ansible gives them higher precedence). */
 function mergeVarsFiles(value: unknown, pointer: string, source: YamlSource, loader: Loader, vars: Record<string, unknown>, origins: Map<string, VarOrigin>): void {
   const entries = typeof value === 'string' ? [[value, pointer]] : Array.isArray(value) ? value.map((v, j) => [v, `${pointer}/${j}`]) : [];
@@ -133,7 +158,7 @@ function mergeVarsFiles(value: unknown, pointer: string, source: YamlSource, loa
 
 /** Every notify must name a handler or a listen topic of the play (Ansible errors too). */
 function checkNotified(handlers: TaskNode[], loader: Loader): void {
-  const known = new Set(handlers.flatMap((h) => [...(h.name ? [h.name] : []), ...(h.listen ?? [])]));
+  const known = new Set(handlers.flatMap(handlerTopics));
   for (const n of loader.notified) {
     if (!known.has(n.name)) {
       loader.problems.push({ location: n.source.locate(n.pointer), pointer: n.pointer, message: `notify: no handler named or listening to '${n.name}' in this play${formatSuggestion(n.name, known)}` });

@@ -6,7 +6,7 @@
 import Handlebars from 'handlebars';
 import { parse as parseCel } from '@marcbachmann/cel-js';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
-import type { Playbook, Play, TaskItem, TaskNode } from '../playbook.js';
+import type { Playbook, Play, RoleScope, TaskItem, TaskNode } from '../playbook.js';
 import { formatSuggestion } from '../suggest.js';
 import { sortProblems } from '../validate.js';
 import { isScalar } from 'yaml';
@@ -52,7 +52,7 @@ function checkPlay(play: Play, global: Set<string>, checker: Checker): void {
     if (origin) checkValue(value, origin.pointer, scope, { source: origin.source, fallback: play.location }, checker);
   }
   for (const item of play.tasks) checkItem(item, scope, checker);
-  for (const handler of play.handlers) checkItem(handler, scope, checker);
+  for (const handler of play.handlers) checkItem(handler, handler.role ? new Set([...scope, ...roleNames(handler.role)]) : scope, checker);
 }
 
 /** Where a node's values are: its file (to locate pointers) or at least the node's own location. */
@@ -65,7 +65,8 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
   const place: Place = { source: checker.sources?.files.get(item.location.file), fallback: item.location };
   const kw = item.keywords;
   // Copy the scope only when the node adds names: inventories can define many variables.
-  const scope = kw.vars || kw.loop !== undefined ? new Set([...outer, ...Object.keys(kw.vars ?? {})]) : outer;
+  const added = [...Object.keys(kw.vars ?? {}), ...(item.kind === 'block' && item.role ? roleNames(item.role) : []), ...(item.kind === 'block' && item.include ? Object.keys(item.include.params) : [])];
+  const scope = added.length > 0 || kw.loop !== undefined ? new Set([...outer, ...added]) : outer;
   if (kw.loop !== undefined) {
     // The loop variable exists for everything in the task except the loop itself.
     checkValue(kw.loop, `${item.pointer}/loop`, scope, place, checker);
@@ -81,6 +82,24 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
     // The task's own result is `result` (and its register name) in the conditions judged after it ran.
     const conditionScope = key === 'when' ? scope : new Set([...scope, 'result']);
     checkConditions(readAt(place, `${item.pointer}/${key}`) ?? kw[key], `${item.pointer}/${key}`, key, conditionScope, place, checker);
+  }
+  if (item.kind === 'block' && item.include) {
+    // The file name of a dynamic include_tasks is a template: its variables must exist too.
+    const at = `${item.pointer}/include_tasks${isMapping(readAt(place, `${item.pointer}/include_tasks`)) ? '/file' : ''}`;
+    if (item.include.what === 'tasks') checkValue(item.include.file, at, scope, place, checker);
+    for (const [name, value] of Object.entries(item.include.params)) checkValue(value, `${item.pointer}/vars${encodePointer([name])}`, scope, place, checker);
+  }
+  if (item.kind === 'block' && item.role) {
+    // The templates in the role's own defaults and vars files, once per role use.
+    for (const file of checker.sources?.roleVarFiles?.get(item.role) ?? []) {
+      if (!isMapping(file.value)) continue;
+      for (const [name, value] of Object.entries(file.value)) checkValue(value, encodePointer([name]), scope, { source: file, fallback: item.location }, checker);
+    }
+    // Role parameters are written on the entry (`- role: x` keys) or under its vars.
+    for (const [name, value] of Object.entries(item.role.params)) {
+      const own = `${item.pointer}${encodePointer([name])}`;
+      checkValue(value, readAt(place, own) !== undefined ? own : `${item.pointer}/vars${encodePointer([name])}`, outer, place, checker);
+    }
   }
   if (item.kind === 'block') {
     for (const child of [...item.block, ...item.rescue, ...item.always]) checkItem(child, scope, checker);
@@ -213,6 +232,11 @@ export function collectDefinedByTasks(playbook: Playbook): string[] {
   };
   for (const play of playbook.plays) [...play.tasks, ...play.handlers].forEach(visit);
   return names;
+}
+
+/** The variables a role adds for its tasks and handlers: defaults, vars (role_name, role_path), parameters. */
+function roleNames(role: RoleScope): string[] {
+  return [...Object.keys(role.defaults), ...Object.keys(role.vars), ...Object.keys(role.params)];
 }
 
 function readAt(place: Place, pointer: string): unknown {

@@ -11,13 +11,13 @@ import { validateAgainst } from '../validate.js';
 import { formatSuggestion, didYouMean } from '../suggest.js';
 import type { YamlSource } from './yaml.js';
 import { PLAYBOOK_SCHEMA, TASK_LIST_SCHEMA } from '../validators/schemas.js';
-import { isMapping, keyProblem, named, readIncluded, toList, type Loader } from './loader.js';
+import { INCLUDE_ACTIONS, isMapping, keyProblem, named, readIncluded, toList, type IncludeAction, type Loader } from './loader.js';
 
 /** Keywords a task may carry besides its module key (the schema lists their types). */
-const TASK_KEYWORDS = Object.keys(PLAYBOOK_SCHEMA.$defs.task.properties as object);
+export const TASK_KEYWORDS = Object.keys(PLAYBOOK_SCHEMA.$defs.task.properties as object);
 /** Keywords that make no sense on a block or an import (Ansible rejects them too). */
 const TASK_ONLY = ['loop', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'retries', 'until', 'delay', 'listen'];
-const STRUCTURE = new Set(['block', 'rescue', 'always', 'import_tasks', 'meta']);
+const STRUCTURE = new Set(['block', 'rescue', 'always', 'import_tasks', 'meta', ...INCLUDE_ACTIONS]);
 
 /** The tasks of a list (tasks, a block's parts, handlers, an imported file). */
 export function buildTaskList(value: unknown, source: YamlSource, pointer: string, loader: Loader, role: 'task' | 'handler'): TaskItem[] {
@@ -51,6 +51,7 @@ function buildTask(raw: Record<string, unknown>, source: YamlSource, pointer: st
     return [block];
   }
   if (action === 'import_tasks') return importTasks(raw, source, pointer, loader, keywords, role);
+  if (action !== undefined && INCLUDE_ACTIONS.has(action)) return loader.buildInclude(action as IncludeAction, raw, source, pointer, loader, keywords, role);
   for (const [k, name] of toList(raw.notify ?? []).entries()) {
     // A notify of the wrong type is already a schema problem: no "no such handler" on top.
     if (typeof name === 'string') loader.notified.push({ name, source, pointer: `${pointer}/notify${Array.isArray(raw.notify) ? `/${k}` : ''}` });
@@ -69,7 +70,6 @@ const TASK_HINTS: Record<string, string> = {
   args: 'put the arguments under the module key, e.g. `command: { argv: [ls] }`',
   action: 'write the module as the key, e.g. `debug: { msg: hi }`',
   local_action: 'write the module as the key and add `delegate_to: localhost`',
-  include_tasks: 'tasks files are imported statically: use import_tasks',
   with_items: 'use loop',
 };
 
@@ -78,10 +78,10 @@ function findActions(raw: Record<string, unknown>, source: YamlSource, pointer: 
   const actions: string[] = [];
   const unknown: string[] = [];
   for (const key of Object.keys(raw)) {
-    if (key === 'block' || key === 'import_tasks' || key === 'meta' || getModule(key)) actions.push(key);
+    if (key === 'block' || key === 'import_tasks' || key === 'meta' || INCLUDE_ACTIONS.has(key) || getModule(key)) actions.push(key);
     else if (!TASK_KEYWORDS.includes(key)) unknown.push(key);
   }
-  const actionNames = [...modules.keys(), 'block', 'import_tasks', 'meta'];
+  const actionNames = [...modules.keys(), 'block', 'import_tasks', 'meta', ...INCLUDE_ACTIONS];
   for (const key of unknown) {
     const keyword = didYouMean(key, TASK_KEYWORDS.filter((k) => !STRUCTURE.has(k)));
     const isModule = didYouMean(key, actionNames) !== undefined || (keyword === undefined && actions.length === 0);
@@ -121,7 +121,7 @@ function importTasks(raw: Record<string, unknown>, source: YamlSource, pointer: 
 }
 
 /** The executor's view of the keywords: lists where Ansible accepts "one or many". */
-function normalizeKeywords(raw: Record<string, unknown>): TaskKeywords {
+export function normalizeKeywords(raw: Record<string, unknown>): TaskKeywords {
   const kw: Record<string, unknown> = {};
   for (const key of TASK_KEYWORDS) {
     const value = raw[key];

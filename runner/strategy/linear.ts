@@ -10,13 +10,15 @@ import type { BlockNode, Play, TaskItem, TaskNode } from '../playbook.js';
 import type { HostState, RunState } from '../run-state.js';
 import type { TaskResult } from '../types.js';
 import { emptyRecap } from '../run-state.js';
-import { executeTask, ROOT_SCOPE, type Inherited } from '../executor.js';
+import { executeTask, roleLayers, ROOT_SCOPE, type Inherited } from '../executor.js';
 import { buildSharedVars, buildTaskVars } from '../vars.js';
 import { renderText } from '../template.js';
 import { formatLocation } from '../errors.js';
 import { selectedByTags } from './tags.js';
 import { gatherFactsTask } from './gather.js';
 import { batchesOf } from './serial.js';
+import { planInclude } from './include.js';
+import { handlerTopics } from '../load/loader.js';
 
 interface PlayRun {
   state: RunState;
@@ -49,7 +51,8 @@ async function runItems(run: PlayRun, items: TaskItem[], inherited: Inherited): 
   for (const item of items) {
     if (run.aborted || run.state.interrupted) return;
     if (live(run.batch).length === 0) return;
-    if (item.kind === 'block') await runBlock(run, item, inherited);
+    if (item.kind === 'block' && item.include) await runInclude(run, item as BlockNode & { include: NonNullable<BlockNode['include']> }, inherited);
+    else if (item.kind === 'block') await runBlock(run, item, inherited);
     else if (item.module === 'meta') await flushHandlers(run);
     else if (selectedByTags(run.state.options, [...(inherited.keywords.tags ?? []), ...(item.keywords.tags ?? []), ...(run.play.tags ?? [])])) {
       await runTask(run, item, live(run.batch), inherited, false);
@@ -60,10 +63,14 @@ async function runItems(run: PlayRun, items: TaskItem[], inherited: Inherited): 
 async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): Promise<void> {
   const { when, vars, tags, ...rest } = block.keywords;
   const scope: Inherited = {
+    // The role, parameters and loop variables around the block reach its tasks unchanged.
+    ...inherited,
     when: [...inherited.when, ...(when ?? [])],
     varsScopes: [...inherited.varsScopes, vars],
     keywords: { ...inherited.keywords, ...rest, tags: [...(inherited.keywords.tags ?? []), ...(tags ?? [])] },
     rescuable: inherited.rescuable ?? false,
+    // A role's tasks see its defaults and vars; its parameters add to those of the roles around it.
+    ...(block.role ? { role: block.role, params: { ...inherited.params, ...block.role.params } } : {}),
   };
   const outBefore = outOfPlay(run.batch);
   const entered = live(run.batch);
@@ -99,6 +106,42 @@ async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): P
   if (!inherited.rescuable) applyFailurePolicy(run, block.keywords.any_errors_fatal, inherited, outBefore);
 }
 
+/**
+ * include_tasks / include_role: the include itself is a task of its own (shown, counted,
+ * selected by its own tags); then each group of hosts that included the same tasks runs them
+ * (strategy/include.ts), with the include's parameters and each host's loop variables.
+ */
+async function runInclude(run: PlayRun, node: BlockNode & { include: NonNullable<BlockNode['include']> }, inherited: Inherited): Promise<void> {
+  const { state, play } = run;
+  if (!selectedByTags(state.options, [...(inherited.keywords.tags ?? []), ...(node.keywords.tags ?? []), ...(play.tags ?? [])])) return;
+  const hosts = live(run.batch);
+  const started = performance.now();
+  const emit = state.options.reporter.emit.bind(state.options.reporter);
+  const name = node.name ?? `${node.include.what === 'tasks' ? 'include_tasks' : 'include_role'}: ${node.include.file}`;
+  emit({ kind: 'task:start', play: play.name ?? play.hosts, task: name, location: formatLocation(node.location), hosts: hosts.map((h) => h.name) });
+  const outBefore = outOfPlay(run.batch);
+  const plan = planInclude(state, play, buildSharedVars(state, play, run.serialBatch, run.playHosts), node, inherited, hosts);
+  for (const [host, result] of plan.results) {
+    record(state, host, result);
+    emit({ kind: 'task:host', task: name, host: host.name, status: result.status, changes: [], diffs: [], ...(result.msg !== undefined ? { msg: result.msg } : {}), result: result.result, durationMs: result.durationMs });
+  }
+  if (!inherited.rescuable) applyFailurePolicy(run, node.keywords.any_errors_fatal, inherited, outBefore);
+  emit({ kind: 'task:end', task: name, durationMs: performance.now() - started });
+  const scope: Inherited = { ...inherited, params: { ...inherited.params, ...node.include.params } };
+  for (const group of plan.groups) {
+    if (run.aborted || state.interrupted) return;
+    const members = live(group.hosts);
+    if (members.length === 0) continue;
+    const saved = run.batch;
+    run.batch = members;
+    try {
+      await runItems(run, group.tasks, group.loopVars.size > 0 ? { ...scope, hostLoopVars: group.loopVars } : scope);
+    } finally {
+      run.batch = saved;
+    }
+  }
+}
+
 async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherited: Inherited, handler: boolean): Promise<void> {
   const { state, play } = run;
   const started = performance.now();
@@ -106,7 +149,7 @@ async function runTask(run: PlayRun, task: TaskNode, hosts: HostState[], inherit
   const emit = state.options.reporter.emit.bind(state.options.reporter);
   const shared = buildSharedVars(state, play, run.serialBatch, run.playHosts);
   const first = hosts[0];
-  const name = displayName(task, () => first && buildTaskVars(state, play, shared, first, [...inherited.varsScopes, task.keywords.vars]));
+  const name = displayName(task, () => first && buildTaskVars(state, play, shared, first, [...inherited.varsScopes, task.keywords.vars], roleLayers(inherited, first.name)));
   emit({ kind: 'task:start', play: play.name ?? play.hosts, task: name, location: formatLocation(task.location), hosts: hosts.map((h) => h.name), ...(handler ? { handler } : {}) });
   const runOn = (host: HostState) => executeTask({ state, play, shared, task, host, inherited, displayName: name, emit });
 
@@ -193,10 +236,12 @@ async function flushHandlers(run: PlayRun): Promise<void> {
     if ([...pending.values()].every((topics) => topics.size === 0)) return;
     for (const h of pending.keys()) h.notified.clear();
     for (const handler of run.play.handlers) {
-      const answers = [handler.name, ...(handler.listen ?? [])].filter((t): t is string => t !== undefined);
+      const answers = handlerTopics(handler);
       const hosts = [...pending].filter(([h, topics]) => live([h]).length > 0 && answers.some((t) => topics.has(t))).map(([h]) => h);
       if (hosts.length === 0) continue;
-      await runTask(run, handler, hosts, ROOT_SCOPE, true);
+      // A role's handler sees the role's variables, as its tasks do.
+      const scope: Inherited = handler.role ? { ...ROOT_SCOPE, role: handler.role, params: handler.role.params } : ROOT_SCOPE;
+      await runTask(run, handler, hosts, scope, true);
       if (run.aborted || run.state.interrupted) return;
     }
   }

@@ -19,7 +19,7 @@ import type { Connection } from '../connection/types.js';
 import { pathState } from '../facts/path-state.js';
 import { buildPathStatesScript, parsePathStates } from '../facts/path-state-batch.js';
 import { getModule } from '../../modules/index.js';
-import { buildTaskVars, type SharedVars } from '../vars.js';
+import { buildTaskVars, type RoleLayers, type SharedVars } from '../vars.js';
 import { renderValue } from '../template.js';
 import { becomeFor } from '../executor.js';
 import { selectedByTags } from './tags.js';
@@ -31,6 +31,8 @@ interface Scope {
   keywords: TaskKeywords;
   varsScopes: Array<Record<string, unknown> | undefined>;
   tags: string[];
+  /** The role layers (runner/vars.ts) of a role's tasks and of included tasks. */
+  role: RoleLayers;
 }
 
 /** One guessed read: the path, and whether the task reads it as root. */
@@ -51,7 +53,9 @@ export function guessInspectedPaths(state: RunState, play: Play, shared: SharedV
       const keywords: TaskKeywords = { ...scope.keywords, ...item.keywords };
       const tags = [...scope.tags, ...(item.keywords.tags ?? [])];
       if (item.kind === 'block') {
-        const inner: Scope = { keywords, varsScopes: [...scope.varsScopes, item.keywords.vars], tags };
+        const params = item.role || item.include ? { ...scope.role.params, ...item.role?.params, ...item.include?.params } : scope.role.params;
+        const role: RoleLayers = item.role ? { defaults: item.role.defaults, vars: item.role.vars, ...(params ? { params } : {}) } : { ...scope.role, ...(params ? { params } : {}) };
+        const inner: Scope = { keywords, varsScopes: [...scope.varsScopes, item.keywords.vars], tags, role };
         for (const section of [item.block, item.rescue, item.always]) visit(section, inner);
         continue;
       }
@@ -61,14 +65,14 @@ export function guessInspectedPaths(state: RunState, play: Play, shared: SharedV
       const become = becomeFor(state, host.name, keywords.become ?? play.become);
       // Built only for a templated path, and once per task (command has two paths).
       let vars: Record<string, unknown> | undefined;
-      const taskVars = () => (vars ??= buildTaskVars(state, play, shared, host, [...scope.varsScopes, item.keywords.vars]));
+      const taskVars = () => (vars ??= buildTaskVars(state, play, shared, host, [...scope.varsScopes, item.keywords.vars], scope.role));
       for (const raw of wanted) {
         const path = renderPath(raw, taskVars);
         if (path !== undefined && guesses.size < MAX_PATHS) guesses.set(`${become}\0${path}`, { path, become });
       }
     }
   };
-  visit(play.tasks, { keywords: {}, varsScopes: [], tags: [] });
+  visit(play.tasks, { keywords: {}, varsScopes: [], tags: [], role: {} });
   return [...guesses.values()];
 }
 

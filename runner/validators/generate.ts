@@ -6,14 +6,14 @@
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 import type { ModuleDefinition } from '../types.js';
 import { createAjv, exportName } from './compile.js';
-import { INVENTORY_SCHEMA, PLAYBOOK_SCHEMA, TASK_LIST_SCHEMA, VARS_SCHEMA } from './schemas.js';
+import { INVENTORY_SCHEMA, PLAYBOOK_SCHEMA, ROLE_META_SCHEMA, TASK_LIST_SCHEMA, TASK_SCHEMA, VARS_SCHEMA } from './schemas.js';
 
 type StandaloneCode = (ajv: ReturnType<typeof createAjv>, refs: Record<string, string>) => string;
 const standaloneCode = ((standaloneCodeModule as unknown as { default?: StandaloneCode }).default ?? standaloneCodeModule) as StandaloneCode;
 
 /** Every schema with a precompiled validator: the documents, then each module's arguments. */
 export function listPrecompiledSchemas(modules: Iterable<ModuleDefinition>): object[] {
-  return [PLAYBOOK_SCHEMA, TASK_LIST_SCHEMA, VARS_SCHEMA, INVENTORY_SCHEMA, ...[...modules].map((m) => m.schema)];
+  return [PLAYBOOK_SCHEMA, TASK_LIST_SCHEMA, VARS_SCHEMA, ROLE_META_SCHEMA, TASK_SCHEMA, INVENTORY_SCHEMA, ...[...modules].map((m) => m.schema)];
 }
 
 /** The text of precompiled.js for these schemas. */

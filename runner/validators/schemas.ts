@@ -10,6 +10,10 @@ import inventorySchema from '../../schemas/inventory.schema.json' with { type: '
 export const PLAYBOOK_SCHEMA = playbookSchema as { $id: string; $defs: { task: { properties: object } } } & Record<string, unknown>;
 /** An `import_tasks` file: a list of tasks. */
 export const TASK_LIST_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/taskList` };
+/** One task's keywords (a roles: entry's are checked against it). */
+export const TASK_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/task` };
+/** A role's meta/main.yml: dependencies and allow_duplicates. */
+export const ROLE_META_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/roleMeta` };
 /** A `vars_files` file: a mapping of variables. */
 export const VARS_SCHEMA = { $ref: `${PLAYBOOK_SCHEMA.$id}#/$defs/vars` };
 /** The inventory (Ansible's YAML format). */

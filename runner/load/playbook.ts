@@ -17,6 +17,7 @@ import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
 import { PLAYBOOK_SCHEMA } from '../validators/schemas.js';
 import { isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
 import { buildTaskList, makeFlush } from './tasks.js';
+import { explainBecomeMethod } from './ansible-spellings.js';
 
 export type { PlaybookSources, VarOrigin } from './loader.js';
 
@@ -40,7 +41,7 @@ export interface LoadPlaybookOptions {
 export function loadPlaybook(file: string, opts: LoadPlaybookOptions = {}): Playbook {
   const source = loadYamlFile(file);
   const loader: Loader = { problems: [], sources: { files: new Map([[file, source]]), varOrigins: new Map() }, stack: [resolve(file)], notified: [] };
-  loader.problems.push(...validateAgainst(PLAYBOOK_SCHEMA, source.value, source, '', { noun: 'keyword', skipTemplates: false }).map(explainUnsupported));
+  loader.problems.push(...validateAgainst(PLAYBOOK_SCHEMA, source.value, source, '', { noun: 'keyword', skipTemplates: false }).map(explainUnsupported).map(explainBecomeMethod));
   const plays: Play[] = [];
   const raw = Array.isArray(source.value) ? source.value : [];
   raw.forEach((item, i) => {
@@ -101,6 +102,9 @@ function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, 
     defaults,
     gather_facts: raw.gather_facts !== false,
     become: raw.become === true,
+    ...(typeof raw.become_user === 'string' ? { become_user: raw.become_user } : {}),
+    ...(typeof raw.remote_user === 'string' ? { remote_user: raw.remote_user } : {}),
+    ...(raw.environment !== undefined ? { environment: raw.environment as Record<string, unknown> | string } : {}),
     ...(serial ? { serial } : {}),
     any_errors_fatal: raw.any_errors_fatal === true,
     ...(typeof raw.max_fail_percentage === 'number' ? { max_fail_percentage: raw.max_fail_percentage } : {}),

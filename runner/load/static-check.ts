@@ -13,12 +13,13 @@ import { isScalar } from 'yaml';
 import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roots.js';
+import { jinjaConditionHint, jinjaTemplateHint } from '../jinja-hints.js';
 import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
 
 /** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
 export const MAGIC_VARS = [
   'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'facts',
-  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'playbook_dir', 'ansible_check_mode',
+  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'playbook_dir', 'ansible_check_mode', 'vars',
 ];
 
 /** Task keywords whose strings are CEL expressions; everything else is a template. */
@@ -121,7 +122,8 @@ function checkCel(expression: string, pointer: string, what: string, scope: Set<
   } catch (err) {
     const e = err as Error & { range?: { start: number } };
     const column = e.range ? ` at column ${e.range.start + 1}` : '';
-    checker.problems.push({ location, pointer, message: `CEL syntax error in '${what}'${column}: ${e.message.split('\n')[0]}` });
+    const jinja = jinjaConditionHint(expression);
+    checker.problems.push({ location, pointer, message: jinja ? `'${what}' is a CEL expression: ${jinja}` : `CEL syntax error in '${what}'${column}: ${e.message.split('\n')[0]}` });
     return;
   }
   checkNames(roots, scope, location, pointer, checker);
@@ -135,6 +137,12 @@ function checkValue(value: unknown, pointer: string, scope: Set<string>, place: 
 }
 
 function checkTemplate(template: string, pointer: string, scope: Set<string>, place: Place, checker: Checker): void {
+  // Jinja may even parse as Handlebars (`{% for %}` is text): say what to write, once.
+  const jinja = jinjaTemplateHint(template);
+  if (jinja) {
+    checker.problems.push({ location: locateIn(place, pointer), pointer, message: `templates are Handlebars, ${jinja}` });
+    return;
+  }
   let roots: TemplateRoot[];
   let program: ReturnType<typeof Handlebars.parse>;
   try {

@@ -2,7 +2,8 @@
 export const systemdSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name'],
+  // Without a name, only `daemon_reload: true` makes sense (Ansible's systemd allows it too).
+  anyOf: [{ required: ['name'] }, { required: ['daemon_reload'], properties: { daemon_reload: { const: true }, state: false, enabled: false, masked: false, no_block: false, restart_on_change: false, unit: false, dropins: false } }],
   properties: {
     name: {
       type: 'string',
@@ -17,7 +18,7 @@ export const systemdSchema = {
     masked: { type: 'boolean', description: 'Mask the unit (it cannot be started at all) or unmask it.' },
     daemon_reload: {
       type: 'boolean',
-      description: 'Run `systemctl daemon-reload` when systemd reports the unit changed on disk (NeedDaemonReload=yes). A unit or drop-in changed by this task always reloads.',
+      description: 'Run `systemctl daemon-reload` when systemd reports the unit changed on disk (NeedDaemonReload=yes). A unit or drop-in changed by this task always reloads. Without `name`: when any loaded unit needs it.',
     },
     no_block: {
       type: 'boolean',

@@ -85,7 +85,7 @@ export const systemd: ModuleDefinition<SystemdParams, SystemdFacts> = {
 
 /** The pure plan of the systemd module (exported for the plan tests). */
 export function planSystemd(params: SystemdParams, facts: SystemdFacts): Plan {
-  if (params.name === undefined) return planDaemonReload(facts.pendingReload ?? []);
+  if (params.name === undefined) return planDaemonReload(params.daemon_reload === true ? facts.pendingReload ?? [] : []);
   const name = normalizeUnitName(params.name);
   const q = quote(name);
   const unit = facts.unit;

@@ -56,6 +56,8 @@ export interface TaskNode extends NodeBase {
   kind: 'task';
   /** Module name as written (`file`, `etcd-health`, `meta`...). */
   module: string;
+  /** The module key as written when it differs from `module` (`ansible.builtin.file`), for locations. */
+  moduleKey?: string;
   /** Arguments as written; templates are rendered per host at run time. */
   args: unknown;
   /** Handlers only: topics this handler also answers to. */

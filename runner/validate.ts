@@ -62,6 +62,8 @@ export function formatAjvError(error: ErrorObject, source: YamlSource, basePoint
     }
     case 'required':
       return { location: source.locate(pointer), pointer, message: `missing required ${noun} '${String(params.missingProperty)}'` };
+    case 'dependentRequired':
+      return { location: source.locate(pointer), pointer, message: `missing required ${noun} '${String(params.missingProperty)}' (needed with '${String(params.property)}')` };
     case 'type':
       return { location: source.locate(pointer), pointer, message: `must be ${describeTypes(params.type)}, got ${describeValue(error.data)}` };
     case 'enum': {

@@ -22,6 +22,9 @@ export const MAGIC_VARS = [
   'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'playbook_dir', 'ansible_check_mode', 'vars',
 ];
 
+/** The keywords that make a task a loop (Ansible's with_* included: runner/loop-items.ts). */
+const LOOP_KEYWORDS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob'] as const;
+
 /** Task keywords whose strings are CEL expressions; everything else is a template. */
 const CEL_KEYWORDS = ['when', 'until', 'changed_when', 'failed_when'] as const;
 
@@ -65,16 +68,18 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
   const place: Place = { source: checker.sources?.files.get(item.location.file), fallback: item.location };
   const kw = item.keywords;
   // Copy the scope only when the node adds names: inventories can define many variables.
-  const scope = kw.vars || kw.loop !== undefined ? new Set([...outer, ...Object.keys(kw.vars ?? {})]) : outer;
-  if (kw.loop !== undefined) {
+  const loopKey = LOOP_KEYWORDS.find((k) => kw[k] !== undefined);
+  const scope = kw.vars || loopKey !== undefined ? new Set([...outer, ...Object.keys(kw.vars ?? {})]) : outer;
+  if (loopKey !== undefined) {
     // The loop variable exists for everything in the task except the loop itself.
-    checkValue(kw.loop, `${item.pointer}/loop`, scope, place, checker);
+    checkValue(kw[loopKey], `${item.pointer}/${loopKey}`, scope, place, checker);
     scope.add(kw.loop_control?.loop_var ?? 'item');
     if (kw.loop_control?.index_var) scope.add(kw.loop_control.index_var);
   }
   if (item.name !== undefined) checkValue(item.name, `${item.pointer}/name`, scope, place, checker);
   for (const [name, value] of Object.entries(kw.vars ?? {})) checkValue(value, `${item.pointer}/vars${encodePointer([name])}`, scope, place, checker);
   if (kw.delegate_to !== undefined) checkValue(kw.delegate_to, `${item.pointer}/delegate_to`, scope, place, checker);
+  if (kw.environment !== undefined) checkValue(kw.environment, `${item.pointer}/environment`, scope, place, checker);
   if (kw.loop_control?.label !== undefined) checkValue(kw.loop_control.label, `${item.pointer}/loop_control/label`, scope, place, checker);
   // The file's own value, not the normalized list, so pointers match what the user wrote.
   for (const key of CEL_KEYWORDS) {
@@ -90,7 +95,7 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
 }
 
 function checkModuleArgs(task: TaskNode, scope: Set<string>, place: Place, checker: Checker): void {
-  const base = `${task.pointer}/${task.module}`;
+  const base = `${task.pointer}/${task.moduleKey ?? task.module}`;
   const args = task.args;
   if (task.module === 'meta' || !isMapping(args)) {
     if (task.module !== 'meta') checkValue(args, base, scope, place, checker);

@@ -68,7 +68,7 @@ function buildTask(raw: Record<string, unknown>, source: YamlSource, pointer: st
   const args = module ? readModuleArgs(module, raw[action], raw.args, source, at, `${pointer}/args`, problems) ?? {} : raw[action] ?? {};
   // Arguments that could not be read (a word that is not key=value) are not checked further.
   if (module && problems.length === before) problems.push(...validateAgainst(module.schema, args, source, at, { noun: 'parameter' }));
-  const task: TaskNode = { kind: 'task', ...named(raw), module: action, args, keywords, location, pointer };
+  const task: TaskNode = { kind: 'task', ...named(raw), module: action, ...(actionKey !== action ? { moduleKey: actionKey } : {}), args, keywords, location, pointer };
   if (role === 'handler' && raw.listen !== undefined) task.listen = toList(raw.listen).map(String);
   return [task];
 }

@@ -3,7 +3,8 @@ export const systemdSchema = {
   type: 'object',
   additionalProperties: false,
   // Without a name, only `daemon_reload: true` makes sense (Ansible's systemd allows it too).
-  anyOf: [{ required: ['name'] }, { required: ['daemon_reload'], properties: { daemon_reload: { const: true }, state: false, enabled: false, masked: false, no_block: false, restart_on_change: false, unit: false, dropins: false } }],
+  anyOf: [{ required: ['name'] }, { required: ['daemon_reload'] }],
+  dependentRequired: { state: ['name'], enabled: ['name'], masked: ['name'], no_block: ['name'], restart_on_change: ['name'], unit: ['name'], dropins: ['name'] },
   properties: {
     name: {
       type: 'string',

@@ -179,7 +179,9 @@ export function jinjaTemplateHint(text: string): string | undefined {
   }
   const rule = 'quorum templates are Handlebars: a filter is a helper written first, `{{ x | default(\'y\') }}` is `{{default x \'y\'}}`; `{% if %}`/`{% for %}` are `{{#if}}`/`{{#each}}` (docs/from-ansible.md)';
   if (parts.length === 0) return `this is Jinja: ${rule}`;
-  return `this is Jinja: write ${parts.join(', ')}${unknown ? `; ${rule}` : ''}`;
+  // Inside {{#each}} the context is the item: the play's variables are reached from @root.
+  const loopNote = /\{%-?\s*for\b/.test(text) ? '; inside {{#each}} the other variables are `@root.NAME`' : '';
+  return `this is Jinja: write ${parts.join(', ')}${unknown ? `; ${rule}` : ''}${loopNote}`;
 }
 
 /** Whether a condition uses Jinja's words (a test, a filter, and/or/not, True/False, `{{ }}`). */

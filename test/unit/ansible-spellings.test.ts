@@ -15,6 +15,9 @@ import { splitArgs } from '../../runner/load/ansible-spellings.js';
 import { connectionSpec } from '../../runner/inventory/connection-spec.js';
 import { expandFileglob } from '../../runner/fileglob.js';
 import type { TaskNode } from '../../runner/playbook.js';
+import type { ModuleContext } from '../../runner/types.js';
+import { applyPlan } from '../../runner/apply.js';
+import { FakeConnection, type FakeCall } from '../helpers/fake-connection.js';
 
 const inventoryFile = join(PROJECT_DIR, 'examples/inventory.local.yaml');
 
@@ -200,4 +203,24 @@ test('remote_user is the login user when the inventory sets no ansible_user, and
   t.is(play.remote_user, 'deploy');
   t.is(play.become_user, 'postgres');
   t.is((play.tasks[0] as TaskNode).keywords.become_user, 'root');
+});
+
+test('become_user: commands run through runuser from the root shell with the environment; file writes are refused', async (t) => {
+  const conn = new FakeConnection('h').otherwise({ exitCode: 0 });
+  const ctx = {
+    host: 'h', inventoryHost: 'h', conn, become: true, becomeUser: 'postgres', environment: { PGDATA: "/var/lib/it's" },
+    facts: { get: async () => { throw new Error('no facts'); }, clear() {} }, vars: {}, checkMode: false, playbookDir: '/', render: (s: string) => s,
+  } as unknown as ModuleContext;
+  const ran = await applyPlan(ctx, { changes: [{ kind: 'exec', command: 'psql -c "select 1"', describe: 'query', env: { PGPORT: '5433' } }] });
+  t.is(ran.failure, undefined);
+  const call = conn.calls[0] as Extract<FakeCall, { kind: 'exec' }>;
+  t.deepEqual(call.argv, ['runuser', '-u', 'postgres', '--', 'sh', '-c', 'psql -c "select 1"']);
+  t.true(call.options.sudo);
+  t.deepEqual(call.options.env, { PGDATA: "/var/lib/it's", PGPORT: '5433' }, 'the task environment under the change\'s own');
+  const wrote = await applyPlan(ctx, { changes: [{ kind: 'put', dest: '/etc/x', content: Buffer.from('x'), describe: 'write /etc/x' }] });
+  t.regex(wrote.failure?.message ?? '', /become_user postgres: quorum writes files as root only/);
+  t.false(conn.calls.some((c) => c.kind === 'put'), 'nothing written');
+  const asRoot = await applyPlan({ ...ctx, becomeUser: undefined } as unknown as ModuleContext, { changes: [{ kind: 'exec', command: ['id'], describe: 'id' }] });
+  t.is(asRoot.failure, undefined);
+  t.deepEqual((conn.calls.at(-1) as Extract<FakeCall, { kind: 'exec' }>).argv, ['id'], 'root (no become_user): unchanged');
 });

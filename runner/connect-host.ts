@@ -76,8 +76,10 @@ export async function connectHost(state: RunState, host: HostState, remoteUser?:
 /** The remote_user each host's connection was opened for ('' for none). */
 const remoteUsers = new WeakMap<HostState, string>();
 
+/** Whether the login user is settled whatever remote_user says: ansible_user, or no SSH at all. */
 function hasInventoryUser(state: RunState, host: HostState): boolean {
-  return typeof state.inventory.hosts.get(host.name)?.vars['ansible_user'] === 'string';
+  const vars = state.inventory.hosts.get(host.name)?.vars ?? {};
+  return typeof vars['ansible_user'] === 'string' || vars['ansible_connection'] === 'local';
 }
 
 async function open(state: RunState, host: HostState, remoteUser: string | undefined): Promise<Connection> {

@@ -224,3 +224,21 @@ test('become_user: commands run through runuser from the root shell with the env
   t.is(asRoot.failure, undefined);
   t.deepEqual((conn.calls.at(-1) as Extract<FakeCall, { kind: 'exec' }>).argv, ['id'], 'root (no become_user): unchanged');
 });
+
+test('plays with different remote_user on hosts whose user the inventory settles (local) both run', async (t) => {
+  const playbookFile = writePlaybook(`
+- hosts: node-a
+  gather_facts: false
+  remote_user: alice
+  tasks:
+    - { name: one, command: "true", changed_when: false }
+- hosts: node-a
+  gather_facts: false
+  remote_user: bob
+  tasks:
+    - { name: two, command: "true", changed_when: false, remote_user: carol }
+`);
+  const run = await runEngine({ playbookFile, inventoryFile });
+  t.is(run.summary.exitCode, 0, JSON.stringify(run.results().map((r) => r.msg)));
+  t.deepEqual(run.results().map((r) => r.status), ['ok', 'ok']);
+});

@@ -24,6 +24,10 @@ export interface Invocation {
   conn: Connection;
   facts: FactCache;
   become: boolean;
+  /** With become: the user other than root that commands run as (become_user). */
+  becomeUser?: string;
+  /** Variables exported to the task's commands (the environment keyword). */
+  environment?: Record<string, string>;
   check: boolean;
   playbookDir: string;
   /** The role of the task (ModuleContext.roleDir). */
@@ -54,6 +58,8 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     inventoryHost: inv.inventoryHost,
     conn: inv.conn,
     become: inv.become,
+    ...(inv.becomeUser ? { becomeUser: inv.becomeUser } : {}),
+    ...(inv.environment ? { environment: inv.environment } : {}),
     facts: inv.facts,
     vars: inv.vars,
     checkMode: inv.check,

@@ -80,6 +80,13 @@ export interface ModuleContext {
   conn: Connection;
   /** Run commands as root. */
   become: boolean;
+  /**
+   * With become: run `exec` changes as this user instead of root (Ansible's become_user). Other
+   * changes (file writes) cannot be made as another user: the applier refuses them.
+   */
+  becomeUser?: string;
+  /** Exported to every `exec` change of the task, under the change's own env (environment keyword). */
+  environment?: Record<string, string>;
   /** Host facts cache: fact parsers run once per host and run, cleared after a change. */
   facts: FactCache;
   /** All variables visible to the task (for modules that need them, e.g. etcd-health defaults). */

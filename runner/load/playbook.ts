@@ -21,6 +21,7 @@ import { handlerTopics, isMapping, readIncluded, toList, varsFileProblems, type 
 import { buildTaskList, makeFlush } from './tasks.js';
 import { buildInclude } from './includes.js';
 import { loadRole, parseRoleEntry } from './roles.js';
+import { explainBecomeMethod } from './ansible-spellings.js';
 
 export type { PlaybookSources, VarOrigin } from './loader.js';
 
@@ -116,6 +117,9 @@ function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, 
     defaults,
     gather_facts: raw.gather_facts !== false,
     become: raw.become === true,
+    ...(typeof raw.become_user === 'string' ? { become_user: raw.become_user } : {}),
+    ...(typeof raw.remote_user === 'string' ? { remote_user: raw.remote_user } : {}),
+    ...(raw.environment !== undefined ? { environment: raw.environment as Record<string, unknown> | string } : {}),
     ...(serial ? { serial } : {}),
     any_errors_fatal: raw.any_errors_fatal === true,
     ...(typeof raw.max_fail_percentage === 'number' ? { max_fail_percentage: raw.max_fail_percentage } : {}),

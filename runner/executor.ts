@@ -121,6 +121,8 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
         ...(state.options.signal ? { signal: state.options.signal } : {}),
         // Read at each attempt: a host found unreachable meanwhile (by another task) counts.
         unreachableHosts: unreachableHosts(state),
+        // A change that waits (apt on the dpkg lock) says so as it happens, as a retry does.
+        reportWait: (wait) => run.emit({ kind: 'task:retry', task: run.displayName, host: host.name, ...(item !== undefined ? { item } : {}), ...wait, ...(kw.no_log ? { msg: NO_LOG_MESSAGE, censored: true } : {}) }),
       });
       result = kw.timeout ? await withTimeout(invocation, kw.timeout, started) : await invocation;
     } catch (err) {

@@ -2,7 +2,7 @@
  * One module invocation on one host: validate the rendered arguments, gather, plan, and (not
  * in check mode) apply. Returns the outcome as a value; only a lost connection throws.
  */
-import type { ModuleContext, ModuleDefinition, Plan, TaskResult } from './types.js';
+import type { ModuleContext, ModuleDefinition, Plan, TaskResult, WaitNotice } from './types.js';
 import type { Connection } from './connection/types.js';
 import type { FactCache } from './types.js';
 import type { TaskNode } from './playbook.js';
@@ -29,6 +29,8 @@ export interface Invocation {
   signal?: AbortSignal;
   /** Hosts the run has marked unreachable so far (ModuleContext.unreachableHosts). */
   unreachableHosts?: readonly string[];
+  /** Where a change's waits are said as they happen (ModuleContext.reportWait). */
+  reportWait?: (wait: WaitNotice) => void;
 }
 
 export async function invokeModule(inv: Invocation): Promise<TaskResult> {
@@ -57,6 +59,7 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     render: (template, sourceName) => renderText(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined),
     ...(inv.signal ? { signal: inv.signal } : {}),
     ...(inv.unreachableHosts ? { unreachableHosts: inv.unreachableHosts } : {}),
+    ...(inv.reportWait ? { reportWait: inv.reportWait } : {}),
   };
 
   let plan: Plan;

@@ -98,6 +98,24 @@ export interface ModuleContext {
    * reachable) from one that cannot be reached, and etcd-health must name only the latter.
    */
   unreachableHosts?: readonly string[];
+  /**
+   * Say, as it happens, that an applied change waits for something another process holds (apt's
+   * dpkg lock) and will try again: the executor emits it as a `task:retry` event, so no wait is
+   * silent. Absent where nobody listens (unit tests).
+   */
+  reportWait?(wait: WaitNotice): void;
+}
+
+/** One wait of an applied change (ModuleContext.reportWait). */
+export interface WaitNotice {
+  /** The try that found the resource held, from 1. */
+  attempt: number;
+  /** Tries still to come before the change gives up. */
+  retriesLeft: number;
+  /** Seconds until the next try. */
+  delaySeconds: number;
+  /** What is held, and by whom. */
+  msg: string;
 }
 
 /** A fact: a shell command and a pure parser of its output. */
@@ -159,6 +177,13 @@ export interface ModuleDefinition<P = any, F = any> {
    * stat, since only a read of exactly that path, with the same privilege, uses it.
    */
   inspectsPaths?(args: Record<string, unknown>): unknown[];
+  /**
+   * Facts this module's gather reads (the installed packages, for apt), read ahead with the play's
+   * paths while facts are gathered, each once per host and privilege (strategy/prefetch.ts), so
+   * the first task finds them in the cache. Only a saving: a fact that fails there is read again
+   * by the task.
+   */
+  readsAhead?(args: Record<string, unknown>): Array<{ fact: Fact<unknown, any>; args: unknown }>;
   /**
    * Rules on argument values that need no host (kubeadm's node-name rule, say). Run before any
    * host is touched (runner/load/host-args-check.ts) for each host of the play whose arguments

@@ -8,13 +8,13 @@
  * read dpkg's state once per host for the whole play (read ahead with the facts).
  */
 import test from 'ava';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labHosts, labInventoryPath, type LabHost } from '../helpers/lab.js';
+import { labHosts, labInventoryPath, sshExec, type LabHost } from '../helpers/lab.js';
 import { rootScript as rootSh } from '../helpers/root-script.js';
 import { runEngine, total } from '../helpers/quorum.js';
-import { startAptTestRepo, type AptTestRepo } from '../helpers/apt-repo.js';
+import { buildDeb, startAptTestRepo, type AptTestRepo } from '../helpers/apt-repo.js';
 import { runPlaybook } from '../../runner/engine.js';
 import type { RunEvent } from '../../runner/report/events.js';
 
@@ -75,7 +75,7 @@ test.before(async () => {
 
 /** No test package, no wrapper, and lists that look never updated (a repository on a new port is unknown to them). */
 async function cleanHost(host: LabHost): Promise<void> {
-  await rootSh(host, `pkgs=$(dpkg-query -W -f '\${Package}\\n' 'quorum-*' 2>/dev/null); [ -z "$pkgs" ] || DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get purge -y -q $pkgs >/dev/null; rm -f ${STAMP} ${LOG} ${RELEASE} ${STARTED} ${WRAPPED.map((t) => `/usr/local/bin/${t}`).join(' ')}; touch -d 2000-01-01 /var/lib/apt/lists`);
+  await rootSh(host, `pkgs=$(dpkg-query -W -f '\${Package}\\n' 'quorum-*' 2>/dev/null); [ -z "$pkgs" ] || DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get purge -y -q $pkgs >/dev/null; rm -f /tmp/quorum-local_1.0_all.deb ${STAMP} ${LOG} ${RELEASE} ${STARTED} ${WRAPPED.map((t) => `/usr/local/bin/${t}`).join(' ')}; touch -d 2000-01-01 /var/lib/apt/lists`);
 }
 
 test.after.always(async () => {
@@ -198,6 +198,23 @@ test.serial('absent: removing a dependency takes its dependents, shown before; p
   t.is(total(again.summary, 'changed'), 0);
 });
 
+test.serial('deb: a .deb file on the host is installed with its dependency from the repository; the re-run is a no-op', async (t) => {
+  const deb = buildDeb({ name: 'quorum-local', version: '1.0', depends: 'quorum-lib' }, dir);
+  for (const host of hosts) {
+    const r = await sshExec(host, 'base64 -d > /tmp/quorum-local_1.0_all.deb', { stdin: readFileSync(deb).toString('base64') });
+    t.is(r.code, 0, r.stderr);
+  }
+  const install = playbook('deb', ['    - name: local deb', '      apt: { deb: /tmp/quorum-local_1.0_all.deb }']);
+  const check = await run(install, true);
+  for (const r of check.results('local deb')) t.deepEqual(r.changes, ['apt-get install: install quorum-lib (dependency) 1.0, quorum-local 1.0']);
+  const applied = await run(install);
+  t.is(total(applied.summary, 'changed'), hosts.length);
+  for (const host of hosts) t.is(await testPackages(host), 'quorum-lib 1.0 installed\nquorum-local 1.0 installed\n');
+  const again = await run(install);
+  t.is(total(again.summary, 'changed'), 0);
+  for (const r of again.results('local deb')) t.is(r.msg, 'quorum-local 1.0 is installed');
+});
+
 test.serial('a held dpkg lock is waited for, each try reported as it happens with the holder, then the install goes on', async (t) => {
   const [host] = hosts;
   // quorum-slow's postinst holds dpkg's lock until RELEASE exists.
@@ -224,7 +241,7 @@ test.serial('a held dpkg lock is waited for, each try reported as it happens wit
   t.regex(retries[0]!.msg, /^apt-get install: \/var\/lib\/dpkg\/lock(-frontend)? is held by process \d+ \((apt-get|dpkg)\); waiting for it$/);
   t.is(retries[0]!.task, 'hello while locked');
   t.is(retries[0]!.delaySeconds, 2);
-  t.regex(await testPackages(host!), /quorum-hello 2\.0 installed\nquorum-slow 1\.0 installed/);
+  t.regex(await testPackages(host!), /quorum-hello 2\.0 installed\n.*quorum-slow 1\.0 installed/s);
 });
 
 test.serial('an apt source that cannot be reached fails update_cache with apt\'s words instead of passing silently', async (t) => {

@@ -47,7 +47,12 @@ export async function runAptGet(ctx: ModuleContext, req: AptGetRequest, opts: { 
       continue;
     }
     if (r.exitCode !== 0) {
-      const why = held ? `${held.lock} still held after ${opts.lockTimeoutSeconds} s (lock_timeout)` : `exit ${r.exitCode}`;
+      // Run as the login user, apt cannot even open its lock files: say what fixes it.
+      const why = held
+        ? `${held.lock} still held after ${opts.lockTimeoutSeconds} s (lock_timeout)`
+        : /Could not open lock file .*Permission denied|are you root\?/.test(stderr) && !ctx.become
+          ? `exit ${r.exitCode} (apt-get needs root: add \`become: true\` to the task or play)`
+          : `exit ${r.exitCode}`;
       throw new Error(`apt-get ${req.verb} failed: ${why}: ${lastLines(stderr.trim() || r.stdout.toString('utf8').trim(), 15)}`);
     }
     if (req.verb === 'update') {

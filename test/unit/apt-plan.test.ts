@@ -9,7 +9,10 @@ import { parseAptSimulation, aptSimulation } from '../../runner/facts/apt-simula
 import { aptCacheAge } from '../../runner/facts/apt-cache-age.js';
 import { aptGetArgv, aptGetCommand } from '../../runner/apt/command-line.js';
 import { lockHeld, updateFailures } from '../../runner/apt/run-apt-get.js';
-import { apt, checkAptArgs, packageSpecs, planApt, type AptFacts, type AptParams } from '../../modules/apt.js';
+import { apt, checkAptArgs, gatherApt, packageSpecs, planApt, type AptFacts, type AptParams } from '../../modules/apt.js';
+import { createHostFactCache } from '../../runner/facts/cache.js';
+import { readFactsAhead } from '../../runner/strategy/prefetch.js';
+import { recordingLocal } from '../helpers/module-run.js';
 import { planPackage } from '../../modules/package.js';
 import { validateModuleArgs } from '../../runner/module-args.js';
 
@@ -150,4 +153,23 @@ test('package: apt on the Debian family; any other manager refused, naming it', 
 test('the cache age is read with the host clock in one command', (t) => {
   t.deepEqual(aptCacheAge.parse({ stdout: '1796616059\n1796612459\n', stderr: '', exitCode: 0 }), { now: 1796616059, updatedAt: 1796612459 });
   t.throws(() => aptCacheAge.parse({ stdout: 'x\n', stderr: '', exitCode: 0 }), { message: /cannot read the age/ });
+});
+
+test('read ahead on this (Debian) controller: one dpkg-query, then apt tasks with everything installed run no command at all', async (t) => {
+  const { conn, calls } = recordingLocal();
+  const cache = createHostFactCache(conn);
+  const guesses = apt.readsAhead!({ name: 'dpkg' }).map((g) => ({ ...g, become: false }));
+  t.deepEqual(guesses.map((g) => g.fact.name), ['dpkg-packages']);
+  await readFactsAhead(cache, guesses);
+  t.is(calls.length, 1);
+  for (const name of ['dpkg', ['coreutils', 'dpkg'], 'dpkg,coreutils']) {
+    const gathered = await gatherApt({ facts: cache.forTask(false) }, { name } as AptParams);
+    t.deepEqual(planApt({ name } as AptParams, gathered).changes, []);
+  }
+  t.is(calls.length, 1, 'three tasks, no command of their own: no simulation, no apt-get');
+  // A fact that fails ahead is not cached: the task reads it again and reports the failure itself.
+  const failing = { ...guesses[0]!, fact: { ...guesses[0]!.fact, name: 'always-fails', command: () => 'exit 3' } };
+  await t.notThrowsAsync(readFactsAhead(cache, [failing]));
+  await t.throwsAsync(cache.forTask(false).get(failing.fact, undefined), { message: /dpkg-query -W failed \(exit 3\)/ });
+  t.is(calls.length, 3);
 });

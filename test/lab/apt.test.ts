@@ -224,6 +224,16 @@ test.serial('deb: a .deb file on the host is installed with its dependency from 
   for (const r of again.results('local deb')) t.is(r.msg, 'quorum-local 1.0 is installed');
 });
 
+test.serial('autoremove: removing the .deb\'s package takes the dependency it pulled in; autoremove alone then finds nothing', async (t) => {
+  const remove = await run(playbook('autoremove', ['    - name: no local', '      apt: { name: quorum-local, state: absent, autoremove: true }']));
+  t.is(total(remove.summary, 'failed'), 0, JSON.stringify(remove.results().filter((r) => r.status === 'failed')));
+  for (const r of remove.results('no local')) t.deepEqual(r.changes, ['apt-get remove: remove quorum-lib 1.0, quorum-local 1.0']);
+  for (const host of hosts) t.is(await testPackages(host), '');
+  const again = await run(playbook('autoremove-only', ['    - name: autoremove', '      apt: { autoremove: true }']));
+  t.is(total(again.summary, 'changed'), 0);
+  for (const r of again.results('autoremove')) t.is(r.msg, 'nothing to autoremove');
+});
+
 test.serial('a held dpkg lock is waited for, each try reported as it happens with the holder, then the install goes on', async (t) => {
   const [host] = hosts;
   // quorum-slow's postinst holds dpkg's lock until RELEASE exists.

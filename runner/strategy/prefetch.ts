@@ -53,13 +53,9 @@ export interface FactGuess {
 /**
  * The paths the play's tasks will inspect on `host`, as far as they can be known now: every
  * task (blocks, rescue and always included) selected by the tags, with no loop or delegate,
- * whose module says which paths it inspects and whose path renders to an absolute path.
+ * whose module says which paths it inspects and whose path renders to an absolute path; and the
+ * facts those same tasks' modules say they read (ModuleDefinition.readsAhead).
  */
-export function guessInspectedPaths(state: RunState, play: Play, shared: SharedVars, host: HostState): PathGuess[] {
-  return guessReads(state, play, shared, host).paths;
-}
-
-/** The paths and the facts the play's tasks will read on `host` (the same tasks as above). */
 export function guessReads(state: RunState, play: Play, shared: SharedVars, host: HostState): { paths: PathGuess[]; facts: FactGuess[] } {
   const guesses = new Map<string, PathGuess>();
   const factGuesses = new Map<string, FactGuess>();

@@ -1,5 +1,6 @@
 /** The registry: the only place modules are listed. Module names in YAML match file names. */
 import type { ModuleDefinition } from '../runner/types.js';
+import { apt } from './apt.js';
 import { assert } from './assert.js';
 import { blockinfile } from './blockinfile.js';
 import { certs } from './certs.js';
@@ -16,6 +17,7 @@ import { getUrl } from './get_url.js';
 import { group } from './group.js';
 import { kubeadmPhase } from './kubeadm-phase.js';
 import { lineinfile } from './lineinfile.js';
+import { packageModule } from './package.js';
 import { service } from './service.js';
 import { setFact } from './set_fact.js';
 import { shell } from './shell.js';
@@ -27,7 +29,7 @@ import { user } from './user.js';
 import { waitFor } from './wait_for.js';
 
 // Sorted by name: `npm run generate` and `quorum schema` list modules in this order.
-const all: ModuleDefinition[] = [assert, blockinfile, certs, command, copy, debug, etcdCluster, etcdHealth, etcdMember, etcdMemberInfo, fetch, file, getUrl, group, kubeadmPhase, lineinfile, service, setFact, shell, stat, systemd, template, unarchive, user, waitFor].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+const all: ModuleDefinition[] = [apt, assert, blockinfile, certs, command, copy, debug, etcdCluster, etcdHealth, etcdMember, etcdMemberInfo, fetch, file, getUrl, group, kubeadmPhase, lineinfile, packageModule, service, setFact, shell, stat, systemd, template, unarchive, user, waitFor].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 export const modules: ReadonlyMap<string, ModuleDefinition> = new Map(all.map((m) => [m.name, m]));
 

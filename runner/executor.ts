@@ -142,7 +142,7 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
         ...(state.options.signal ? { signal: state.options.signal } : {}),
         // Read at each attempt: a host found unreachable meanwhile (by another task) counts.
         unreachableHosts: unreachableHosts(state),
-        // A module's own waits (wait_for) are shown as retries of the task, as they happen.
+        // A module's own waits (wait_for's polls, apt on the dpkg lock) are shown as retries of the task, as they happen.
         reportWait: (wait) => run.emit({
           kind: 'task:retry', task: run.displayName, host: host.name, ...(item !== undefined ? { item } : {}), ...wait,
           ...(kw.no_log ? { msg: NO_LOG_MESSAGE, censored: true } : {}),

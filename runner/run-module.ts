@@ -2,7 +2,7 @@
  * One module invocation on one host: validate the rendered arguments, gather, plan, and (not
  * in check mode) apply. Returns the outcome as a value; only a lost connection throws.
  */
-import type { ModuleContext, ModuleDefinition, Plan, TaskResult } from './types.js';
+import type { ModuleContext, ModuleDefinition, Plan, TaskResult, WaitReport } from './types.js';
 import type { Connection } from './connection/types.js';
 import type { FactCache } from './types.js';
 import type { TaskNode } from './playbook.js';

@@ -111,7 +111,8 @@ export interface ModuleContext {
    */
   unreachableHosts?: readonly string[];
   /**
-   * Say that a wait inside the module goes on (wait_for's polls): reported as the task's
+   * Say that a wait inside the module goes on (wait_for's polls, apt waiting for the dpkg
+   * lock): reported as the task's
    * `task:retry` events, so a long wait is never silent. Absent where nobody listens (tests).
    */
   reportWait?(wait: WaitReport): void;
@@ -188,6 +189,13 @@ export interface ModuleDefinition<P = any, F = any> {
    * stat, since only a read of exactly that path, with the same privilege, uses it.
    */
   inspectsPaths?(args: Record<string, unknown>): unknown[];
+  /**
+   * Facts this module's gather reads (the installed packages, for apt), read ahead with the play's
+   * paths while facts are gathered, each once per host and privilege (strategy/prefetch.ts), so
+   * the first task finds them in the cache. Only a saving: a fact that fails there is read again
+   * by the task.
+   */
+  readsAhead?(args: Record<string, unknown>): Array<{ fact: Fact<unknown, any>; args: unknown }>;
   /**
    * Rules on argument values that need no host (kubeadm's node-name rule, say). Run before any
    * host is touched (runner/load/host-args-check.ts) for each host of the play whose arguments

@@ -64,28 +64,46 @@ function describeRounds(results: JobResult[]): string {
 
 /**
  * Rows of one job: per tool, wall min / median / max (s), the ratio to quorum (medians, then
- * minimums), the medians of the controller's CPU and of the rest of the machine's CPU meanwhile
- * (the lab hosts), and peak RSS (max over rounds, MB). A tool that could not take part says why.
+ * minimums), the medians of the controller's CPU, of the lab hosts' CPU (their cgroups) and of
+ * the rest of the machine's busy CPU meanwhile (other work on a shared machine), the ratio of
+ * the run's own CPU (controller + hosts) to quorum's, and peak RSS (max over rounds, MB). A tool
+ * that could not take part says why.
  */
 function formatRows(r: JobResult): string[] {
   const lead = `| ${r.job.workload} | ${r.job.name} | ${r.job.hosts}`;
   const rows: string[] = [];
+  const quorumOwn = medianOwnCpu(quorumSamples(r));
   for (const tool of TOOLS) {
     const samples = r.samples[tool];
     if (!samples?.length) {
       const why = r.job.absent?.[tool];
-      if (why) rows.push(`${lead} | ${TOOL_LABELS[tool]} | not run: ${why} | | | | | |`);
+      if (why) rows.push(`${lead} | ${TOOL_LABELS[tool]} | not run: ${why} | | | | | | | |`);
       continue;
     }
     const w = computeSpread(samples.map((s) => s.wallMs));
     const ratio = tool === 'quorum' ? '' : fmtRatio(computeRatio(r, tool), true);
     const minRatio = tool === 'quorum' ? '' : fmtRatio(computeMinRatio(r, tool), false);
     const cpu = medianOf(samples, 'cpuMs');
-    const machine = medianOf(samples, 'machineCpuMs');
-    const rest = cpu !== undefined && machine !== undefined ? secs(machine - cpu) : '';
-    rows.push(`${lead} | ${TOOL_LABELS[tool]} | ${secs(w.min)} / **${secs(w.median)}** / ${secs(w.max)} | ${ratio} | ${minRatio} | ${cpu === undefined ? '' : secs(cpu)} | ${rest} | ${mb(Math.max(...samples.map((s) => s.peakRssKb)))} |`);
+    const hostsCpu = medianOf(samples, 'hostsCpuMs');
+    const rest = computeRest(samples);
+    const own = medianOwnCpu(samples);
+    const ownRatio = tool === 'quorum' || own === undefined || !quorumOwn ? '' : `${(own / quorumOwn).toFixed(1)}x`;
+    const fmt = (x: number | undefined) => (x === undefined ? '' : secs(x));
+    rows.push(`${lead} | ${TOOL_LABELS[tool]} | ${secs(w.min)} / **${secs(w.median)}** / ${secs(w.max)} | ${ratio} | ${minRatio} | ${fmt(cpu)} | ${fmt(hostsCpu)} | ${fmt(rest)} | ${ownRatio} | ${mb(Math.max(...samples.map((s) => s.peakRssKb)))} |`);
   }
   return rows;
+}
+
+/** Median over samples of the run's own CPU: controller + lab hosts (undefined without the hosts' figure). */
+function medianOwnCpu(samples: Sample[]): number | undefined {
+  const own = samples.map((s) => (s.cpuMs !== undefined && s.hostsCpuMs !== undefined ? s.cpuMs + s.hostsCpuMs : undefined));
+  return samples.length > 0 && own.every((v): v is number => v !== undefined) ? computeSpread(own).median : undefined;
+}
+
+/** Median over samples of the machine's busy CPU that was neither the controller's nor the hosts'. */
+function computeRest(samples: Sample[]): number | undefined {
+  const rest = samples.map((s) => (s.cpuMs !== undefined && s.machineCpuMs !== undefined ? s.machineCpuMs - s.cpuMs - (s.hostsCpuMs ?? 0) : undefined));
+  return samples.length > 0 && rest.every((v): v is number => v !== undefined) ? computeSpread(rest).median : undefined;
 }
 
 const fmtRatio = (x: number | undefined, bold: boolean) => (x === undefined ? '' : bold ? `**${x.toFixed(1)}x**` : `${x.toFixed(1)}x`);
@@ -138,7 +156,7 @@ function describeConnectFloor(results: JobResult[], hosts: number, smallMedian: 
 }
 
 /** Median of a CPU field over samples, or undefined when a sample lacks it (older runs). */
-function medianOf(samples: Sample[], field: 'cpuMs' | 'machineCpuMs'): number | undefined {
+function medianOf(samples: Sample[], field: 'cpuMs' | 'machineCpuMs' | 'hostsCpuMs'): number | undefined {
   const values = samples.map((s) => s[field]);
   return values.every((v): v is number => v !== undefined) ? computeSpread(values).median : undefined;
 }
@@ -153,16 +171,18 @@ function computeCpuFloorMs(samples: Sample[]): number | undefined {
 function floorSection(results: JobResult[]): string[] {
   const rows = results.flatMap((r) => {
     const floor = computeCpuFloorMs(quorumSamples(r));
-    return floor === undefined ? [] : [`| ${r.job.workload} | ${r.job.name} | ${r.job.hosts} | ${secs(floor)} / ${secs(computeSpread(wallsOf(r, 'quorum')).median)} |`];
+    const own = medianOwnCpu(quorumSamples(r));
+    const ownFloor = own === undefined ? '' : secs(own / cpus().length);
+    return floor === undefined ? [] : [`| ${r.job.workload} | ${r.job.name} | ${r.job.hosts} | ${secs(floor)} / ${secs(computeSpread(wallsOf(r, 'quorum')).median)} | ${ownFloor} |`];
   });
   if (rows.length === 0) return [];
   return [
     `## quorum's floor: the machine's busy CPU during its runs over ${cpus().length} cores, against its wall time (medians, s)`,
     '',
-    "The lab hosts run on the controller's cores, so all the CPU of a run divided by the cores is a floor under its wall time.",
+    "The lab hosts run on the controller's cores, so all the CPU of a run divided by the cores is a floor under its wall time. The last column counts only the run's own CPU (controller + lab hosts): the floor on a machine with nothing else running.",
     '',
-    '| # | workload | hosts | floor / quorum wall |',
-    '| --- | --- | --- | --- |',
+    '| # | workload | hosts | floor / quorum wall | own CPU floor |',
+    '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ];
@@ -200,10 +220,10 @@ export function writeResults(file: string, results: JobResult[], info: RunInfo):
     '',
     '## Wall time, the ratio to quorum, CPU per run and peak RSS',
     '',
-    "Wall time in s (min / **median** / max); ratio = the tool's median (then minimum) over quorum's; CPU in s, medians: the controller's (GNU time `%U + %S`, its children included) and the rest of the machine's busy CPU meanwhile (the lab hosts, on the same cores); peak RSS in MB, the largest over the rounds.",
+    "Wall time in s (min / **median** / max); ratio = the tool's median (then minimum) over quorum's. CPU in s, medians: the controller's (GNU time `%U + %S`, its children included), the lab hosts' (their cgroups' `cpu.stat`: sshd, sudo, shells, Python, on the controller's own cores), and the rest of the machine's busy CPU meanwhile (work that is neither: on a shared machine, other people's). `own CPU / quorum's` = (controller + hosts) over quorum's: what the run itself cost, which other work on the machine barely changes. Peak RSS in MB, the largest over the rounds.",
     '',
-    '| # | workload | hosts | tool | wall (s) | tool / quorum (medians) | (minimums) | controller CPU | hosts and rest CPU | peak RSS (MB) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    "| # | workload | hosts | tool | wall (s) | tool / quorum (medians) | (minimums) | controller CPU | lab hosts CPU | rest of the machine | own CPU / quorum's | peak RSS (MB) |",
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.flatMap(formatRows),
     '',
     '## Targets (design/architecture.md "Performance budget", the bench issues)',

@@ -66,7 +66,7 @@ function parseOptions() {
  * Run one job: `warmup` rounds, then `rounds` measured rounds. Each round runs every tool once,
  * in TOOLS order, reversed every other round, so no tool always runs right after the same one.
  */
-async function runJob(job: Job, rounds: number, warmup: number, workDir: string): Promise<JobResult> {
+async function runJob(job: Job, rounds: number, warmup: number, workDir: string, hostCgroups: string[]): Promise<JobResult> {
   const tools = TOOLS.filter((t) => job.commands[t]);
   const result: JobResult = { job: { workload: job.workload, name: job.name, hosts: job.hosts, expect: job.expect, absent: job.absent }, warmup, samples: {} };
   for (let round = 1 - warmup; round <= rounds; round++) {
@@ -75,7 +75,7 @@ async function runJob(job: Job, rounds: number, warmup: number, workDir: string)
       await job.reset?.();
       const logFile = join(workDir, 'logs', `w${job.workload}-${job.hosts}-${tool}.log`);
       rmSync(logFile, { force: true });
-      const sample = await runTimed(job.commands[tool]!, workDir, logFile);
+      const sample = await runTimed(job.commands[tool]!, workDir, logFile, hostCgroups);
       const problem = checkRecap(tool, readFileSync(logFile, 'utf8'), job.expect, job.hosts);
       if (problem) throw new Error(`bench: ${tool}, workload ${job.workload} (${job.name}), round ${round}: ${problem}; see ${logFile}`);
       if (round > 0) (result.samples[tool] ??= []).push(sample);
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
         jobs.push(makeEtcdJob(ctx, filesDir));
       }
       for (const job of jobs) {
-        results.push(await runJob(job, rounds, warmup, workDir));
+        results.push(await runJob(job, rounds, warmup, workDir, lab.hostCgroups));
         // Written after every job: a long run stopped half-way still leaves its numbers.
         writeResults(values.out!, results, { date: new Date().toISOString(), rounds, versions, startup, sshOverhead });
       }

@@ -1,35 +1,44 @@
 /**
- * Ansible for the comparison: Debian's ansible-core only, installed on demand, and the
- * ansible.cfg the bench writes (pipelining, ControlMaster/ControlPersist, forks >= hosts,
- * host key checking ON against the lab's known_hosts).
+ * Ansible for the comparison: ansible-core from PyPI (scripts/install-peers.sh --bench, pinned
+ * there), plain or with the Mitogen strategy, and the ansible.cfg the bench writes for each
+ * (pipelining, ControlMaster/ControlPersist, forks >= hosts, host key checking ON against the
+ * lab's known_hosts).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchLab } from './lab.js';
 
-/** Install ansible-core and GNU time with apt when missing (the only Ansible the bench allows). */
-export function ensureTools(log: (line: string) => void): void {
-  const missing = [
-    ...(existsSync('/usr/bin/ansible-playbook') ? [] : ['ansible-core']),
-    ...(existsSync('/usr/bin/time') ? [] : ['time']),
-  ];
-  if (missing.length === 0) return;
-  log(`installing ${missing.join(', ')} with apt-get`);
-  execFileSync('apt-get', ['install', '-y', ...missing], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** Install GNU time with apt when missing (peak RSS and CPU of every run). */
+export function ensureGnuTime(log: (line: string) => void): void {
+  if (existsSync('/usr/bin/time')) return;
+  log('installing time with apt-get');
+  execFileSync('apt-get', ['install', '-y', 'time'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** First line of `ansible-playbook --version`, e.g. "ansible-playbook [core 2.14.18]". */
-export function readAnsibleVersion(): string {
-  return execFileSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+/** First line of `ansible-playbook --version` of a venv, e.g. "ansible-playbook [core 2.19.14]". */
+export function readAnsibleVersion(venv: string): string {
+  return execFileSync(join(venv, 'bin', 'ansible-playbook'), ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.trim();
+}
+
+/** Mitogen's strategy plugins directory inside a venv (site-packages/ansible_mitogen/plugins/strategy). */
+export function findMitogenStrategyDir(venv: string): string {
+  const lib = join(venv, 'lib');
+  for (const python of readdirSync(lib)) {
+    const dir = join(lib, python, 'site-packages', 'ansible_mitogen', 'plugins', 'strategy');
+    if (existsSync(dir)) return dir;
+  }
+  throw new Error(`bench: no ansible_mitogen strategy plugins under ${lib} (scripts/install-peers.sh --bench installs them)`);
 }
 
 /**
  * Write `dir`/ansible.cfg for `lab` and return the environment that makes ansible-playbook use
  * it. ControlPersist keeps the masters between rounds, which favours Ansible: on purpose, it is
- * the setting a tuned Ansible user runs with.
+ * the setting a tuned Ansible user runs with. With `mitogenStrategyDir`, the strategy is
+ * mitogen_linear as Mitogen's docs install it (strategy_plugins + strategy in [defaults]);
+ * Mitogen then runs its own SSH connection and ignores pipelining.
  */
-export function writeAnsibleConfig(dir: string, lab: BenchLab, forks: number): Record<string, string> {
+export function writeAnsibleConfig(dir: string, lab: BenchLab, forks: number, mitogenStrategyDir?: string): Record<string, string> {
   mkdirSync(join(dir, 'cp'), { recursive: true });
   const cfg = join(dir, 'ansible.cfg');
   const sshArgs = [
@@ -55,6 +64,7 @@ export function writeAnsibleConfig(dir: string, lab: BenchLab, forks: number): R
       'retry_files_enabled = False',
       'nocolor = True',
       'deprecation_warnings = False',
+      ...(mitogenStrategyDir ? [`strategy_plugins = ${mitogenStrategyDir}`, 'strategy = mitogen_linear'] : []),
       '',
       '[ssh_connection]',
       'pipelining = True',

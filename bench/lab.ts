@@ -3,7 +3,7 @@
  * directory, so it never touches the lab the test suites use (id 0, `<project>/.lab`).
  */
 import { join } from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { spawnToLog } from './measure.js';
 
 /** What the bench needs to reach the lab's hosts. */
@@ -16,6 +16,8 @@ export interface BenchLab {
   stateFile: string;
   user: string;
   hosts: { name: string; address: string; group: string }[];
+  /** Each host's cgroup v2 directory (its CPU is read there), where the lab made one. */
+  hostCgroups: string[];
   /** Options for the system ssh client (runner/lab/access.ts's, without a connect timeout). */
   sshOptions: string[];
 }
@@ -47,8 +49,15 @@ export async function bringUpLab(labId: number, hosts: number, root: string, log
     stateFile: labPaths(root).state,
     user: state.user,
     hosts: state.hosts.map((h) => ({ name: h.name, address: h.address, group: h.group })),
+    hostCgroups: state.hosts.flatMap((h) => findCgroupV2Dir(h.cgroups ?? [])),
     sshOptions: sshOptions({ key: state.keyFile, knownHosts: state.knownHostsFile }, undefined),
   };
+}
+
+/** The cgroup v2 directory among a host's cgroups (pure v2 /sys/fs/cgroup/..., or hybrid's unified/...). */
+function findCgroupV2Dir(dirs: string[]): string[] {
+  const v2 = dirs.find((d) => existsSync(join(d, 'cpu.stat')));
+  return v2 ? [v2] : [];
 }
 
 /** Take lab `labId` under `root` down (hosts, network, `.lab/` files). */

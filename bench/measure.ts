@@ -4,9 +4,11 @@
  * the controller used (GNU time's `%U + %S`, waited-for descendants included) and the CPU the
  * whole machine used meanwhile (busy time of every core in /proc/stat): on this machine the lab
  * hosts share the cores, so the second, divided by the cores, is a floor under the wall time.
+ * And the CPU of the lab hosts alone, from each host's own cgroup (cgroup v2 `cpu.stat`): unlike
+ * the machine's busy time it does not count other work on a shared machine.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One timed run. */
@@ -17,6 +19,8 @@ export interface Sample {
   cpuMs?: number;
   /** Busy CPU of the whole machine (every core, hosts included) during the run. */
   machineCpuMs?: number;
+  /** CPU of the lab hosts (their cgroups) during the run; absent where cgroup v2 cpu.stat is not there. */
+  hostsCpuMs?: number;
 }
 
 /** min / median / max of a list of numbers. */
@@ -33,23 +37,39 @@ export interface TimedCommand {
   cwd?: string;
 }
 
+/** Read the `usage_usec` of cgroup v2 directories, summed, in ms; undefined when one lacks cpu.stat. */
+export function readCgroupsCpuMs(dirs: string[]): number | undefined {
+  let sum = 0;
+  for (const dir of dirs) {
+    const file = `${dir}/cpu.stat`;
+    if (!existsSync(file)) return undefined;
+    const m = /^usage_usec (\d+)$/m.exec(readFileSync(file, 'utf8'));
+    if (!m) return undefined;
+    sum += Number(m[1]) / 1000;
+  }
+  return dirs.length > 0 ? sum : undefined;
+}
+
 /**
  * Run `cmd` under /usr/bin/time and return its wall time and peak RSS. Output goes to `logFile`
  * (never to the terminal: it is only needed when the command fails, and then its tail is shown).
  * Throws when the command exits non-zero, so a broken workload cannot pass as a fast one.
  */
-export async function runTimed(cmd: TimedCommand, workDir: string, logFile: string): Promise<Sample> {
+export async function runTimed(cmd: TimedCommand, workDir: string, logFile: string, hostCgroups: string[] = []): Promise<Sample> {
   const rssFile = join(workDir, 'rss.txt');
   rmSync(rssFile, { force: true });
   const argv = ['/usr/bin/time', '-f', '%M %U %S', '-o', rssFile, ...cmd.argv];
   const busyBefore = readMachineBusyMs();
+  const hostsBefore = readCgroupsCpuMs(hostCgroups);
   const started = performance.now();
   const code = await spawnToLog(argv, logFile, { ...process.env, ...cmd.env }, cmd.cwd);
   const wallMs = performance.now() - started;
   const machineCpuMs = readMachineBusyMs() - busyBefore;
+  const hostsAfter = readCgroupsCpuMs(hostCgroups);
   if (code !== 0) throw new Error(`bench: \`${cmd.argv.join(' ')}\` exited ${code}; last output:\n${readTail(logFile, 25)}`);
   const [rss, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { wallMs, peakRssKb: rss!, cpuMs: (user! + system!) * 1000, machineCpuMs };
+  const hostsCpuMs = hostsBefore !== undefined && hostsAfter !== undefined ? hostsAfter - hostsBefore : undefined;
+  return { wallMs, peakRssKb: rss!, cpuMs: (user! + system!) * 1000, machineCpuMs, ...(hostsCpuMs === undefined ? {} : { hostsCpuMs }) };
 }
 
 /**

@@ -7,7 +7,11 @@
  *   node --import=tsx bench/merge.ts OUT.md RUN1.json RUN2.json ...
  */
 import { readFileSync } from 'node:fs';
+import type { Sample } from './measure.js';
 import { writeResults, type JobResult, type RunInfo, type SavedRun } from './report.js';
+
+/** A job of a results.json written before the peers were added: quorum and Debian's ansible-core only. */
+type LegacyJob = SavedRun['results'][number] & { quorum?: Sample[]; ansible?: Sample[] };
 
 const [out, ...inputs] = process.argv.slice(2);
 if (!out || inputs.length === 0) throw new Error('usage: node --import=tsx bench/merge.ts OUT.md RUN1.json [RUN2.json ...]');
@@ -19,7 +23,10 @@ for (const file of inputs) {
   info = info
     ? { ...info, versions: { ...info.versions, ...run.info.versions }, startup: run.info.startup ?? info.startup, sshOverhead: run.info.sshOverhead ?? info.sshOverhead }
     : run.info;
-  for (const r of run.results) byKey.set(`${r.job.workload}|${r.job.name}|${r.job.hosts}`, { job: r.job, warmup: r.warmup, quorum: r.quorum, ansible: r.ansible });
+  for (const r of run.results as LegacyJob[]) {
+    const samples = r.samples ?? { quorum: r.quorum ?? [], ansible: r.ansible ?? [] };
+    byKey.set(`${r.job.workload}|${r.job.name}|${r.job.hosts}`, { job: r.job, warmup: r.warmup, samples });
+  }
 }
 const results = [...byKey.values()].sort((a, b) => a.job.hosts - b.job.hosts || a.job.workload - b.job.workload);
 writeResults(out, results, { ...info!, date: `${info!.date} (merged from ${inputs.length} runs)` });

@@ -54,6 +54,8 @@ export const command: ModuleDefinition<CommandParams, CommandFacts> = {
       'A non-zero exit fails the task (use failed_when / ignore_errors to accept it).',
       'Without creates/removes the task is skipped in check mode: its effect cannot be predicted.',
       'creates/removes are plain paths (no globs); a relative one is resolved against chdir.',
+      'Ansible\'s key=value form works: `command: chdir=/opt creates=/opt/etcd tar xzf /tmp/etcd.tgz` (creates, removes, chdir and stdin are taken out of the line).',
+      'When it does not run (creates/removes say done, or check mode) it registers rc 0 and empty output, as Ansible does.',
     ],
   },
   // creates/removes are read with pathState: read ahead for the whole play (relative ones,
@@ -68,18 +70,25 @@ export const command: ModuleDefinition<CommandParams, CommandFacts> = {
   },
   plan(params, facts) {
     const p = normalizeParams(params);
-    const result = { cmd: p.argv ?? p.cmd };
+    // What Ansible's command registers when it does not run (check mode, creates/removes): rc 0
+    // and empty output, so `when: r.rc == 0` holds under --check too. A run replaces them.
+    const result = { cmd: p.argv ?? p.cmd, ...notRun('') };
     if (p.creates !== undefined && facts.createsExists) {
-      return { changes: [], noop: `${resolveGuard(p, p.creates)} exists`, result };
+      return { changes: [], noop: `${resolveGuard(p, p.creates)} exists`, result: { ...result, ...notRun(`skipped, since ${resolveGuard(p, p.creates)} exists`) } };
     }
     if (p.removes !== undefined && !facts.removesExists) {
-      return { changes: [], noop: `${resolveGuard(p, p.removes)} does not exist`, result };
+      return { changes: [], noop: `${resolveGuard(p, p.removes)} does not exist`, result: { ...result, ...notRun(`skipped, since ${resolveGuard(p, p.removes)} does not exist`) } };
     }
     const plan: Plan = { changes: [buildExecChange(p)], result };
     if (p.creates === undefined && p.removes === undefined) plan.unpredictable = 'a command without creates or removes';
     return plan;
   },
 };
+
+/** Registered fields of a command that did not run, as Ansible's. */
+function notRun(stdout: string): Record<string, unknown> {
+  return { rc: 0, stdout, stderr: '', stdout_lines: stdout === '' ? [] : [stdout], stderr_lines: [] };
+}
 
 /** The string shorthand is a `cmd`. */
 function normalizeParams(params: CommandParams): CommandObject {

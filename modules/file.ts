@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { fileSchema } from '../schemas/modules/file.js';
 import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
@@ -195,8 +195,8 @@ function planFile(params: FileParams, current: PathState, content: string | Uint
   return { changes: [...requireParent(path, current), put], diffs };
 }
 
-/** Attributes only: chmod/chown changes, or a noop saying what already matched. */
-function planAttributes(params: FileParams, current: PathState, matched: string): Plan {
+/** Attributes only: chmod/chown changes, or a noop saying what already matched (get_url uses it too). */
+export function planAttributes(params: FileParams, current: PathState, matched: string): Plan {
   const isLink = current.type === 'link';
   const want = isLink ? { owner: params.owner, group: params.group } : wantedAttributes(params);
   const have = currentAttributes(current, want);

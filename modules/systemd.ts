@@ -19,6 +19,7 @@ import type { Change, Diff, ModuleDefinition, Plan } from '../runner/types.js';
 import { isUnitRunning, normalizeUnitName, systemdUnit, type SystemdUnitState } from '../runner/facts/systemd-unit.js';
 import { fileContent, type FileContent } from '../runner/facts/file-content.js';
 import { quote } from '../runner/connection/quote.js';
+import { systemdPendingReload } from '../runner/facts/systemd-pending-reload.js';
 
 type SystemdParams = FromSchema<typeof systemdSchema>;
 
@@ -27,6 +28,8 @@ export interface SystemdFacts {
   unit: SystemdUnitState;
   unitFile?: FileContent;
   dropins: Record<string, FileContent>;
+  /** Without a name: the loaded units that need a daemon-reload. */
+  pendingReload?: string[];
 }
 
 /** Where unit files written by this module live (the administrator's layer, above /lib). */
@@ -55,14 +58,17 @@ export const systemd: ModuleDefinition<SystemdParams, SystemdFacts> = {
       name: 'Full unit name (`etcd.service`).',
       status: 'systemd properties before the task: LoadState, ActiveState, SubState, UnitFileState, NeedDaemonReload.',
       files_changed: 'The unit file or a drop-in was (or in check mode would be) written by this task.',
+      pending_reload: 'Without a name: the loaded units that needed a daemon-reload before the task.',
     },
     notes: [
       'A failed start or restart fails the task with the last 20 journal lines of the unit in the message.',
       'With no_block the start is only queued: follow it with a health check (etcd-health with retries/until).',
       'daemon_reload runs only when needed (a file changed here, or systemd reports NeedDaemonReload=yes), so it stays idempotent.',
+      '`systemd: { daemon_reload: true }` without a name reloads when any loaded unit needs it (Ansible reloads every time).',
     ],
   },
   async gather(ctx, params) {
+    if (params.name === undefined) return { unit: NO_UNIT, dropins: {}, pendingReload: await ctx.facts.get(systemdPendingReload, undefined) };
     const name = normalizeUnitName(params.name);
     const unit = await ctx.facts.get(systemdUnit, name);
     const unitFile = params.unit === undefined ? undefined : await ctx.facts.get(fileContent, `${UNIT_DIR}/${name}`);
@@ -79,6 +85,7 @@ export const systemd: ModuleDefinition<SystemdParams, SystemdFacts> = {
 
 /** The pure plan of the systemd module (exported for the plan tests). */
 export function planSystemd(params: SystemdParams, facts: SystemdFacts): Plan {
+  if (params.name === undefined) return planDaemonReload(params.daemon_reload === true ? facts.pendingReload ?? [] : []);
   const name = normalizeUnitName(params.name);
   const q = quote(name);
   const unit = facts.unit;
@@ -109,6 +116,20 @@ export function planSystemd(params: SystemdParams, facts: SystemdFacts): Plan {
   if (run) changes.push(run);
   return finish(changes, diffs, result, name, unit);
 }
+
+/**
+ * `daemon_reload: true` alone: reload when some loaded unit changed on disk. Ansible reloads
+ * every time and reports ok; reloading only when due keeps a second run quiet and honest.
+ */
+function planDaemonReload(pending: string[]): Plan {
+  const result = { pending_reload: pending };
+  if (pending.length === 0) return { changes: [], noop: 'no loaded unit needs a daemon-reload', result };
+  const shown = pending.length > 3 ? `${pending.slice(0, 3).join(', ')} and ${pending.length - 3} more` : pending.join(', ');
+  return { changes: [exec('systemctl daemon-reload', `daemon-reload (changed on disk: ${shown})`)], result };
+}
+
+/** What gather says about the unit when the task names none (daemon_reload alone). */
+const NO_UNIT: SystemdUnitState = { id: '', loadState: '', activeState: '', subState: '', unitFileState: '', fragmentPath: '', dropInPaths: [], needDaemonReload: false, type: '', mainPid: 0, result: '' };
 
 /** States the module must refuse rather than plan around. */
 function findRefusal(params: SystemdParams, unit: SystemdUnitState, name: string): string | undefined {

@@ -45,11 +45,12 @@ async function applyChange(
   switch (change.kind) {
     case 'exec': {
       const stdin = isSecret(change.stdin) ? change.stdin.reveal() : change.stdin;
-      const r = await ctx.conn.exec(change.command, {
+      const env = ctx.environment || change.env ? { ...ctx.environment, ...change.env } : undefined;
+      const r = await ctx.conn.exec(asBecomeUser(ctx, change.command), {
         sudo: ctx.become,
         ...(stdin !== undefined ? { stdin } : {}),
         ...(change.cwd ? { cwd: change.cwd } : {}),
-        ...(change.env ? { env: change.env } : {}),
+        ...(env ? { env } : {}),
       });
       outcome.lastExec = r;
       if (!(change.okExitCodes ?? [0]).includes(r.exitCode)) {
@@ -59,6 +60,7 @@ async function applyChange(
       return undefined;
     }
     case 'put': {
+      if (ctx.becomeUser) return { message: `become_user ${ctx.becomeUser}: quorum writes files as root only (commands run as ${ctx.becomeUser}); drop become_user here and set owner: ${ctx.becomeUser}` };
       const bytes = await resolveContent(change.content);
       await ctx.conn.put(change.dest, bytes, {
         sudo: ctx.become,
@@ -74,6 +76,16 @@ async function applyChange(
       return undefined;
     }
   }
+}
+
+/**
+ * A command run as become_user: from the root shell (become), through runuser, which needs no
+ * password as root and keeps the exported environment and working directory.
+ */
+function asBecomeUser(ctx: ModuleContext, command: string | readonly string[]): string | readonly string[] {
+  if (!ctx.become || !ctx.becomeUser) return command;
+  const argv = typeof command === 'string' ? ['sh', '-c', command] : command;
+  return ['runuser', '-u', ctx.becomeUser, '--', ...argv];
 }
 
 async function resolveContent(content: PutContent): Promise<Uint8Array> {

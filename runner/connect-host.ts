@@ -32,23 +32,34 @@ export function controllerTarget(state: RunState): Target {
 }
 
 /** Where a task for `host` runs: the host, a delegate, or the controller. */
-export async function resolveTarget(state: RunState, host: HostState, delegateTo: string | undefined, controllerOnly: boolean): Promise<Target> {
+export async function resolveTarget(state: RunState, host: HostState, delegateTo: string | undefined, controllerOnly: boolean, remoteUser?: string): Promise<Target> {
   if (controllerOnly) return controllerTarget(state);
-  if (delegateTo === undefined || delegateTo === host.name) return connectHost(state, host);
+  if (delegateTo === undefined || delegateTo === host.name) return connectHost(state, host, remoteUser);
   const delegate = state.hosts.get(delegateTo);
-  if (delegate) return connectHost(state, delegate);
+  if (delegate) return connectHost(state, delegate, remoteUser);
   if (delegateTo === 'localhost' || delegateTo === '127.0.0.1') return controllerTarget(state);
   // A templated name that renders to no host fails this task (a literal one is refused before
   // the run: runner/load/delegate-check.ts); it must never end the run.
   throw new ModuleError(`delegate_to: no host named '${delegateTo}' in the inventory`);
 }
 
-export async function connectHost(state: RunState, host: HostState): Promise<Target> {
+/**
+ * @param remoteUser the play's or task's remote_user: the login user when the inventory sets no
+ *   ansible_user (Ansible's precedence). One connection per host and run: a task asking for
+ *   another user than the connection's fails, rather than running as the wrong user.
+ */
+export async function connectHost(state: RunState, host: HostState, remoteUser?: string): Promise<Target> {
   if (host.unreachable) throw new UnreachableError(host.name, 'unreachable earlier in this run');
+  const asked = remoteUser ?? '';
+  const connectedFor = remoteUsers.get(host);
+  if (connectedFor !== undefined && connectedFor !== asked && !hasInventoryUser(state, host)) {
+    throw new ModuleError(`remote_user ${asked ? `'${asked}'` : '(none)'}: this run already connects to ${host.name} as ${connectedFor ? `remote_user '${connectedFor}'` : 'the default user'}, and keeps one connection per host: give every play the same remote_user, or set ansible_user in the inventory`);
+  }
   if (!host.conn) {
     let opening = pending.get(host);
     if (!opening) {
-      opening = open(state, host);
+      remoteUsers.set(host, asked);
+      opening = open(state, host, remoteUser);
       pending.set(host, opening);
     }
     try {
@@ -62,10 +73,20 @@ export async function connectHost(state: RunState, host: HostState): Promise<Tar
   return { name: host.name, conn: host.conn, facts: host.facts! };
 }
 
-async function open(state: RunState, host: HostState): Promise<Connection> {
+/** The remote_user each host's connection was opened for ('' for none). */
+const remoteUsers = new WeakMap<HostState, string>();
+
+/** Whether the login user is settled whatever remote_user says: ansible_user, or no SSH at all. */
+function hasInventoryUser(state: RunState, host: HostState): boolean {
+  const vars = state.inventory.hosts.get(host.name)?.vars ?? {};
+  return typeof vars['ansible_user'] === 'string' || vars['ansible_connection'] === 'local';
+}
+
+async function open(state: RunState, host: HostState, remoteUser: string | undefined): Promise<Connection> {
   const inventoryHost = state.inventory.hosts.get(host.name);
   if (!inventoryHost) throw new UnreachableError(host.name, 'not in the inventory');
   const spec = connectionSpec(inventoryHost, {
+    ...(remoteUser !== undefined ? { remoteUser } : {}),
     hostKeyPolicy: state.options.hostKeyPolicy,
     connectTimeoutMs: state.options.connectTimeoutMs,
     inventoryDir: inventoryDirOf(state.inventory),

@@ -11,6 +11,8 @@ import type { Play } from './playbook.js';
 import { buildTaskVars, type RoleLayers, type SharedVars } from './vars.js';
 import { renderValue } from './template.js';
 import { evaluateBool } from './expr.js';
+import { renderLoopItems } from './loop-items.js';
+import { renderEnvironment } from './task-environment.js';
 import { getModule } from '../modules/index.js';
 import { invokeModule } from './run-module.js';
 import { resolveTarget } from './connect-host.js';
@@ -66,14 +68,10 @@ export async function executeTask(run: TaskRun): Promise<TaskResult> {
   const started = performance.now();
 
   let items: unknown[] | undefined;
-  if (kw.loop !== undefined) {
-    try {
-      const rendered = renderValue(kw.loop, baseVars, task.location);
-      if (!Array.isArray(rendered)) throw new Error(`loop must be a list, got ${typeof rendered}`);
-      items = rendered;
-    } catch (err) {
-      return finish(run, kw, failedResult(`${formatLocation(task.location)}  ${(err as Error).message}`, started), undefined);
-    }
+  try {
+    items = renderLoopItems(kw, baseVars, task, state.playbook.dir);
+  } catch (err) {
+    return finish(run, kw, failedResult(`${formatLocation(task.location)}  ${(err as Error).message}`, started), undefined);
   }
 
   if (items === undefined) {
@@ -118,17 +116,23 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
   let result: TaskResult = failedResult('not run', started);
   for (let attempt = 1; ; attempt++) {
     let args: unknown;
+    let environment: Record<string, string> | undefined;
     try {
       args = renderValue(task.args ?? {}, vars, task.location);
+      environment = renderEnvironment([run.play.environment, run.inherited.keywords.environment, task.keywords.environment], vars, task.location);
     } catch (err) {
       return failedResult((err as Error).message, started);
     }
+    const becomeUser = become ? kw.become_user ?? run.play.become_user : undefined;
     try {
-      const target = await resolveTarget(state, host, kw.delegate_to ? String(renderValue(kw.delegate_to, vars, task.location)) : undefined, module.flags?.controllerOnly ?? false);
+      const remoteUser = kw.remote_user ?? run.play.remote_user;
+      const target = await resolveTarget(state, host, kw.delegate_to ? String(renderValue(kw.delegate_to, vars, task.location)) : undefined, module.flags?.controllerOnly ?? false, remoteUser);
       // A play without facts reads its paths ahead here, before the host's first task.
       if (target.name === host.name) await readAheadForPlay(state, run.play, run.shared, host, target.conn, target.facts);
       const invocation = invokeModule({
         task, module, args, vars, become, check,
+        ...(becomeUser !== undefined && becomeUser !== 'root' ? { becomeUser } : {}),
+        ...(environment ? { environment } : {}),
         inventoryHost: host.name,
         targetHost: target.name,
         conn: target.conn,
@@ -138,6 +142,11 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
         ...(state.options.signal ? { signal: state.options.signal } : {}),
         // Read at each attempt: a host found unreachable meanwhile (by another task) counts.
         unreachableHosts: unreachableHosts(state),
+        // A module's own waits (wait_for's polls, apt on the dpkg lock) are shown as retries of the task, as they happen.
+        reportWait: (wait) => run.emit({
+          kind: 'task:retry', task: run.displayName, host: host.name, ...(item !== undefined ? { item } : {}), ...wait,
+          ...(kw.no_log ? { msg: NO_LOG_MESSAGE, censored: true } : {}),
+        }),
       });
       result = kw.timeout ? await withTimeout(invocation, kw.timeout, started) : await invocation;
     } catch (err) {

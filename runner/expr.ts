@@ -14,9 +14,13 @@ import { Environment, EvaluationError, ParseError, type ASTNode, type ParseResul
 import { TemplateError, type SourceLocation } from './errors.js';
 import { isSecret, SECRET_MASK } from './secret.js';
 import { formatSuggestion } from './suggest.js';
+import { versionHolds } from './version-compare.js';
+import { jinjaConditionHint } from './jinja-hints.js';
 
 // Variables are whatever the playbook defines, so they are dynamic; mixed lists are normal YAML.
 const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+// Ansible's `x is version('3.5', '>=')`, written `version(x, ">=", "3.5")` (runner/version-compare.ts).
+env.registerFunction('version(string, string, string): bool', (a: string, op: string, b: string) => versionHolds(a, op, b));
 
 interface Compiled {
   run: ParseResult;
@@ -90,6 +94,9 @@ function compileExpression(expr: string, where: SourceLocation | undefined): Com
     run = env.parse(expr);
   } catch (err) {
     const summary = err instanceof ParseError ? err.summary : (err as Error).message;
+    // Jinja (Ansible's conditions) does not parse as CEL: say how to write that very expression.
+    const jinja = jinjaConditionHint(expr);
+    if (jinja) throw new TemplateError(`invalid expression ${JSON.stringify(expr)}: ${jinja}`, where, { cause: err });
     throw new TemplateError(`invalid expression ${JSON.stringify(expr)}: ${summary}${pointAt(expr, (err as ParseError).range?.start)}`, where, { cause: err });
   }
   const compiled = { run, roots: collectRoots(run.ast) };
@@ -118,6 +125,35 @@ function collectRoots(ast: ASTNode): string[] {
   return [...ids].filter((id) => !bound.has(id));
 }
 
+/** The views made by {@link lazyView}, so results can be turned back into plain objects. */
+const lazyViews = new WeakSet<object>();
+
+/**
+ * A mapping as CEL sees it, converted key by key when the expression reads it. Converting
+ * eagerly would walk all of hostvars (every host's variables, rendering every lazy template of
+ * every host, where one unrelated failure would fail this expression) for `hostvars.h2.x`.
+ * Entries whose value is undefined are absent, as for {@link toCel}.
+ */
+function lazyView(source: Record<string, unknown>): Record<string, unknown> {
+  const converted = new Map<string, unknown>();
+  const read = (key: string): unknown => {
+    if (!converted.has(key)) converted.set(key, Object.prototype.propertyIsEnumerable.call(source, key) ? toCel(source[key]) : undefined);
+    return converted.get(key);
+  };
+  const view = new Proxy(Object.create(null) as Record<string, unknown>, {
+    get: (_t, key) => (typeof key === 'string' ? read(key) : undefined),
+    has: (_t, key) => typeof key === 'string' && read(key) !== undefined,
+    ownKeys: () => Object.keys(source).filter((key) => read(key) !== undefined),
+    getOwnPropertyDescriptor: (_t, key) => {
+      if (typeof key !== 'string') return undefined;
+      const value = read(key);
+      return value === undefined ? undefined : { value, enumerable: true, configurable: true, writable: false };
+    },
+  });
+  lazyViews.add(view);
+  return view;
+}
+
 /** JS value -> CEL value: integers become bigint (CEL int), undefined entries disappear. */
 function toCel(value: unknown): unknown {
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
@@ -127,9 +163,7 @@ function toCel(value: unknown): unknown {
   if (value instanceof Uint8Array || value instanceof Date) return value;
   if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : toCel(item)));
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, toCel(v)]));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) if (item !== undefined) out[key] = toCel(item);
-  return out;
+  return lazyView(value as Record<string, unknown>);
 }
 
 /** CEL value -> JS value: ints back to numbers when they fit. */
@@ -137,7 +171,7 @@ function fromCel(value: unknown): unknown {
   if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   if (Array.isArray(value)) return value.map(fromCel);
   if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), fromCel(v)]));
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (value && typeof value === 'object' && (lazyViews.has(value) || Object.getPrototypeOf(value) === Object.prototype)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromCel(v)]));
   }
   // CEL's uint is a wrapper object; its valueOf is the bigint.

@@ -13,7 +13,7 @@ export function listPlaybook(prepared: PreparedRun, what: { hosts: boolean; task
     }
     if (what.tasks) {
       lines.push('    tasks:');
-      walk(play.tasks, (t, depth) => lines.push(`${'  '.repeat(depth + 3)}${t.name ?? (t.kind === 'task' ? t.module : 'block')}\tTAGS: [${(t.keywords.tags ?? []).join(', ')}]\t${formatLocation(t.location)}`));
+      walk(play.tasks, (t, depth) => lines.push(`${'  '.repeat(depth + 3)}${t.name ?? (t.kind === 'task' ? t.module : t.include ? `${t.include.what === 'tasks' ? 'include_tasks' : 'include_role'}: ${t.include.file}` : 'block')}\tTAGS: [${(t.keywords.tags ?? []).join(', ')}]\t${formatLocation(t.location)}`));
     }
     if (what.tags) {
       const tags = new Set<string>(play.tags ?? []);

@@ -9,6 +9,11 @@ export interface TaskKeywords {
   /** CEL expressions, all must hold. */
   when?: string[];
   loop?: unknown;
+  /** Ansible's older loops (one of these or loop; runner/loop-items.ts reads them). */
+  with_items?: unknown;
+  with_list?: unknown;
+  with_dict?: unknown;
+  with_fileglob?: string | string[];
   loop_control?: { loop_var?: string; index_var?: string; label?: string; pause?: number };
   register?: string;
   notify?: string[];
@@ -27,6 +32,13 @@ export interface TaskKeywords {
   /** Seconds. */
   timeout?: number;
   become?: boolean;
+  /** The user `become` switches to (root when unset): commands only for another user. */
+  become_user?: string;
+  become_method?: 'sudo';
+  /** The user to connect as when the inventory gives no ansible_user. */
+  remote_user?: string;
+  /** Exported to the task's commands; a block's is merged under its tasks'. */
+  environment?: Record<string, unknown> | string;
   vars?: Record<string, unknown>;
   any_errors_fatal?: boolean;
 }
@@ -44,6 +56,8 @@ export interface TaskNode extends NodeBase {
   kind: 'task';
   /** Module name as written (`file`, `etcd-health`, `meta`...). */
   module: string;
+  /** The module key as written when it differs from `module` (`ansible.builtin.file`), for locations. */
+  moduleKey?: string;
   /** Arguments as written; templates are rendered per host at run time. */
   args: unknown;
   /** Handlers only: topics this handler also answers to. */
@@ -107,6 +121,9 @@ export interface Play {
   defaults: Record<string, unknown>;
   gather_facts: boolean;
   become: boolean;
+  become_user?: string;
+  remote_user?: string;
+  environment?: Record<string, unknown> | string;
   /** Batch sizes: a number, a percentage string, or a list of them (Ansible's serial). */
   serial?: Array<number | string>;
   any_errors_fatal: boolean;

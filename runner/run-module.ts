@@ -2,7 +2,7 @@
  * One module invocation on one host: validate the rendered arguments, gather, plan, and (not
  * in check mode) apply. Returns the outcome as a value; only a lost connection throws.
  */
-import type { ModuleContext, ModuleDefinition, Plan, TaskResult } from './types.js';
+import type { ModuleContext, ModuleDefinition, Plan, TaskResult, WaitReport } from './types.js';
 import type { Connection } from './connection/types.js';
 import type { FactCache } from './types.js';
 import type { TaskNode } from './playbook.js';
@@ -24,6 +24,10 @@ export interface Invocation {
   conn: Connection;
   facts: FactCache;
   become: boolean;
+  /** With become: the user other than root that commands run as (become_user). */
+  becomeUser?: string;
+  /** Variables exported to the task's commands (the environment keyword). */
+  environment?: Record<string, string>;
   check: boolean;
   playbookDir: string;
   /** The role of the task (ModuleContext.roleDir). */
@@ -31,6 +35,8 @@ export interface Invocation {
   signal?: AbortSignal;
   /** Hosts the run has marked unreachable so far (ModuleContext.unreachableHosts). */
   unreachableHosts?: readonly string[];
+  /** Progress of a wait inside the module (ModuleContext.reportWait). */
+  reportWait?: ModuleContext['reportWait'];
 }
 
 export async function invokeModule(inv: Invocation): Promise<TaskResult> {
@@ -52,6 +58,8 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     inventoryHost: inv.inventoryHost,
     conn: inv.conn,
     become: inv.become,
+    ...(inv.becomeUser ? { becomeUser: inv.becomeUser } : {}),
+    ...(inv.environment ? { environment: inv.environment } : {}),
     facts: inv.facts,
     vars: inv.vars,
     checkMode: inv.check,
@@ -60,6 +68,7 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     render: (template, sourceName) => renderText(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined),
     ...(inv.signal ? { signal: inv.signal } : {}),
     ...(inv.unreachableHosts ? { unreachableHosts: inv.unreachableHosts } : {}),
+    ...(inv.reportWait ? { reportWait: inv.reportWait } : {}),
   };
 
   let plan: Plan;

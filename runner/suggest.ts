@@ -46,3 +46,42 @@ export function formatSuggestion(word: string, candidates: Iterable<string>): st
   const match = didYouMean(word, candidates);
   return match === undefined ? '' : ` (did you mean '${match}'?)`;
 }
+
+/**
+ * Values an Ansible user writes for a module's state, and what quorum's modules call them:
+ * `state: present` on file means a file (or a directory), on systemd `started`.
+ */
+const ANSIBLE_VALUES: Record<string, string[]> = {
+  present: ['present', 'file', 'directory', 'started'],
+  installed: ['present'],
+  latest: ['latest', 'present'],
+  running: ['started'],
+  removed: ['absent'],
+  touch: ['file'],
+  hard: ['link'],
+  enabled: ['started'],
+  restarted: ['restarted'],
+};
+
+/** Words whose nearest spelling means the opposite: never offered for each other. */
+const OPPOSITES: ReadonlyArray<readonly [string, string]> = [
+  ['present', 'absent'], ['started', 'stopped'], ['enabled', 'disabled'], ['installed', 'uninstalled'], ['mounted', 'unmounted'],
+  ['locked', 'unlocked'], ['yes', 'no'], ['true', 'false'], ['on', 'off'], ['start', 'stop'], ['load', 'unload'],
+];
+
+function areOpposites(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return OPPOSITES.some(([p, q]) => (x === p && y === q) || (x === q && y === p));
+}
+
+/**
+ * The hint for a value that is not one of `allowed`: what Ansible's word means here, else the
+ * nearest spelling unless it means the opposite ('present' is 3 edits from 'absent').
+ */
+export function formatValueSuggestion(word: string, allowed: readonly string[]): string {
+  const meant = (ANSIBLE_VALUES[word.toLowerCase()] ?? []).filter((w) => allowed.includes(w));
+  if (meant.length > 0) return ` (Ansible's '${word}': here write ${meant.map((w) => `'${w}'`).join(' or ')})`;
+  const match = didYouMean(word, allowed);
+  return match === undefined || areOpposites(word, match) ? '' : ` (did you mean '${match}'?)`;
+}

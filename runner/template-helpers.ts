@@ -15,6 +15,7 @@ import type Handlebars from 'handlebars';
 import { isIP } from 'node:net';
 import { stringify } from 'yaml';
 import { compareSemver, parseSemver } from './semver.js';
+import { versionHolds } from './version-compare.js';
 import { urlHost } from './url-host.js';
 
 type HelperOptions = Handlebars.HelperOptions;
@@ -90,6 +91,11 @@ function requireString(helper: string, value: unknown): string {
   throw new Error(`${helper}: expected a string, got ${describeType(value)}`);
 }
 
+function requireList(helper: string, value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  throw new Error(`${helper}: expected a list, got ${describeType(value)}`);
+}
+
 function describeType(value: unknown): string {
   return value === undefined ? 'an undefined value' : value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
 }
@@ -157,6 +163,69 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
   },
   /** is_ipv6 ADDRESS: the address is IPv6 (brackets allowed), as kubeadm picks `::1` over 127.0.0.1. */
   is_ipv6: (value: unknown) => isIP(requireString('is_ipv6', value).replace(/^\[(.*)\]$/, '$1')) === 6,
+  /** first LIST: the first item (undefined for an empty list, as Jinja's first). */
+  first: (list: unknown) => requireList('first', list)[0],
+  /** last LIST: the last item. */
+  last: (list: unknown) => requireList('last', list).at(-1),
+  /** length LIST|TEXT|MAP: the number of items, characters or keys (Jinja's length). */
+  length(value: unknown) {
+    if (typeof value === 'string' || Array.isArray(value)) return value.length;
+    if (value && typeof value === 'object') return Object.keys(value).length;
+    throw new Error(`length: expected a list, a string or a mapping, got ${describeType(value)}`);
+  },
+  /** sort LIST: a sorted copy; numbers by value, anything else as text (Jinja's sort). */
+  sort(list: unknown) {
+    const items = [...requireList('sort', list)];
+    return items.every((i) => typeof i === 'number') ? items.sort((a, b) => (a as number) - (b as number)) : items.sort((a, b) => String(a).localeCompare(String(b), 'en'));
+  },
+  /** unique LIST: items in their first order, repeats dropped (compared as JSON for maps and lists). */
+  unique(list: unknown) {
+    const seen = new Set<string>();
+    return requireList('unique', list).filter((item) => {
+      const key = typeof item === 'object' && item !== null ? `j:${JSON.stringify(item)}` : `${typeof item}:${String(item)}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  },
+  /** basename PATH: the last part of a path (Python's os.path.basename: "" after a final /). */
+  basename: (path: unknown) => requireString('basename', path).split('/').at(-1) ?? '',
+  /** dirname PATH: the path without its last part (Python's os.path.dirname). */
+  dirname(path: unknown) {
+    const p = requireString('dirname', path);
+    const cut = p.lastIndexOf('/');
+    if (cut < 0) return '';
+    const head = p.slice(0, cut + 1);
+    return /^\/+$/.test(head) ? head : head.replace(/\/+$/, '');
+  },
+  /** split TEXT [SEP]: the parts; without SEP, at runs of whitespace (Python's str.split). */
+  split(...raw: unknown[]) {
+    const [text, sep] = dropOptions(raw);
+    const t = requireString('split', text);
+    if (sep === undefined) return t.split(/\s+/).filter((part) => part !== '');
+    return t.split(requireString('split', sep));
+  },
+  /** int VALUE [DEFAULT]: a whole number; text that is not one gives DEFAULT (0), as Jinja's int. */
+  int(...raw: unknown[]) {
+    const [value, fallback = 0] = dropOptions(raw);
+    if (typeof value === 'number') return Math.trunc(value);
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    const m = typeof value === 'string' ? /^\s*([-+]?\d+)(\.\d*)?\s*$/.exec(value) : null;
+    return m ? Number(m[1]) : fallback;
+  },
+  /** bool VALUE: Ansible's truthy words (yes, on, true, 1) as true, anything else false. */
+  bool(value: unknown) {
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'number') return value === 1;
+    return typeof value === 'string' && ['yes', 'on', 'true', '1', 'y'].includes(value.trim().toLowerCase());
+  },
+  /** regex_replace TEXT PATTERN REPLACEMENT: every match replaced; `\\1` or `$1` name a group. */
+  regex_replace(text: unknown, pattern: unknown, replacement: unknown) {
+    const re = new RegExp(requireString('regex_replace', pattern), 'g');
+    return requireString('regex_replace', text).replace(re, requireString('regex_replace', replacement).replace(/\\(\d)/g, '$$$1'));
+  },
+  /** version A OP B: Ansible's version test, e.g. `{{#if (version facts.versions.etcd ">=" "3.5")}}` (runner/version-compare.ts). */
+  version: (a: unknown, op: unknown, b: unknown) => versionHolds(requireString('version', a), requireString('version', op), requireString('version', b)),
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,
 };

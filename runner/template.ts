@@ -13,6 +13,7 @@ import { TemplateError, type SourceLocation } from './errors.js';
 import { isSecret, SECRET_MASK } from './secret.js';
 import { formatSuggestion } from './suggest.js';
 import { listTemplateHelpers, registerTemplateHelpers } from './template-helpers.js';
+import { jinjaTemplateHint } from './jinja-hints.js';
 
 type Compiled = Handlebars.TemplateDelegate;
 
@@ -155,7 +156,9 @@ function compileCached(text: string, where: SourceLocation | undefined): Compile
     template = hb.compile(ast, { strict: true, noEscape: true });
   } catch (err) {
     const first = (err as Error).message.split('\n').slice(0, 4).join(' | ');
-    throw new TemplateError(`template syntax error: ${first}`, where, { cause: err });
+    // Handlebars' own message about Jinja misleads ("'{{' is not closed"): say what to write.
+    const jinja = jinjaTemplateHint(text);
+    throw new TemplateError(jinja ? `template syntax error: ${jinja}` : `template syntax error: ${first}`, where, { cause: err });
   }
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(text, template);
@@ -198,6 +201,9 @@ function findMissing(path: string, vars: Readonly<Record<string, unknown>>, extr
 /** Turn handlebars' `"x" not defined in [object Object] - 2:5` into our message and location. */
 function describeRenderError(err: unknown, text: string, vars: Readonly<Record<string, unknown>>, where: SourceLocation | undefined): Error {
   if (err instanceof TemplateError) return err;
+  // `{{ x is defined }}` parses as a call of `x`: the Jinja hint says more than "unknown helper".
+  const jinja = jinjaTemplateHint(text);
+  if (jinja) return new TemplateError(`cannot render ${JSON.stringify(text.trim().slice(0, 120))}: ${jinja}`, where, { cause: err });
   const e = err as Error & { lineNumber?: number; column?: number };
   const missing = /^"([^"]+)" not defined in/.exec(e.message ?? '');
   const at = locateInTemplate(where, e.lineNumber, e.column);

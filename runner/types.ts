@@ -80,6 +80,13 @@ export interface ModuleContext {
   conn: Connection;
   /** Run commands as root. */
   become: boolean;
+  /**
+   * With become: run `exec` changes as this user instead of root (Ansible's become_user). Other
+   * changes (file writes) cannot be made as another user: the applier refuses them.
+   */
+  becomeUser?: string;
+  /** Exported to every `exec` change of the task, under the change's own env (environment keyword). */
+  environment?: Record<string, string>;
   /** Host facts cache: fact parsers run once per host and run, cleared after a change. */
   facts: FactCache;
   /** All variables visible to the task (for modules that need them, e.g. etcd-health defaults). */
@@ -103,6 +110,24 @@ export interface ModuleContext {
    * reachable) from one that cannot be reached, and etcd-health must name only the latter.
    */
   unreachableHosts?: readonly string[];
+  /**
+   * Say that a wait inside the module goes on (wait_for's polls, apt waiting for the dpkg
+   * lock): reported as the task's
+   * `task:retry` events, so a long wait is never silent. Absent where nobody listens (tests).
+   */
+  reportWait?(wait: WaitReport): void;
+}
+
+/** One poll of a module's wait that did not succeed yet (ModuleContext.reportWait). */
+export interface WaitReport {
+  /** The poll that just failed, from 1. */
+  attempt: number;
+  /** Polls still possible before the timeout. */
+  retriesLeft: number;
+  /** Seconds until the next poll. */
+  delaySeconds: number;
+  /** What is awaited and what the poll saw. */
+  msg: string;
 }
 
 /** A fact: a shell command and a pure parser of its output. */
@@ -164,6 +189,13 @@ export interface ModuleDefinition<P = any, F = any> {
    * stat, since only a read of exactly that path, with the same privilege, uses it.
    */
   inspectsPaths?(args: Record<string, unknown>): unknown[];
+  /**
+   * Facts this module's gather reads (the installed packages, for apt), read ahead with the play's
+   * paths while facts are gathered, each once per host and privilege (strategy/prefetch.ts), so
+   * the first task finds them in the cache. Only a saving: a fact that fails there is read again
+   * by the task.
+   */
+  readsAhead?(args: Record<string, unknown>): Array<{ fact: Fact<unknown, any>; args: unknown }>;
   /**
    * Rules on argument values that need no host (kubeadm's node-name rule, say). Run before any
    * host is touched (runner/load/host-args-check.ts) for each host of the play whose arguments

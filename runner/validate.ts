@@ -6,7 +6,7 @@
 import type { ErrorObject } from 'ajv';
 import type { ConfigProblem } from './errors.js';
 import type { YamlSource } from './load/yaml.js';
-import { formatSuggestion } from './suggest.js';
+import { formatSuggestion, formatValueSuggestion } from './suggest.js';
 import { compileSchema } from './validators/compile.js';
 
 /** Options of {@link validateAgainst}. */
@@ -62,11 +62,13 @@ export function formatAjvError(error: ErrorObject, source: YamlSource, basePoint
     }
     case 'required':
       return { location: source.locate(pointer), pointer, message: `missing required ${noun} '${String(params.missingProperty)}'` };
+    case 'dependentRequired':
+      return { location: source.locate(pointer), pointer, message: `missing required ${noun} '${String(params.missingProperty)}' (needed with '${String(params.property)}')` };
     case 'type':
       return { location: source.locate(pointer), pointer, message: `must be ${describeTypes(params.type)}, got ${describeValue(error.data)}` };
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v));
-      const hint = typeof error.data === 'string' ? formatSuggestion(error.data, (params.allowedValues as unknown[]).map(String)) : '';
+      const hint = typeof error.data === 'string' ? formatValueSuggestion(error.data, (params.allowedValues as unknown[]).map(String)) : '';
       return { location: source.locate(pointer), pointer, message: `must be one of ${allowed.join(', ')}${hint}` };
     }
     case 'const':

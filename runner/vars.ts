@@ -27,6 +27,7 @@
 import type { RunState, HostState } from './run-state.js';
 import type { Play } from './playbook.js';
 import { renderValue } from './template.js';
+import { addAnsibleFactVars } from './facts/ansible-facts.js';
 
 /** Everything but the host-specific layers: built once per task. */
 export interface SharedVars {
@@ -55,7 +56,11 @@ export function buildSharedVars(state: RunState, play: Play, batch: readonly str
   const shared: SharedVars = { groups, hostvars, playHostsAll: [...all], playHosts: active(all), playBatch: active(batch) };
   for (const [name] of state.inventory.hosts) {
     const runtime = state.hosts.get(name);
-    hostvars[name] = withMagic(state, shared, name, runtime, lazilyRendered(userVars(state, play, name, runtime, []), dataKeys(state, runtime)));
+    const entry = withMagic(state, shared, name, runtime, lazilyRendered(userVars(state, play, name, runtime, []), dataKeys(state, runtime)));
+    // As in Ansible, a host's entry does not list hostvars itself: enumerated (to_json, CEL),
+    // hostvars.h.hostvars.h... never ends. It still resolves for the host's own templates.
+    Object.defineProperty(entry, 'hostvars', { enumerable: false });
+    hostvars[name] = entry;
   }
   return shared;
 }
@@ -108,6 +113,11 @@ function userVars(
  */
 function withMagic(state: RunState, shared: SharedVars, name: string, host: HostState | undefined, vars: Record<string, unknown>): Record<string, unknown> {
   const groupNames = (state.inventory.hosts.get(name)?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped');
+  // ansible_hostname, ansible_facts.os_family...: the same facts under Ansible's names.
+  addAnsibleFactVars(vars, host?.hostFacts);
+  // Ansible's `vars`: every variable of the host, so `has(vars.x)` asks "is x defined" of a
+  // top-level variable. Not enumerable: it contains itself.
+  Object.defineProperty(vars, 'vars', { value: vars, enumerable: false, configurable: true, writable: true });
   return Object.assign(vars, {
     inventory_hostname: name,
     inventory_hostname_short: name.split('.')[0],

@@ -23,6 +23,10 @@ export interface HostFacts {
   fqdn: string;
   /** /etc/os-release: ID, VERSION_ID ("12"), PRETTY_NAME; null when missing. */
   os: { id: string | null; versionId: string | null; prettyName: string | null };
+  /** More of /etc/os-release, for Ansible's distribution facts (ansible-facts.ts). */
+  osRelease: { name: string | null; idLike: string[]; codename: string | null };
+  /** /etc/debian_version ("12.7", "trixie/sid"), or null: Ansible's distribution_version on Debian. */
+  debianVersion: string | null;
   /** `uname -r`. */
   kernel: string;
   /** `uname -m` (x86_64, aarch64). */
@@ -33,8 +37,12 @@ export interface HostFacts {
   memoryTotalBytes: number;
   /** Addresses per interface, loopback included. */
   interfaces: Record<string, InterfaceAddresses>;
+  /** Link layer of each interface (`ip -o link show`): MAC address, MTU, type (ether, loopback...). */
+  links: Record<string, { macaddress: string | null; mtu: number | null; type: string | null }>;
   /** Interface of the IPv4 default route, or null (lab hosts have none). */
   defaultInterface: string | null;
+  /** Gateway (`via`) of the IPv4 default route, or null (a device route, or none). */
+  defaultGateway4: string | null;
   /** First IPv4 address (no prefix) of the default route's interface, or null. */
   defaultIpv4: string | null;
   /** First global IPv6 address (no prefix) of the IPv6 default route's interface, or null. */
@@ -49,6 +57,8 @@ export interface HostFacts {
   cgroupVersion: 1 | 2 | null;
   /** Container runtime sockets present, by runtime; the path found. */
   containerRuntimes: { containerd: string | null; crio: string | null; docker: string | null };
+  /** The host's clock as facts were gathered (`date +'%s %z %Z'`), or null when unreadable. */
+  clock: { epoch: number; utcOffset: string; timezone: string } | null;
   /** Versions as the tools print them ("v1.31.2", "3.4.23"); null when the tool is absent. */
   versions: { kubeadm: string | null; kubelet: string | null; etcd: string | null; etcdctl: string | null };
 }
@@ -89,11 +99,17 @@ fi
 s uname; uname -nrm
 s fqdn; hostname -f 2>/dev/null || uname -n
 s os-release; if [ -r /etc/os-release ]; then out /etc/os-release; elif [ -r /usr/lib/os-release ]; then out /usr/lib/os-release; fi
+s debian-version; [ -r /etc/debian_version ] && out /etc/debian_version
 s cpus; nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo
 s meminfo; while read -r k n u; do if [ "$k" = MemTotal: ]; then echo "$k $n $u"; break; fi; done < /proc/meminfo
-s addresses; have ip && ip -o addr show
-s route4; have ip && ip -4 route show default
+s ip; if have ip; then ip -o -batch - 2>/dev/null <<'IPCMDS' || { ip -o addr show; ip -o link show; ip -4 route show default; }
+addr show
+link show
+route show default
+IPCMDS
+fi
 s route6; have ip && ip -6 route show default
+s clock; date +'%s %z %Z'
 s init; [ -r /proc/1/comm ] && out /proc/1/comm
 s systemd-booted; test -d /run/systemd/system && echo yes
 s systemd-version; have systemctl && systemctl --version 2>/dev/null | head -n 1
@@ -141,14 +157,51 @@ export function parseOsRelease(text: string): Record<string, string> {
 
 /** `ip -o addr show` lines into addresses per interface ("eth0@if6" is reported as "eth0"). */
 export function parseIpAddr(text: string): Record<string, InterfaceAddresses> {
-  const out: Record<string, InterfaceAddresses> = {};
+  // A Map, not an object literal: a host may name an interface `__proto__` (or print that).
+  const out = new Map<string, InterfaceAddresses>();
   for (const line of text.split('\n')) {
     const m = line.match(/^\d+:\s+(\S+?)(?:@\S+)?\s+(inet6?)\s+(\S+)/);
     if (!m) continue;
-    const entry = (out[m[1]!] ??= { ipv4: [], ipv6: [] });
+    let entry = out.get(m[1]!);
+    if (!entry) out.set(m[1]!, (entry = { ipv4: [], ipv6: [] }));
     (m[2] === 'inet' ? entry.ipv4 : entry.ipv6).push(m[3]!);
   }
-  return out;
+  return Object.fromEntries(out);
+}
+
+/**
+ * `ip -o link show` lines ("2: eth0@if6: <...> mtu 1500 ... \\    link/ether 66:fd:... brd ...")
+ * into the link layer per interface; a field that does not parse is null. (Not /sys/class/net:
+ * in a container it may show another network namespace's interfaces.)
+ */
+export function parseLinks(text: string): HostFacts['links'] {
+  const out = new Map<string, HostFacts['links'][string]>();
+  for (const line of text.split('\n')) {
+    const m = line.match(/^\d+:\s+([^\s:@]+)(?:@[^\s:]+)?:/);
+    if (!m) continue;
+    const link = line.match(/\blink\/(\w+)(?:\s+([0-9a-f]{2}(?::[0-9a-f]{2}){5,19})\b)?/i);
+    out.set(m[1]!, {
+      macaddress: link?.[2]?.toLowerCase() ?? null,
+      mtu: wholeNumber(line.match(/\bmtu (\d+)/)?.[1]),
+      type: link?.[1] ?? null,
+    });
+  }
+  return Object.fromEntries(out);
+}
+
+/** The gateway (`via X`) of the first default route, or null. */
+export function parseDefaultGateway(text: string): string | null {
+  return text.match(/^default\b.*?\bvia\s+(\S+)/m)?.[1] ?? null;
+}
+
+/** `date +'%s %z %Z'` ("1796615701 +0100 CET"), or null when it is not that. */
+export function parseClock(text: string): HostFacts['clock'] {
+  const m = text.trim().match(/^(\d{1,12}) ([+-]\d{4}) (\S{1,64})$/);
+  return m ? { epoch: Number(m[1]), utcOffset: m[2]!, timezone: m[3]! } : null;
+}
+
+function wholeNumber(text: string | undefined): number | null {
+  return text !== undefined && /^\d{1,9}$/.test(text) ? Number(text) : null;
 }
 
 /** The device of the first `default ... dev X` route, or null. */
@@ -173,8 +226,12 @@ function factsFromSections(sec: ReadonlyMap<string, string>, probes: Record<Vers
   // `uname -nrm`: node name, kernel release, machine; none of them holds a space.
   const [hostname = '', kernel = '', architecture = ''] = get('uname').split(/\s+/);
   const os = parseOsRelease(get('os-release'));
-  const interfaces = parseIpAddr(get('addresses'));
-  const dev4 = parseDefaultRoute(get('route4'));
+  // One `ip -batch` prints addresses, links and the IPv4 default route (one process instead of
+  // three); captures from before it have them in sections of their own.
+  const ip = sec.has('ip') ? get('ip') : undefined;
+  const route4 = ip ?? get('route4');
+  const interfaces = parseIpAddr(ip ?? get('addresses'));
+  const dev4 = parseDefaultRoute(route4);
   const dev6 = parseDefaultRoute(get('route6'));
   const fsType = get('cgroup');
   const sockets = get('sockets').split('\n').filter(Boolean);
@@ -184,18 +241,23 @@ function factsFromSections(sec: ReadonlyMap<string, string>, probes: Record<Vers
     hostname: requireText(hostname, 'uname'),
     fqdn: get('fqdn') || hostname,
     os: { id: os.ID ?? null, versionId: os.VERSION_ID ?? null, prettyName: os.PRETTY_NAME ?? null },
+    osRelease: { name: os.NAME ?? null, idLike: (os.ID_LIKE ?? '').split(/\s+/).filter(Boolean), codename: os.VERSION_CODENAME ?? null },
+    debianVersion: get('debian-version').split('\n')[0] || null,
     kernel: requireText(kernel, 'uname'),
     architecture: requireText(architecture, 'uname'),
     cpus: Number(get('cpus')) || 0,
     memoryTotalBytes: Number(get('meminfo').match(/(\d+)\s*kB/)?.[1] ?? 0) * 1024,
     interfaces,
+    links: parseLinks(ip ?? get('links')),
     defaultInterface: dev4,
+    defaultGateway4: parseDefaultGateway(route4),
     defaultIpv4: firstAddress(dev4 ? interfaces[dev4]?.ipv4 : undefined),
     defaultIpv6: firstAddress(dev6 ? interfaces[dev6]?.ipv6.filter((a) => !a.startsWith('fe80:')) : undefined),
     initName: get('init'),
     systemd: get('systemd-booted') === 'yes',
     systemdVersion: Number(get('systemd-version').match(/^systemd (\d+)/)?.[1]) || null,
     cgroupVersion: fsType === 'cgroup2fs' ? 2 : fsType === 'tmpfs' ? 1 : null,
+    clock: parseClock(get('clock')),
     containerRuntimes: { containerd: socketOf(SOCKETS.containerd), crio: socketOf(SOCKETS.crio), docker: socketOf(SOCKETS.docker) },
     versions: { kubeadm: versionOf('kubeadm'), kubelet: versionOf('kubelet'), etcd: versionOf('etcd'), etcdctl: versionOf('etcdctl') },
   };

@@ -18,6 +18,8 @@ export interface ConnectionDefaults {
   connectTimeoutMs: number;
   /** From --ask-become-pass; wins over ansible_become_password. */
   becomePassword?: string;
+  /** The play's or task's remote_user: below ansible_user, above the ssh config's User. */
+  remoteUser?: string;
   /** Directory of the inventory file: relative key and known_hosts paths resolve here. */
   inventoryDir: string;
   /**
@@ -69,7 +71,7 @@ export function connectionSpec(host: InventoryHost, defaults: ConnectionDefaults
   if (fingerprints !== undefined && !(Array.isArray(fingerprints) && fingerprints.every((f) => typeof f === 'string'))) {
     fail('quorum_host_key_fingerprints', 'a list of "SHA256:..." strings');
   }
-  const user = text('ansible_user') ?? first('user');
+  const user = text('ansible_user') ?? defaults.remoteUser ?? first('user');
   const keyFile = text('ansible_ssh_private_key_file') ?? expandSshTokens(first('identityfile'), destination, user);
   const knownHosts = text('quorum_known_hosts') ?? expandSshTokens(first('userknownhostsfile'), destination, user);
   const password = text('ansible_password');

@@ -3,7 +3,8 @@
  * and vars files: `yes`/`no`/`on`/`off` (booleans for Ansible, strings here), `0644` (octal 420
  * for Ansible, 644 here), `1_000` and `1:30` (numbers for Ansible, strings here), `0o17` and
  * `1e3` (strings for Ansible, numbers here). quorum keeps YAML 1.2, as for playbooks, and names
- * each such value in a warning with its place and the spelling both read alike.
+ * each such value in a warning with its place and the spelling both read alike. (yes/no/on/off
+ * and 0644 are read as an Ansible user means them since: runner/load/yaml.ts.)
  */
 import { isMap, isPair, isScalar, isSeq, type Scalar } from 'yaml';
 import { formatLocation } from '../errors.js';
@@ -36,10 +37,8 @@ export function yaml11Warnings(src: YamlSource): string[] {
 
 function ansibleReading(node: Scalar): { ansible: string; write: string } | undefined {
   const text = String(node.source ?? '');
-  if (PY_BOOL.test(text)) {
-    const value = /^(?:yes|on)$/i.test(text);
-    return { ansible: `the boolean ${value}`, write: `${value}, or "${text}" for the string,` };
-  }
+  // yes/no/on/off are read as Ansible reads them (runner/load/yaml.ts): nothing to warn about.
+  if (PY_BOOL.test(text)) return undefined;
   if (PY_OCTAL.test(text) && /[1-9]/.test(text)) {
     const n = Number.parseInt(text.replace(/_/g, ''), 8);
     return { ansible: `the octal number ${n}`, write: `${n} for that number, or "${text}" for the string,` };

@@ -16,7 +16,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { BlockNode, IncludeSpec, TaskItem, TaskKeywords, TaskNode } from '../playbook.js';
 import { validateAgainst } from '../validate.js';
 import { TASK_LIST_SCHEMA } from '../validators/schemas.js';
-import { isMapping, keyProblem, named, readIncluded, type IncludeAction, type Loader } from './loader.js';
+import { handlerTopics, isMapping, keyProblem, named, readIncluded, type IncludeAction, type Loader } from './loader.js';
 import { buildTaskList, normalizeKeywords, TASK_KEYWORDS } from './tasks.js';
 import { formatSuggestion } from '../suggest.js';
 import { loadRole, type RoleRequest } from './roles.js';
@@ -159,7 +159,7 @@ export function loadIncludedFile(inc: RunTimeInclude): TaskItem[] {
   };
   loader.problems.push(...validateAgainst(TASK_LIST_SCHEMA, source.value, source, '', { noun: 'keyword', skipTemplates: false }));
   const tasks = buildTaskList(source.value, source, '', loader, 'task');
-  const known = new Set([...inc.handlers, ...loader.roles.handlers].flatMap((h) => [...(h.name ? [h.name] : []), ...(h.listen ?? [])]));
+  const known = new Set([...inc.handlers, ...loader.roles.handlers].flatMap(handlerTopics));
   for (const n of loader.notified) {
     if (!known.has(n.name)) loader.problems.push({ location: n.source.locate(n.pointer), pointer: n.pointer, message: `notify: no handler named or listening to '${n.name}' in this play` });
   }

@@ -23,6 +23,8 @@ export interface PlaybookSources {
   files: Map<string, YamlSource>;
   /** Per play: variable name -> where its value is written (absent for extra vars). */
   varOrigins: Map<Play, Map<string, VarOrigin>>;
+  /** Per role: its own defaults and vars files, whose templates the static check reads too. */
+  roleVarFiles?: Map<RoleScope, YamlSource[]>;
 }
 
 /** The state of one loadPlaybook call. */
@@ -130,6 +132,11 @@ export function named(raw: Record<string, unknown>): { name?: string } {
 /** Ansible's "one or many": a single value as a one-item list. */
 export function toList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
+}
+
+/** What a handler answers to: its name, its listen topics, and `ROLE : NAME` for a role's (Ansible's spelling). */
+export function handlerTopics(h: TaskNode): string[] {
+  return [...(h.name ? [h.name] : []), ...(h.listen ?? []), ...(h.name && h.role ? [`${h.role.name} : ${h.name}`] : [])];
 }
 
 /** A YAML mapping (not a list, not null). */

@@ -17,10 +17,11 @@ import { sortProblems, validateAgainst } from '../validate.js';
 import { formatSuggestion } from '../suggest.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
 import { PLAYBOOK_SCHEMA } from '../validators/schemas.js';
-import { isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
+import { handlerTopics, isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';
 import { buildTaskList, makeFlush } from './tasks.js';
 import { buildInclude } from './includes.js';
 import { loadRole, parseRoleEntry } from './roles.js';
+import { explainBecomeMethod } from './ansible-spellings.js';
 
 export type { PlaybookSources, VarOrigin } from './loader.js';
 
@@ -116,6 +117,9 @@ function buildPlay(raw: Record<string, unknown>, i: number, source: YamlSource, 
     defaults,
     gather_facts: raw.gather_facts !== false,
     become: raw.become === true,
+    ...(typeof raw.become_user === 'string' ? { become_user: raw.become_user } : {}),
+    ...(typeof raw.remote_user === 'string' ? { remote_user: raw.remote_user } : {}),
+    ...(raw.environment !== undefined ? { environment: raw.environment as Record<string, unknown> | string } : {}),
     ...(serial ? { serial } : {}),
     any_errors_fatal: raw.any_errors_fatal === true,
     ...(typeof raw.max_fail_percentage === 'number' ? { max_fail_percentage: raw.max_fail_percentage } : {}),
@@ -158,7 +162,7 @@ function mergeVarsFiles(value: unknown, pointer: string, source: YamlSource, loa
 
 /** Every notify must name a handler or a listen topic of the play (Ansible errors too). */
 function checkNotified(handlers: TaskNode[], loader: Loader): void {
-  const known = new Set(handlers.flatMap((h) => [...(h.name ? [h.name] : []), ...(h.listen ?? [])]));
+  const known = new Set(handlers.flatMap(handlerTopics));
   for (const n of loader.notified) {
     if (!known.has(n.name)) {
       loader.problems.push({ location: n.source.locate(n.pointer), pointer: n.pointer, message: `notify: no handler named or listening to '${n.name}' in this play${formatSuggestion(n.name, known)}` });

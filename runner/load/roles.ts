@@ -129,9 +129,11 @@ export function loadRole(req: RoleRequest, loader: Loader): LoadedRole | undefin
     const loaded = dep && loadRole(dep, loader);
     if (loaded) dependencies.push(loaded);
   });
+  const varFiles: YamlSource[] = [];
   const own = (part: 'defaults' | 'vars', from: string | undefined) => {
     const file = readRolePart(dir, part, from, req, loader);
     if (!file) return {};
+    varFiles.push(file);
     loader.problems.push(...varsFileProblems(file));
     return isMapping(file.value) ? file.value : {};
   };
@@ -143,6 +145,7 @@ export function loadRole(req: RoleRequest, loader: Loader): LoadedRole | undefin
     vars: { ...inherit('vars'), ...own('vars', req.varsFrom), role_name: basename(dir), role_path: dir },
     params: req.params,
   };
+  (loader.sources.roleVarFiles ??= new Map()).set(scope, varFiles);
   // Registered before the tasks are read: a second use with the same parameters runs nothing.
   if (req.once && metaValue.allow_duplicates !== true) state.seen.set(key, scope);
 

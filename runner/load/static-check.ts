@@ -13,13 +13,18 @@ import { isScalar } from 'yaml';
 import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roots.js';
+import { jinjaConditionHint, jinjaTemplateHint } from '../jinja-hints.js';
 import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
+import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../facts/ansible-fact-check.js';
 
 /** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
 export const MAGIC_VARS = [
   'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'facts',
-  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'playbook_dir', 'ansible_check_mode',
+  'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'playbook_dir', 'ansible_check_mode', 'vars',
 ];
+
+/** The keywords that make a task a loop (Ansible's with_* included: runner/loop-items.ts). */
+const LOOP_KEYWORDS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob'] as const;
 
 /** Task keywords whose strings are CEL expressions; everything else is a template. */
 const CEL_KEYWORDS = ['when', 'until', 'changed_when', 'failed_when'] as const;
@@ -64,17 +69,19 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
   const place: Place = { source: checker.sources?.files.get(item.location.file), fallback: item.location };
   const kw = item.keywords;
   // Copy the scope only when the node adds names: inventories can define many variables.
+  const loopKey = LOOP_KEYWORDS.find((k) => kw[k] !== undefined);
   const added = [...Object.keys(kw.vars ?? {}), ...(item.kind === 'block' && item.role ? roleNames(item.role) : []), ...(item.kind === 'block' && item.include ? Object.keys(item.include.params) : [])];
-  const scope = added.length > 0 || kw.loop !== undefined ? new Set([...outer, ...added]) : outer;
-  if (kw.loop !== undefined) {
+  const scope = added.length > 0 || loopKey !== undefined ? new Set([...outer, ...added]) : outer;
+  if (loopKey !== undefined) {
     // The loop variable exists for everything in the task except the loop itself.
-    checkValue(kw.loop, `${item.pointer}/loop`, scope, place, checker);
+    checkValue(kw[loopKey], `${item.pointer}/${loopKey}`, scope, place, checker);
     scope.add(kw.loop_control?.loop_var ?? 'item');
     if (kw.loop_control?.index_var) scope.add(kw.loop_control.index_var);
   }
   if (item.name !== undefined) checkValue(item.name, `${item.pointer}/name`, scope, place, checker);
   for (const [name, value] of Object.entries(kw.vars ?? {})) checkValue(value, `${item.pointer}/vars${encodePointer([name])}`, scope, place, checker);
   if (kw.delegate_to !== undefined) checkValue(kw.delegate_to, `${item.pointer}/delegate_to`, scope, place, checker);
+  if (kw.environment !== undefined) checkValue(kw.environment, `${item.pointer}/environment`, scope, place, checker);
   if (kw.loop_control?.label !== undefined) checkValue(kw.loop_control.label, `${item.pointer}/loop_control/label`, scope, place, checker);
   // The file's own value, not the normalized list, so pointers match what the user wrote.
   for (const key of CEL_KEYWORDS) {
@@ -89,6 +96,11 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
     for (const [name, value] of Object.entries(item.include.params)) checkValue(value, `${item.pointer}/vars${encodePointer([name])}`, scope, place, checker);
   }
   if (item.kind === 'block' && item.role) {
+    // The templates in the role's own defaults and vars files, once per role use.
+    for (const file of checker.sources?.roleVarFiles?.get(item.role) ?? []) {
+      if (!isMapping(file.value)) continue;
+      for (const [name, value] of Object.entries(file.value)) checkValue(value, encodePointer([name]), scope, { source: file, fallback: item.location }, checker);
+    }
     // Role parameters are written on the entry (`- role: x` keys) or under its vars.
     for (const [name, value] of Object.entries(item.role.params)) {
       const own = `${item.pointer}${encodePointer([name])}`;
@@ -103,7 +115,7 @@ function checkItem(item: TaskItem, outer: Set<string>, checker: Checker): void {
 }
 
 function checkModuleArgs(task: TaskNode, scope: Set<string>, place: Place, checker: Checker): void {
-  const base = `${task.pointer}/${task.module}`;
+  const base = `${task.pointer}/${task.moduleKey ?? task.module}`;
   const args = task.args;
   if (task.module === 'meta' || !isMapping(args)) {
     if (task.module !== 'meta') checkValue(args, base, scope, place, checker);
@@ -135,10 +147,12 @@ function checkCel(expression: string, pointer: string, what: string, scope: Set<
   } catch (err) {
     const e = err as Error & { range?: { start: number } };
     const column = e.range ? ` at column ${e.range.start + 1}` : '';
-    checker.problems.push({ location, pointer, message: `CEL syntax error in '${what}'${column}: ${e.message.split('\n')[0]}` });
+    const jinja = jinjaConditionHint(expression);
+    checker.problems.push({ location, pointer, message: jinja ? `'${what}' is a CEL expression: ${jinja}` : `CEL syntax error in '${what}'${column}: ${e.message.split('\n')[0]}` });
     return;
   }
   checkNames(roots, scope, location, pointer, checker);
+  for (const message of ansibleFactsKeyProblems(expression)) checker.problems.push({ location, pointer, message });
 }
 
 /** Every string inside `value` is a template: parse it and check the variables it names. */
@@ -149,6 +163,12 @@ function checkValue(value: unknown, pointer: string, scope: Set<string>, place: 
 }
 
 function checkTemplate(template: string, pointer: string, scope: Set<string>, place: Place, checker: Checker): void {
+  // Jinja may even parse as Handlebars (`{% for %}` is text): say what to write, once.
+  const jinja = jinjaTemplateHint(template);
+  if (jinja) {
+    checker.problems.push({ location: locateIn(place, pointer), pointer, message: `templates are Handlebars, ${jinja}` });
+    return;
+  }
   let roots: TemplateRoot[];
   let program: ReturnType<typeof Handlebars.parse>;
   try {
@@ -159,6 +179,7 @@ function checkTemplate(template: string, pointer: string, scope: Set<string>, pl
     return;
   }
   for (const root of roots) checkNames([root.name], scope, locateInScalar(place, pointer, root), pointer, checker);
+  for (const message of ansibleFactsKeyProblems(template)) checker.problems.push({ location: locateIn(place, pointer), pointer, message });
   if (checker.playbookDir === undefined) return;
   for (const read of findTemplateFileReads(program)) {
     const problem = templateFileProblem(read, checker.playbookDir);
@@ -190,8 +211,14 @@ function locateInScalar(place: Place, pointer: string, at: { line: number; colum
 
 function checkNames(roots: string[], scope: Set<string>, location: SourceLocation, pointer: string, checker: Checker): void {
   for (const name of roots) {
-    // ansible_* are connection variables (ansible_host, ansible_user...) any host may carry.
-    if (scope.has(name) || name.startsWith('ansible_')) continue;
+    if (scope.has(name)) continue;
+    // ansible_* are connection variables (ansible_host, ansible_user...) any host may carry, or
+    // facts: only a fact quorum does not gather, or a misspelt one, is known to be wrong now.
+    if (name.startsWith('ansible_')) {
+      const problem = unknownAnsibleFactProblem(name);
+      if (problem) checker.problems.push({ location, pointer, message: problem });
+      continue;
+    }
     checker.problems.push({ location, pointer, message: `undefined variable '${name}'${formatSuggestion(name, scope)}` });
   }
 }

@@ -12,11 +12,12 @@ import { formatSuggestion, didYouMean } from '../suggest.js';
 import type { YamlSource } from './yaml.js';
 import { PLAYBOOK_SCHEMA, TASK_LIST_SCHEMA } from '../validators/schemas.js';
 import { INCLUDE_ACTIONS, isMapping, keyProblem, named, readIncluded, toList, type IncludeAction, type Loader } from './loader.js';
+import { readModuleArgs, shortActionName } from './ansible-spellings.js';
 
 /** Keywords a task may carry besides its module key (the schema lists their types). */
 export const TASK_KEYWORDS = Object.keys(PLAYBOOK_SCHEMA.$defs.task.properties as object);
 /** Keywords that make no sense on a block or an import (Ansible rejects them too). */
-const TASK_ONLY = ['loop', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'retries', 'until', 'delay', 'listen'];
+const TASK_ONLY = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'register', 'notify', 'changed_when', 'failed_when', 'retries', 'until', 'delay', 'listen'];
 const STRUCTURE = new Set(['block', 'rescue', 'always', 'import_tasks', 'meta', ...INCLUDE_ACTIONS]);
 
 /** The tasks of a list (tasks, a block's parts, handlers, an imported file). */
@@ -33,7 +34,12 @@ function buildTask(raw: Record<string, unknown>, source: YamlSource, pointer: st
   if (actions.length > 1) {
     problems.push({ location: source.locateKey(`${pointer}/${actions[1]}`), pointer: `${pointer}/${actions[1]}`, message: `a task has exactly one module, this one has ${actions.map((a) => `'${a}'`).join(' and ')}: split it into separate tasks` });
   }
-  const action = actions[0];
+  // The key as written (`ansible.builtin.file`) locates its arguments; the short name is the module.
+  const actionKey = actions[0];
+  const action = actionKey === undefined ? undefined : shortActionName(actionKey);
+  if (actionKey !== undefined && actionKey !== action) raw = { ...raw, [action!]: raw[actionKey] };
+  const loops = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob'].filter((k) => raw[k] !== undefined);
+  if (loops.length > 1) problems.push(keyProblem(source, pointer, loops[1]!, `a task has one loop, this one has ${loops.map((k) => `'${k}'`).join(' and ')}: keep one`));
   const keywords = normalizeKeywords(raw);
   const present = (keys: string[]) => keys.filter((k) => raw[k] !== undefined);
   if (role === 'task' && raw.listen !== undefined) problems.push(keyProblem(source, pointer, 'listen', "'listen' is only valid in handlers"));
@@ -56,21 +62,33 @@ function buildTask(raw: Record<string, unknown>, source: YamlSource, pointer: st
     // A notify of the wrong type is already a schema problem: no "no such handler" on top.
     if (typeof name === 'string') loader.notified.push({ name, source, pointer: `${pointer}/notify${Array.isArray(raw.notify) ? `/${k}` : ''}` });
   }
-  if (action === undefined) return [];
-  const args = raw[action] ?? {};
-  const schema = getModule(action)?.schema;
-  if (schema) problems.push(...validateAgainst(schema, args, source, `${pointer}/${action}`, { noun: 'parameter' }));
-  const task: TaskNode = { kind: 'task', ...named(raw), module: action, args, keywords, location, pointer };
+  if (action === undefined || actionKey === undefined) return [];
+  const module = getModule(action);
+  const at = `${pointer}/${actionKey}`;
+  const before = problems.length;
+  const args = module ? readModuleArgs(module, raw[action], raw.args, source, at, `${pointer}/args`, problems) ?? {} : raw[action] ?? {};
+  // Arguments that could not be read (a word that is not key=value) are not checked further.
+  if (module && problems.length === before) problems.push(...validateAgainst(module.schema, args, source, at, { noun: 'parameter' }));
+  const task: TaskNode = { kind: 'task', ...named(raw), module: action, ...(actionKey !== action ? { moduleKey: actionKey } : {}), args, keywords, location, pointer };
   if (role === 'handler' && raw.listen !== undefined) task.listen = toList(raw.listen).map(String);
   return [task];
 }
 
 /** Ansible task keys people carry over, with what to write here instead. */
 const TASK_HINTS: Record<string, string> = {
-  args: 'put the arguments under the module key, e.g. `command: { argv: [ls] }`',
   action: 'write the module as the key, e.g. `debug: { msg: hi }`',
   local_action: 'write the module as the key and add `delegate_to: localhost`',
-  with_items: 'use loop',
+};
+
+/**
+ * Ansible modules an Ansible user reaches for, and what to write while the registry has none of
+ * that name (the hint is dropped the moment a module of that name is registered).
+ */
+const MODULE_HINTS: Record<string, string> = {
+  systemd_service: 'write `systemd: { name: ..., state: started }`',
+  include_vars: 'use the play\'s vars_files',
+  raw: 'write `command: { cmd: ... }`',
+  script: 'put the script on the host with `file` and run it with `command`',
 };
 
 /** The keys that say what the task does; unknown keys are reported here with a suggestion. */
@@ -78,15 +96,18 @@ function findActions(raw: Record<string, unknown>, source: YamlSource, pointer: 
   const actions: string[] = [];
   const unknown: string[] = [];
   for (const key of Object.keys(raw)) {
-    if (key === 'block' || key === 'import_tasks' || key === 'meta' || INCLUDE_ACTIONS.has(key) || getModule(key)) actions.push(key);
+    const short = shortActionName(key);
+    if (short === 'block' || short === 'import_tasks' || short === 'meta' || INCLUDE_ACTIONS.has(short as IncludeAction) || getModule(short)) actions.push(key);
     else if (!TASK_KEYWORDS.includes(key)) unknown.push(key);
   }
   const actionNames = [...modules.keys(), 'block', 'import_tasks', 'meta', ...INCLUDE_ACTIONS];
   for (const key of unknown) {
+    const short = shortActionName(key);
     const keyword = didYouMean(key, TASK_KEYWORDS.filter((k) => !STRUCTURE.has(k)));
-    const isModule = didYouMean(key, actionNames) !== undefined || (keyword === undefined && actions.length === 0);
+    const isModule = short !== key || MODULE_HINTS[short] !== undefined || didYouMean(short, actionNames) !== undefined || (keyword === undefined && actions.length === 0);
     const message = TASK_HINTS[key] ? `unknown keyword '${key}': ${TASK_HINTS[key]}`
-      : isModule ? `unknown module '${key}'${formatSuggestion(key, actionNames)}` : `unknown keyword '${key}'${formatSuggestion(key, TASK_KEYWORDS)}`;
+      : MODULE_HINTS[short] && !getModule(short) ? `unknown module '${key}': ${MODULE_HINTS[short]}`
+      : isModule ? `unknown module '${key}'${formatSuggestion(short, actionNames)}` : `unknown keyword '${key}'${formatSuggestion(key, TASK_KEYWORDS)}`;
     problems.push(keyProblem(source, pointer, key, message));
   }
   if (actions.length === 0 && unknown.length === 0) {
@@ -125,7 +146,7 @@ export function normalizeKeywords(raw: Record<string, unknown>): TaskKeywords {
   const kw: Record<string, unknown> = {};
   for (const key of TASK_KEYWORDS) {
     const value = raw[key];
-    if (value === undefined || STRUCTURE.has(key) || key === 'name' || key === 'listen') continue;
+    if (value === undefined || STRUCTURE.has(key) || key === 'name' || key === 'listen' || key === 'args') continue;
     if (key === 'when') kw.when = toList(value).map(String);
     else if (key === 'changed_when' || key === 'failed_when') kw[key] = typeof value === 'boolean' ? value : toList(value).map(String);
     else if (key === 'notify' || key === 'tags') kw[key] = toList(value).map(String);

@@ -2,7 +2,7 @@
  * YAML with positions. We parse with the document API so that every value keeps its range;
  * `locate` turns a JSON pointer (as ajv reports it) into file:line:col.
  */
-import { parseDocument, isMap, isSeq, isScalar, isPair, isAlias, LineCounter, type Document, type Node } from 'yaml';
+import { parseDocument, isMap, isSeq, isScalar, isPair, isAlias, visit, Scalar, LineCounter, type Document, type Node } from 'yaml';
 import { ConfigError, type ConfigProblem, type SourceLocation } from '../errors.js';
 import { readInputText } from './read-input.js';
 
@@ -92,6 +92,7 @@ export function parseYamlText(file: string, rawText: string): YamlSource {
   if (deepNode) {
     throw new ConfigError([{ location: at(deepNode.range?.[0] ?? 0), pointer: '', message: `YAML: nested more than ${MAX_YAML_DEPTH} levels deep: flatten the structure` }]);
   }
+  readAsAnsibleDoes(doc);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
@@ -118,6 +119,30 @@ export function parseYamlText(file: string, rawText: string): YamlSource {
     locate: (p) => walk(p, false),
     locateKey: (p) => walk(p, true),
   };
+}
+
+/** YAML 1.1's other booleans, which Ansible (PyYAML) reads as true and false. */
+const YAML11_TRUE = /^(?:yes|Yes|YES|on|On|ON)$/;
+const YAML11_FALSE = /^(?:no|No|NO|off|Off|OFF)$/;
+/** An unquoted number with a leading zero: YAML 1.1 octal, in Ansible almost always a file mode. */
+const OCTAL = /^0[0-7]+$/;
+
+/**
+ * Ansible reads YAML 1.1; we parse YAML 1.2, where `enabled: yes` is the string "yes" and
+ * `mode: 0755` the decimal number 755. Unquoted values (never keys, never quoted strings, never
+ * explicitly tagged ones) are read as an Ansible user means them: yes/no/on/off as booleans and
+ * a leading-zero number as the string of its digits ("0755", which is what quorum's modes take;
+ * Ansible's 493 would print as 493 in a template). 1.1's sexagesimal and y/n are left out.
+ */
+function readAsAnsibleDoes(doc: Document.Parsed): void {
+  visit(doc, {
+    Scalar(key, node) {
+      if (key === 'key' || node.type !== Scalar.PLAIN || node.tag !== undefined || typeof node.source !== 'string') return;
+      if (YAML11_TRUE.test(node.source)) node.value = true;
+      else if (YAML11_FALSE.test(node.source)) node.value = false;
+      else if (OCTAL.test(node.source) && typeof node.value === 'number') node.value = node.source;
+    },
+  });
 }
 
 /** Offset of the first flow collection (`[`, `{`) nested deeper than MAX_YAML_DEPTH, or -1. */

@@ -93,7 +93,8 @@ export function createListrReporter(opts: ListrReporterOptions): Reporter {
         case 'play:start':
           return enqueue(() => write(`\n${paint('bold', `PLAY [${event.play}]`, opts.color)}`));
         case 'host:connect':
-          if (!event.ok) enqueue(() => write(formatConnectFailure(event, opts.color)));
+          // The task that needed the connection reports it unreachable with the same message.
+          if (!event.ok && opts.verbosity >= 2) enqueue(() => write(formatConnectFailure(event, opts.color)));
           return;
         case 'task:start': {
           taskSeq++;

@@ -65,9 +65,10 @@ export function createPlainReporter(out: NodeJS.WritableStream, opts: PlainRepor
           write('');
           return write(paint('bold', `PLAY [${event.play}]`, opts.color));
         case 'host:connect':
-          if (!event.ok) return write(formatConnectFailure(event, opts.color));
-          if (opts.verbosity >= 2) write(`connected: [${event.host}] (${event.durationMs} ms)`);
-          return;
+          // A failed connect is also the result of the task that needed it (unreachable, with the
+          // same message): printing both said it twice. -vv shows every connection attempt.
+          if (opts.verbosity < 2) return;
+          return write(event.ok ? `connected: [${event.host}] (${event.durationMs} ms)` : formatConnectFailure(event, opts.color));
         case 'task:start': {
           taskSeq++;
           const word = event.handler ? 'RUNNING HANDLER' : 'TASK';

@@ -36,7 +36,7 @@ export async function gatherFactsTask(
         const t0 = performance.now();
         let result: TaskResult;
         try {
-          const target = await connectHost(state, host);
+          const target = await connectHost(state, host, play.remote_user);
           // Facts run as the login user; the root shell a become play needs opens meanwhile (~30 ms).
           if (play.become) target.conn.prepare?.({ sudo: true });
           // Meanwhile, the paths the play's file tasks will inspect, in one command (prefetch.ts).

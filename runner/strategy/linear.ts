@@ -18,6 +18,7 @@ import { selectedByTags } from './tags.js';
 import { gatherFactsTask } from './gather.js';
 import { batchesOf } from './serial.js';
 import { planInclude } from './include.js';
+import { handlerTopics } from '../load/loader.js';
 
 interface PlayRun {
   state: RunState;
@@ -62,6 +63,8 @@ async function runItems(run: PlayRun, items: TaskItem[], inherited: Inherited): 
 async function runBlock(run: PlayRun, block: BlockNode, inherited: Inherited): Promise<void> {
   const { when, vars, tags, ...rest } = block.keywords;
   const scope: Inherited = {
+    // The role, parameters and loop variables around the block reach its tasks unchanged.
+    ...inherited,
     when: [...inherited.when, ...(when ?? [])],
     varsScopes: [...inherited.varsScopes, vars],
     keywords: { ...inherited.keywords, ...rest, tags: [...(inherited.keywords.tags ?? []), ...(tags ?? [])] },
@@ -233,7 +236,7 @@ async function flushHandlers(run: PlayRun): Promise<void> {
     if ([...pending.values()].every((topics) => topics.size === 0)) return;
     for (const h of pending.keys()) h.notified.clear();
     for (const handler of run.play.handlers) {
-      const answers = [handler.name, ...(handler.listen ?? [])].filter((t): t is string => t !== undefined);
+      const answers = handlerTopics(handler);
       const hosts = [...pending].filter(([h, topics]) => live([h]).length > 0 && answers.some((t) => topics.has(t))).map(([h]) => h);
       if (hosts.length === 0) continue;
       // A role's handler sees the role's variables, as its tasks do.

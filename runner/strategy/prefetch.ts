@@ -11,11 +11,15 @@
  * privilege differs from the guess reads its own. Guesses come only from what is known before
  * the play starts: tasks without a loop or a delegate, whose path renders with the play's
  * variables. Plays without facts read ahead before a host's first task instead.
+ *
+ * Modules may also name whole facts they will read (ModuleDefinition.readsAhead: apt's installed
+ * packages); these are read at the same moment, once per host and privilege, through the cache.
  */
 import type { Play, TaskItem, TaskKeywords } from '../playbook.js';
 import type { HostState, RunState } from '../run-state.js';
 import type { HostFactCache } from '../facts/cache.js';
 import type { Connection } from '../connection/types.js';
+import type { Fact } from '../types.js';
 import { pathState } from '../facts/path-state.js';
 import { buildPathStatesScript, parsePathStates } from '../facts/path-state-batch.js';
 import { getModule } from '../../modules/index.js';
@@ -41,13 +45,22 @@ export interface PathGuess {
   become: boolean;
 }
 
+/** One fact a module says it will read (ModuleDefinition.readsAhead), with the task's privilege. */
+export interface FactGuess {
+  fact: Fact<unknown, any>;
+  args: unknown;
+  become: boolean;
+}
+
 /**
  * The paths the play's tasks will inspect on `host`, as far as they can be known now: every
  * task (blocks, rescue and always included) selected by the tags, with no loop or delegate,
- * whose module says which paths it inspects and whose path renders to an absolute path.
+ * whose module says which paths it inspects and whose path renders to an absolute path; and the
+ * facts those same tasks' modules say they read (ModuleDefinition.readsAhead).
  */
-export function guessInspectedPaths(state: RunState, play: Play, shared: SharedVars, host: HostState): PathGuess[] {
+export function guessReads(state: RunState, play: Play, shared: SharedVars, host: HostState): { paths: PathGuess[]; facts: FactGuess[] } {
   const guesses = new Map<string, PathGuess>();
+  const factGuesses = new Map<string, FactGuess>();
   const visit = (items: TaskItem[], scope: Scope) => {
     for (const item of items) {
       const keywords: TaskKeywords = { ...scope.keywords, ...item.keywords };
@@ -60,9 +73,12 @@ export function guessInspectedPaths(state: RunState, play: Play, shared: SharedV
         continue;
       }
       if (keywords.loop !== undefined || keywords.delegate_to !== undefined || !selectedByTags(state.options, [...tags, ...(play.tags ?? [])])) continue;
-      const wanted = getModule(item.module)?.inspectsPaths?.((item.args ?? {}) as Record<string, unknown>) ?? [];
-      if (wanted.length === 0) continue;
+      const module = getModule(item.module);
+      const wanted = module?.inspectsPaths?.((item.args ?? {}) as Record<string, unknown>) ?? [];
+      const facts = module?.readsAhead?.((item.args ?? {}) as Record<string, unknown>) ?? [];
+      if (wanted.length === 0 && facts.length === 0) continue;
       const become = becomeFor(state, host.name, keywords.become ?? play.become);
+      for (const f of facts) factGuesses.set(`${become}\0${f.fact.name}\0${JSON.stringify(f.args) ?? ''}`, { ...f, become });
       // Built only for a templated path, and once per task (command has two paths).
       let vars: Record<string, unknown> | undefined;
       const taskVars = () => (vars ??= buildTaskVars(state, play, shared, host, [...scope.varsScopes, item.keywords.vars], scope.role));
@@ -73,7 +89,7 @@ export function guessInspectedPaths(state: RunState, play: Play, shared: SharedV
     }
   };
   visit(play.tasks, { keywords: {}, varsScopes: [], tags: [], role: {} });
-  return [...guesses.values()];
+  return { paths: [...guesses.values()], facts: [...factGuesses.values()] };
 }
 
 /** A path as the task will see it, or undefined when it cannot be known yet. */
@@ -98,13 +114,21 @@ function renderPath(raw: unknown, vars: () => Record<string, unknown>): string |
 export async function readAheadForPlay(state: RunState, play: Play, shared: SharedVars, host: HostState, conn: Connection, facts: HostFactCache): Promise<void> {
   if (host.pathsReadFor === play) return;
   host.pathsReadFor = play;
-  let guesses: PathGuess[];
+  let guesses: { paths: PathGuess[]; facts: FactGuess[] };
   try {
-    guesses = guessInspectedPaths(state, play, shared, host);
+    guesses = guessReads(state, play, shared, host);
   } catch {
     return; // only a saving: each task reads its own path
   }
-  await readPathsAhead(conn, facts, guesses);
+  await Promise.all([readPathsAhead(conn, facts, guesses.paths), readFactsAhead(facts, guesses.facts)]);
+}
+
+/**
+ * Read the facts modules named ahead into the host's cache, all at once. Never throws: a fact
+ * that fails is not cached (facts/cache.ts), so its task reads it again and reports the failure.
+ */
+export async function readFactsAhead(facts: HostFactCache, guesses: FactGuess[]): Promise<void> {
+  await Promise.all(guesses.map((g) => facts.forTask(g.become).get(g.fact, g.args).catch(() => undefined)));
 }
 
 /**

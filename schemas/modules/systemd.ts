@@ -2,7 +2,9 @@
 export const systemdSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name'],
+  // Without a name, only `daemon_reload: true` makes sense (Ansible's systemd allows it too).
+  anyOf: [{ required: ['name'] }, { required: ['daemon_reload'] }],
+  dependentRequired: { state: ['name'], enabled: ['name'], masked: ['name'], no_block: ['name'], restart_on_change: ['name'], unit: ['name'], dropins: ['name'] },
   properties: {
     name: {
       type: 'string',
@@ -17,7 +19,7 @@ export const systemdSchema = {
     masked: { type: 'boolean', description: 'Mask the unit (it cannot be started at all) or unmask it.' },
     daemon_reload: {
       type: 'boolean',
-      description: 'Run `systemctl daemon-reload` when systemd reports the unit changed on disk (NeedDaemonReload=yes). A unit or drop-in changed by this task always reloads.',
+      description: 'Run `systemctl daemon-reload` when systemd reports the unit changed on disk (NeedDaemonReload=yes). A unit or drop-in changed by this task always reloads. Without `name`: when any loaded unit needs it.',
     },
     no_block: {
       type: 'boolean',

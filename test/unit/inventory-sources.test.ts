@@ -269,11 +269,11 @@ test('a value a module refuses, set in an INI inventory or a group_vars file, is
 test('values YAML 1.1 (Ansible) and YAML 1.2 (quorum) read differently are named in warnings, with their place', (t) => {
   const dir = tree({ 'hosts.yml': 'all:\n  hosts:\n    h1:\n      enabled: yes\n      quoted: "yes"\n', 'group_vars/all.yml': 'mode: 0644\nsize: 1_000\nport: 8080\nratio: 1e3\n' });
   const inv = loadInventorySources([join(dir, 'hosts.yml')]);
-  t.is(inv.hosts.get('h1')!.vars.enabled, 'yes', 'quorum keeps YAML 1.2');
+  t.is(inv.hosts.get('h1')!.vars.enabled, true, 'yes/no are booleans, as Ansible reads them');
+  t.is(inv.hosts.get('h1')!.vars.quoted, 'yes', 'a quoted "yes" stays a string');
   const warnings = (inv.warnings ?? []).map((w) => w.replaceAll(dir, 'DIR'));
   t.deepEqual(warnings, [
-    `DIR/hosts.yml:4:16  'enabled: yes' is the string "yes" for quorum (YAML 1.2) but the boolean true for Ansible (YAML 1.1): write true, or "yes" for the string, to mean the same to both`,
-    `DIR/group_vars/all.yml:1:7  'mode: 0644' is the number 644 for quorum (YAML 1.2) but the octal number 420 for Ansible (YAML 1.1): write 420 for that number, or "0644" for the string, to mean the same to both`,
+    `DIR/group_vars/all.yml:1:7  'mode: 0644' is the string "0644" for quorum (YAML 1.2) but the octal number 420 for Ansible (YAML 1.1): write 420 for that number, or "0644" for the string, to mean the same to both`,
     `DIR/group_vars/all.yml:2:7  'size: 1_000' is the string "1_000" for quorum (YAML 1.2) but the number 1000 for Ansible (YAML 1.1): write 1000 to mean the same to both`,
     `DIR/group_vars/all.yml:4:8  'ratio: 1e3' is the number 1000 for quorum (YAML 1.2) but a string for Ansible (YAML 1.1): write "1e3" for the string, or 1000 for the number, to mean the same to both`,
   ]);

@@ -87,7 +87,6 @@ async function feed(reporter: Reporter, events: RunEvent[]): Promise<void> {
 
 const PLAIN_EXPECTED = `
 PLAY [etcd]
-unreachable: [infra-long10] => connection refused
 
 TASK [write config] (pb.yaml:3:5)
 ok: [infra0] => already there

@@ -144,10 +144,12 @@ test('plain and listr: a result, a warning and a connection error from a host ar
     { kind: 'task:end', task: 'probe', durationMs: 1 },
     { kind: 'warning', host: 'infra0', message: HOSTILE },
   ];
-  for (const verbosity of [0, 1]) {
+  for (const verbosity of [0, 1, 2]) {
     const plain = createBuffer();
     await feed(createPlainReporter(plain.stream, { verbosity, diff: false, color: false }), events);
     t.true(plain.text().includes('failed: [infra0] => bad\\x1b]0;pwned\\x07 \\x1b[2Jcleared \\x9b31mred'), plain.text());
+    // The connection error is its own line only at -vv (the task's result says it otherwise).
+    t.is(plain.text().includes('unreachable: [infra0] => banner bad\\x1b]0;pwned'), verbosity >= 2, plain.text());
     assertNoRawControls(t, plain.text());
     const listr = createBuffer();
     await feed(createListrReporter({ verbosity, diff: false, color: false, renderer: 'simple', out: listr.stream }), events);

@@ -173,7 +173,8 @@ async function main(): Promise<void> {
       const state = await labUp({ hosts, thin: true, projectRoot: o.workDir, log: (l) => log(`lab ${o.labId}: ${l}`) });
       const inventory = state.inventory;
       const forks = Math.max(50, hosts);
-      const common = ['-i', inventory, '-o', 'json', '-f', String(forks), '-T', '60'];
+      // -T 300: on a loaded 2-core machine a few of 300 hosts' sshd took over 60 s to answer (measured).
+      const common = ['-i', inventory, '-o', 'json', '-f', String(forks), '-T', '300'];
       const size: CurveSize = { hosts, forks, samples: [] };
       const logFile = (name: string) => join(o.workDir, 'logs', `${hosts}-${name}.log`);
       // A warm-up run writes the code cache (runner/launch.ts) and warms the hosts' page cache.

@@ -117,6 +117,11 @@ export function renderSection(results: CurveResults): string {
   lines.push('## The cost curve: controller CPU and memory from 3 to 300 hosts (`npm run bench:curve`)');
   lines.push('');
   lines.push(`Written by bench/curve.ts on ${results.generatedAt}: quorum ${results.quorum}, node ${results.node}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, load average at start ${results.machine.loadAverageAtStart}. Thin lab hosts (\`lab up --thin\`: an sshd each in its own namespaces, no systemd) on the same machine. Workload: facts + 20 file tasks (bench/workloads/files.quorum.yaml), first run after an untimed reset and re-run, ${results.rounds} round(s) after one warm-up, \`-f max(50, hosts)\` so every host is worked on at once. Controller = the quorum process alone (GNU time: user+sys, peak RSS); the hosts' sshd, sudo and shells are other processes and are not counted. Medians over the rounds.`);
+  const load = Number(results.machine.loadAverageAtStart.split(' ')[0]);
+  if (load > results.machine.cores) {
+    lines.push('');
+    lines.push(`**Preliminary**: the machine was shared (load average ${load} on ${results.machine.cores} cores at the start): every process, the controller included, waited for a core, so wall times are the machine's, and CPU figures run high (cache and scheduling losses). Rerun on a quiet machine before quoting them.`);
+  }
   lines.push('');
   lines.push('| hosts | run | controller CPU (s) | CPU per host per task (ms) | peak RSS (MB) | wall (s) | machine busy CPU (s) |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');

@@ -2,7 +2,7 @@
  * Thin lab hosts, a benchmark aid (`lab up --thin`): no systemd, no container manager, only an
  * sshd in the host's own network namespace, chrooted into a private overlay of the shared root
  * filesystem. The full hosts (boot.ts) stay the default and the test hosts; a thin host costs
- * its sshd (about 1.5 MB proportional set idle, measured in bench/results.md) instead of a
+ * its sshd (1.2-1.35 MB PSS idle, about 4 MB while serving a run: bench/results.md) instead of a
  * whole systemd, so a 2-core machine can hold hundreds.
  *
  * Per host, in a new mount and UTS namespace entered from the host's network namespace:

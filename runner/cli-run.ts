@@ -17,8 +17,11 @@ export async function runCommand(playbookFile: string, cli: RunCliOptions): Prom
   let extraVars: Record<string, unknown>;
   try {
     extraVars = parseExtraVars(cli.extraVars);
-    prepared = prepareRun({ playbookFile, extraVars, rolesPath: cli.rolesPath, inventorySources: cli.inventory, ...(cli.vaultPasswordFile ? { vaultPasswordFile: cli.vaultPasswordFile } : {}), ...(cli.limit ? { limit: cli.limit } : {}) });
+    prepared = prepareRun({ playbookFile, extraVars, rolesPath: cli.rolesPath, inventorySources: cli.inventory, ...(cli.vaultPasswordFile ? { vaultPasswordFile: cli.vaultPasswordFile } : {}), ...(cli.limit ? { limit: cli.limit } : {}), ...(cli.slice ? { slice: cli.slice } : {}) });
     for (const warning of prepared.inventory.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
+    if (cli.slice && prepared.playHosts.every((hosts) => hosts.length === 0)) {
+      process.stderr.write(`warning: slice ${cli.slice.index}/${cli.slice.count} holds no host (fewer hosts selected than slices)\n`);
+    }
   } catch (err) {
     return reportStartError(err);
   }

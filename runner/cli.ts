@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseSlice, type Slice } from './slice.js';
 
 // `quorum lab status | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -31,6 +32,7 @@ program
   .option('-C, --check', 'dry run: gather and plan, change nothing', false)
   .option('-D, --diff', 'show what changes (file content, attributes, certificates)', false)
   .option('-l, --limit <pattern>', 'only hosts matching this pattern (groups, globs, a:b, a:&b, a:!b)', nonEmpty)
+  .option('--slice <K/N>', 'only the K-th of N stable slices of the selected hosts (by sorted name; K from 1), to split one run across machines (docs/scale.md)', toSlice)
   .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)', splitList)
   .option('--skip-tags <tags>', 'skip tasks with these tags (comma-separated)', splitList)
   .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @file (repeatable; highest precedence)', collect, [] as string[])
@@ -51,6 +53,16 @@ program
   .action(async (playbook: string, opts: RunCliOptions) => {
     const { runCommand } = await import('./cli-run.js');
     process.exitCode = await runCommand(playbook, opts);
+  });
+
+program
+  .command('recap')
+  .description('Merge the `-o json` outputs of the slices of one run (`run --slice K/N`) into one recap and one exit code.')
+  .argument('<files...>', "each slice's `quorum run -o json` output")
+  .option('--no-color', 'no ANSI colours')
+  .action(async (files: string[], opts: { color: boolean }) => {
+    const { recapCommand } = await import('./cli-recap.js');
+    process.exitCode = recapCommand(files, { color: opts.color && Boolean(process.stdout.isTTY) });
   });
 
 program
@@ -82,6 +94,7 @@ export interface RunCliOptions {
   check: boolean;
   diff: boolean;
   limit?: string;
+  slice?: Slice;
   tags?: string[];
   skipTags?: string[];
   extraVars: string[];
@@ -131,6 +144,14 @@ function toInt(value: string, max: number): number {
   // InvalidArgumentError: commander reports it naming the option, instead of a stack trace.
   if (!(n >= 1 && n <= max)) throw new InvalidArgumentError(`write a whole number from 1 to ${max}.`);
   return n;
+}
+/** `--slice K/N`; a bad value is a usage error naming the option (exit 5). */
+function toSlice(value: string): Slice {
+  try {
+    return parseSlice(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 function increase(_: string, previous: number): number {
   return previous + 1;

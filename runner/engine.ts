@@ -22,6 +22,7 @@ import { runPlay } from './strategy/linear.js';
 import { closeAll } from './connect-host.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
+import { slicePlayHosts, type Slice } from './slice.js';
 
 export interface RunSummary {
   exitCode: number;
@@ -39,7 +40,7 @@ export interface PreparedRun {
   playHosts: string[][];
 }
 
-export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'inventorySources' | 'vaultPasswordFile' | 'extraVars' | 'limit' | 'rolesPath'>): PreparedRun {
+export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventoryFile' | 'inventorySources' | 'vaultPasswordFile' | 'extraVars' | 'limit' | 'rolesPath'> & { slice?: Slice }): PreparedRun {
   const sources = options.inventorySources ?? (options.inventoryFile ? [options.inventoryFile] : []);
   const vaultPassword = options.vaultPasswordFile ? vaultPasswordOf(options.vaultPasswordFile) : undefined;
   const inventory =
@@ -55,7 +56,9 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   const templateScope = new Set([...MAGIC_VARS, ...known, ...collectDefinedByTasks(playbook), ...playbook.plays.flatMap((p) => [...Object.keys(p.vars), ...Object.keys(p.defaults)])]);
   problems.push(...checkInventoryTemplates(inventory, templateScope));
   if (problems.length > 0) throw new ConfigError(problems);
-  const playHosts = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
+  const selected = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
+  // --slice K/N: this machine's share of the selected hosts (runner/slice.ts).
+  const playHosts = options.slice ? slicePlayHosts(selected, options.slice) : selected;
   // Ansible's implicit localhost joins the run's hosts only when a play names it.
   if (inventory.implicitLocalhost && playHosts.some((hosts) => hosts.includes('localhost'))) inventory.hosts.set('localhost', inventory.implicitLocalhost);
   checkConnectionVars(inventory, playHosts);

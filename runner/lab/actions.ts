@@ -5,8 +5,8 @@ import { labDown, labStatus, labUp } from './lab.js';
 import { labPaths } from './paths.js';
 import { readLabState } from './state.js';
 
-export async function up(hosts: number, nodeTools?: string): Promise<void> {
-  printUp(await labUp({ hosts, nodeTools }));
+export async function up(hosts: number, nodeTools?: string, thin = false): Promise<void> {
+  printUp(await labUp({ hosts, nodeTools, thin }));
 }
 
 export async function down(): Promise<void> {
@@ -27,8 +27,9 @@ async function printStatus(): Promise<void> {
     process.exitCode = 3;
     return;
   }
+  const kind = status.state.thin ? '\tthin' : '';
   for (const h of status.hosts) {
-    process.stdout.write(`${h.name}\t${h.address}\t${h.group}\tpid ${h.pid}\t${h.running ? 'running' : 'STOPPED'}\t${h.sshPort ? 'ssh' : 'NO SSH'}\n`);
+    process.stdout.write(`${h.name}\t${h.address}\t${h.group}\tpid ${h.pid}\t${h.running ? 'running' : 'STOPPED'}\t${h.sshPort ? 'ssh' : 'NO SSH'}${kind}\n`);
   }
   if (!status.up) process.exitCode = 3;
 }

@@ -15,7 +15,8 @@ export function registerLabCommand(program: Command): void {
     .description('start the lab (default 3 hosts) or resize it; writes .lab/inventory.yaml')
     .option('--hosts <n>', 'number of hosts: infra0..infra(N-1); the first 3 form group etcd', '3')
     .option('--node-tools <dir>', 'Kubernetes node hosts (kubelet, kubeadm, containerd) with the tools scripts/build-k8s-tools.sh built in <dir>')
-    .action((o: { hosts: string; nodeTools?: string }) => runAction(async () => (await actions()).up(parseHostCount(o.hosts), o.nodeTools)));
+    .option('--thin', 'benchmark aid: thin hosts, only sshd in their own namespaces over the shared image (no systemd), up to 1000', false)
+    .action((o: { hosts: string; nodeTools?: string; thin: boolean }) => runAction(async () => (await actions()).up(parseHostCount(o.hosts), o.nodeTools, o.thin)));
   lab
     .command('down')
     .description('stop every host and remove the network and .lab/ (the cached root filesystem stays)')

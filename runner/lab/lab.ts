@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import { connect } from 'node:net';
 import { ensureLabKey, writeAccessFiles, type HostEntry } from './access.js';
 import { PLAIN_HOST, bootHost, stopHost } from './boot.js';
-import { createBridge, createHostNetwork, listLabNamespaces, removeBridge, removeHostNetwork } from './network.js';
-import { BRIDGE, BRIDGE_ADDRESS, ETCD_GROUP_SIZE, LAB_USER, MAX_HOSTS, ROOTFS_DIR, findProjectRoot, hostAddress, hostName, labPaths, type LabPaths } from './paths.js';
+import { createBridge, createHostNetwork, killProcessesInHostNetwork, listLabNamespaces, removeBridge, removeHostNetwork } from './network.js';
+import { BRIDGE, ETCD_GROUP_SIZE, LAB_USER, ROOTFS_DIR, findProjectRoot, hostName, labNetwork, labPaths, type LabNetwork, type LabPaths } from './paths.js';
 import { createHostCgroups, removeHostCgroups } from './cgroup.js';
 import { raiseKernelLimits } from './kernel.js';
 import { assertNoOtherOwner, claimLab, releaseLab } from './owner.js';
@@ -16,6 +16,7 @@ import { NODE_ROOTFS_DIR, nodeHostProfile, nodeInventoryVars, nodeRootfsRecipe, 
 import { BASE_ROOTFS, ensureRootfs } from './rootfs.js';
 import { assertRoot, assertTools } from './run.js';
 import { findStrayHostProcesses } from './stray.js';
+import { startThinHost } from './thin.js';
 import { isHostProcess, readLabState, writeLabState, type LabHostState, type LabState } from './state.js';
 import { bootDeadlineMs, waitForHosts } from './wait.js';
 
@@ -32,6 +33,11 @@ export interface LabUpOptions {
    * scripts/build-k8s-tools.sh printed. Default: plain hosts.
    */
   nodeTools?: string;
+  /**
+   * Thin hosts (thin.ts): sshd only in its own namespaces over the shared image, no systemd;
+   * a benchmark aid for hundreds of hosts. Default: full hosts.
+   */
+  thin?: boolean;
 }
 
 /** One host as `labStatus` reports it. */
@@ -59,7 +65,10 @@ const logToStderr = (line: string) => process.stderr.write(`lab: ${line}\n`);
 export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   const count = opts.hosts ?? 3;
   const log = opts.log ?? logToStderr;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) throw new Error(`lab: --hosts must be an integer from 1 to ${MAX_HOSTS}, got ${count}`);
+  const thin = opts.thin === true;
+  const network = labNetwork(thin);
+  if (thin && opts.nodeTools !== undefined) throw new Error('lab: --thin hosts have no systemd and cannot be node hosts: leave out --thin or --node-tools');
+  if (!Number.isInteger(count) || count < 1 || count > network.maxHosts) throw new Error(`lab: --hosts must be an integer from 1 to ${network.maxHosts}${thin ? '' : ' (up to 1000 with --thin)'}, got ${count}`);
   assertRoot();
   assertTools();
   const root = opts.projectRoot ?? findProjectRoot();
@@ -71,11 +80,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   const tools = opts.nodeTools === undefined ? undefined : await readNodeTools(resolve(opts.nodeTools));
   const recipe = tools ? nodeRootfsRecipe(tools) : BASE_ROOTFS;
   const profile = tools ? nodeHostProfile(tools) : PLAIN_HOST;
-  const wanted: HostEntry[] = Array.from({ length: count }, (_, i) => ({ name: hostName(i), address: hostAddress(i) }));
+  const wanted: HostEntry[] = Array.from({ length: count }, (_, i) => ({ name: hostName(i), address: network.hostAddress(i) }));
   const alive = await findRunningHosts(previous);
-  if (alive.size > 0 && (previous?.nodeTools ?? undefined) !== tools?.dir) {
-    const kind = (dir: string | undefined) => (dir === undefined ? 'plain hosts' : `node hosts with the tools of ${dir}`);
-    throw new Error(`lab: the running lab has ${kind(previous?.nodeTools)}, this start asks for ${kind(tools?.dir)}: run \`lab down\` first`);
+  const kind = (dir: string | undefined, isThin: boolean) => (isThin ? 'thin hosts' : dir === undefined ? 'plain hosts' : `node hosts with the tools of ${dir}`);
+  const runningKind = kind(previous?.nodeTools, previous?.thin === true);
+  if (alive.size > 0 && runningKind !== kind(tools?.dir, thin)) {
+    throw new Error(`lab: the running lab has ${runningKind}, this start asks for ${kind(tools?.dir, thin)}: run \`lab down\` first`);
   }
   const extra = [...alive.values()].filter((h) => !wanted.some((w) => w.name === h.name));
   const toBoot = wanted.filter((w) => !alive.has(w.name));
@@ -86,21 +96,26 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   if (await ensureRootfs(log, recipe)) log(`root filesystem built in ${((Date.now() - started) / 1000).toFixed(1)} s at ${recipe.dir}`);
   await ensureLabKey(paths);
   await writeAccessFiles(paths, wanted, tools ? nodeInventoryVars(tools) : {});
-  await createBridge();
+  await createBridge(network);
   for (const change of await raiseKernelLimits()) log(`raised kernel limit ${change}`);
 
-  const state = makeState(paths, wanted, alive, profile.rootfs, tools?.dir);
+  const state = makeState(paths, wanted, alive, profile.rootfs, tools?.dir, network, thin);
   const bootStarted = Date.now();
   try {
-    for (const h of toBoot) await createHostNetwork(h.name, h.address);
+    for (const h of toBoot) await createHostNetwork(h.name, h.address, network.prefixLength);
+    if (thin) await mkdir(paths.thinMount, { recursive: true });
     for (const h of toBoot) {
+      if (thin) {
+        Object.assign(state.hosts.find((s) => s.name === h.name)!, { pid: startThinHost(h.name, h.address, paths) });
+        continue;
+      }
       const cgroups = await createHostCgroups(h.name, tools !== undefined);
       const pid = bootHost(h.name, paths, cgroups, profile);
       Object.assign(state.hosts.find((s) => s.name === h.name)!, { pid, cgroups });
     }
     // Written before waiting so that `lab down` finds the hosts even if this process dies now.
     await writeLabState(paths, state);
-    if (toBoot.length > 0) log(`booting ${toBoot.map((h) => h.name).join(', ')}`);
+    if (toBoot.length > 0) log(`${thin ? 'starting thin hosts' : 'booting'} ${nameList(toBoot)}`);
     await waitForHosts(wanted, paths, Date.now() + bootDeadlineMs(toBoot.length));
   } catch (err) {
     log('start-up failed; removing the lab');
@@ -111,6 +126,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   return state;
 }
 
+/** Host names for a log line; a thin lab's hundreds as a range. */
+function nameList(hosts: { name: string }[]): string {
+  return hosts.length <= 8 ? hosts.map((h) => h.name).join(', ') : `${hosts[0]!.name} .. ${hosts.at(-1)!.name} (${hosts.length} hosts)`;
+}
+
 /** Hosts of the previous state whose nspawn process still runs, by name. */
 async function findRunningHosts(previous: LabState | undefined): Promise<Map<string, LabHostState>> {
   const alive = new Map<string, LabHostState>();
@@ -119,14 +139,15 @@ async function findRunningHosts(previous: LabState | undefined): Promise<Map<str
 }
 
 /** The state for `wanted`, keeping the pids of hosts already running. */
-function makeState(paths: LabPaths, wanted: HostEntry[], alive: Map<string, LabHostState>, rootfs: string, nodeTools: string | undefined): LabState {
+function makeState(paths: LabPaths, wanted: HostEntry[], alive: Map<string, LabHostState>, rootfs: string, nodeTools: string | undefined, network: LabNetwork, thin: boolean): LabState {
   return {
     version: 1,
     createdAt: new Date().toISOString(),
     rootfs,
     ...(nodeTools === undefined ? {} : { nodeTools }),
+    ...(thin ? { thin } : {}),
     bridge: BRIDGE,
-    bridgeAddress: BRIDGE_ADDRESS,
+    bridgeAddress: network.bridgeAddress,
     inventory: paths.inventory,
     keyFile: paths.key,
     knownHostsFile: paths.knownHosts,
@@ -142,11 +163,15 @@ function makeState(paths: LabPaths, wanted: HostEntry[], alive: Map<string, LabH
   };
 }
 
-/** Stop hosts in parallel and remove their networks. */
+/**
+ * Stop hosts in parallel and remove their networks. Whatever still runs in a host's namespace
+ * afterwards (a thin host's sessions, a full host's leftovers) is killed before it is removed.
+ */
 async function stopHosts(hosts: { name: string; pid: number; cgroups?: string[] }[], log: (line: string) => void): Promise<void> {
   if (hosts.length === 0) return;
-  log(`stopping ${hosts.map((h) => h.name).join(', ')}`);
+  log(`stopping ${nameList(hosts)}`);
   await Promise.all(hosts.map((h) => stopHost(h.name, h.pid)));
+  await Promise.all(hosts.map((h) => killProcessesInHostNetwork(h.name)));
   for (const h of hosts) {
     await removeHostNetwork(h.name);
     await removeHostCgroups(h.name, h.cgroups);
@@ -169,6 +194,7 @@ export async function labDown(opts: { log?: (line: string) => void; projectRoot?
   const cgroups = new Map((state?.hosts ?? []).map((h) => [h.name, h.cgroups]));
   await stopHosts([...hosts].map(([name, pid]) => ({ name, pid, cgroups: cgroups.get(name) })), log);
   for (const name of await listLabNamespaces()) {
+    await killProcessesInHostNetwork(name);
     await removeHostNetwork(name);
     await removeHostCgroups(name);
   }
@@ -191,6 +217,7 @@ async function removeLabFiles(paths: LabPaths): Promise<void> {
     const full = `${paths.dir}/${e}`;
     if (ours.has(full) || /^infra\d+\.log$/.test(e)) await rm(full, { force: true });
   }
+  await rmdir(paths.thinMount).catch(() => {});
   await rmdir(paths.dir).catch(() => {});
 }
 

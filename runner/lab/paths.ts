@@ -21,6 +21,39 @@ export const PREFIX_LENGTH = 24;
 const FIRST_HOST_OCTET = 10;
 /** The most hosts the /24 can hold after the reserved low addresses. */
 export const MAX_HOSTS = 254 - FIRST_HOST_OCTET;
+/**
+ * The addresses of one lab: full hosts keep SUBNET_PREFIX's /24 above; thin hosts (thin.ts,
+ * hundreds of them for benchmarks) get a /22 of their own per lab id inside 10.214.0.0/14
+ * (ids 0-63 in 10.214, 64-127 in 10.215, ...), so a thin lab never renumbers a full one.
+ */
+export interface LabNetwork {
+  bridgeAddress: string;
+  prefixLength: number;
+  maxHosts: number;
+  hostAddress(index: number): string;
+}
+
+export const FULL_NETWORK: LabNetwork = { bridgeAddress: BRIDGE_ADDRESS, prefixLength: PREFIX_LENGTH, maxHosts: MAX_HOSTS, hostAddress };
+
+/** Thin lab: 10.(214 + id/64).((id%64)*4).0/22, host i at offset 10 + i; 1000 hosts fit. */
+export const THIN_NETWORK: LabNetwork = {
+  bridgeAddress: thinAddress(1),
+  prefixLength: 22,
+  maxHosts: 1000,
+  hostAddress: (index) => thinAddress(FIRST_HOST_OCTET + index),
+};
+
+function thinAddress(offset: number): string {
+  const second = 214 + (LAB_ID >> 6);
+  const third = (LAB_ID & 63) * 4 + (offset >> 8);
+  return `10.${second}.${third}.${offset & 255}`;
+}
+
+/** The addresses of a full or a thin lab. */
+export function labNetwork(thin: boolean): LabNetwork {
+  return thin ? THIN_NETWORK : FULL_NETWORK;
+}
+
 /** Hosts in the `etcd` group; the others go to `spare`. */
 export const ETCD_GROUP_SIZE = 3;
 export const LAB_USER = 'ubuntu';
@@ -50,6 +83,8 @@ export interface LabPaths {
   knownHosts: string;
   /** /etc/hosts given to every host (bind-mounted read-only). */
   hosts: string;
+  /** An empty directory each thin host mounts its private tmpfs on, inside its own mount namespace. */
+  thinMount: string;
   log(name: string): string;
 }
 
@@ -65,6 +100,7 @@ export function labPaths(projectRoot = findProjectRoot()): LabPaths {
     publicKey: join(dir, 'id_ed25519.pub'),
     knownHosts: join(dir, 'known_hosts'),
     hosts: join(dir, 'hosts'),
+    thinMount: join(dir, 'thin-mount'),
     log: (name) => join(dir, `${name}.log`),
   };
 }

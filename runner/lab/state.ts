@@ -4,12 +4,13 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { netnsName, type LabPaths } from './paths.js';
+import { isThinHostProcess } from './thin.js';
 
 /** One booted host. */
 export interface LabHostState {
   name: string;
   address: string;
-  /** pid of the host's systemd-nspawn process. */
+  /** pid of the host's systemd-nspawn process (of its sshd, on a thin host). */
   pid: number;
   /** Inventory group: `etcd` (the first three) or `spare`. */
   group: 'etcd' | 'spare';
@@ -25,6 +26,8 @@ export interface LabState {
   rootfs: string;
   /** Node hosts (kubelet, kubeadm): the tools directory given to `lab up --node-tools`. */
   nodeTools?: string;
+  /** Thin hosts (thin.ts): sshd only, a benchmark aid. */
+  thin?: boolean;
   bridge: string;
   bridgeAddress: string;
   inventory: string;
@@ -56,11 +59,13 @@ export async function writeLabState(paths: LabPaths, state: LabState): Promise<v
 }
 
 /**
- * Whether pid is a live systemd-nspawn process for machine `name` in this lab's namespace
- * (guards against pid reuse, and against another lab's host of the same name).
+ * Whether pid is a live systemd-nspawn process for machine `name` in this lab's namespace, or
+ * the sshd of thin host `name` (guards against pid reuse, and against another lab's host of the
+ * same name).
  */
 export async function isHostProcess(pid: number, name: string): Promise<boolean> {
   if (!(pid > 0)) return false;
+  if (await isThinHostProcess(pid, name)) return true;
   try {
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     return argv[0]?.endsWith('systemd-nspawn') === true && argv.includes(name) && argv.includes(`--network-namespace-path=/run/netns/${netnsName(name)}`);

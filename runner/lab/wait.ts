@@ -12,6 +12,26 @@ import type { LabPaths } from './paths.js';
 export class HostTimeoutError extends Error {}
 HostTimeoutError.prototype.name = 'HostTimeoutError';
 
+/**
+ * ssh-keyscan and ssh probes running at once: a thin lab of 300 hosts would otherwise start 300
+ * ssh clients together on the machine that also runs the hosts.
+ */
+const PROBES_AT_ONCE = 32;
+
+/** `fn` over `items` with at most `limit` calls pending; results in the order of `items`. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /** Time allowed for the hosts to answer: booting many at once on two cores takes longer. */
 export function bootDeadlineMs(hostCount: number): number {
   return 60_000 + 3_000 * hostCount;
@@ -32,13 +52,13 @@ async function waitForHostKeys(host: HostEntry, deadline: number): Promise<strin
  * each (with sudo) — logins are refused for a moment after sshd starts (pam_nologin), so retry.
  */
 export async function waitForHosts(hosts: HostEntry[], paths: LabPaths, deadline: number): Promise<void> {
-  const keys = await Promise.all(hosts.map((h) => waitForHostKeys(h, deadline)));
+  const keys = await mapLimited(hosts, PROBES_AT_ONCE, (h) => waitForHostKeys(h, deadline));
   const silent = hosts.filter((_, i) => keys[i] === undefined);
   if (silent.length > 0) throw new HostTimeoutError(await describeSilentHosts(silent, paths, 'did not answer SSH'));
   // Atomically: tests and other engineers read it while `lab up` reuses a running lab.
   await writeFile(`${paths.knownHosts}.tmp`, keys.join(''), { mode: 0o644 });
   await rename(`${paths.knownHosts}.tmp`, paths.knownHosts);
-  const failures = await Promise.all(hosts.map((h) => retryLogin(h, paths, deadline)));
+  const failures = await mapLimited(hosts, PROBES_AT_ONCE, (h) => retryLogin(h, paths, deadline));
   const refused = hosts.filter((_, i) => failures[i] !== undefined);
   if (refused.length > 0) {
     const why = refused.map((h) => `${h.name}: ${failures[hosts.indexOf(h)]}`).join('\n');

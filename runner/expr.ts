@@ -16,7 +16,7 @@ import { isSecret, SECRET_MASK } from './secret.js';
 import { formatSuggestion } from './suggest.js';
 import { versionHolds } from './version-compare.js';
 import { jinjaConditionHint } from './jinja-hints.js';
-import { translateJinjaBooleanWords } from './jinja-boolean-words.js';
+import { parseAcceptingJinjaWords } from './jinja-boolean-words.js';
 
 // Variables are whatever the playbook defines, so they are dynamic; mixed lists are normal YAML.
 const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
@@ -92,7 +92,7 @@ function compileExpression(expr: string, where: SourceLocation | undefined): Com
   if (known) return known;
   let run: ParseResult;
   try {
-    run = parseAcceptingJinjaWords(expr);
+    run = parseAcceptingJinjaWords(expr, (text) => env.parse(text));
   } catch (err) {
     const summary = err instanceof ParseError ? err.summary : (err as Error).message;
     // Jinja (Ansible's conditions) does not parse as CEL: say how to write that very expression.
@@ -104,21 +104,6 @@ function compileExpression(expr: string, where: SourceLocation | undefined): Com
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(expr, compiled);
   return compiled;
-}
-
-/** CEL's parse of `expr`; when it fails, of the same with Jinja's and/or/not as CEL operators. */
-function parseAcceptingJinjaWords(expr: string): ParseResult {
-  try {
-    return env.parse(expr);
-  } catch (err) {
-    const translated = translateJinjaBooleanWords(expr);
-    if (translated === undefined) throw err;
-    try {
-      return env.parse(translated);
-    } catch {
-      throw err;
-    }
-  }
 }
 
 function collectRoots(ast: ASTNode): string[] {

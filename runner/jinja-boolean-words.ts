@@ -76,6 +76,24 @@ export function translateJinjaBooleanWords(expr: string): string | undefined {
   return changed ? out : undefined;
 }
 
+/**
+ * `parse(expr)`; when that throws, `parse` of the translation (if there is one and it parses),
+ * else the first error: the condition as written keeps its own message.
+ */
+export function parseAcceptingJinjaWords<T>(expr: string, parse: (text: string) => T): T {
+  try {
+    return parse(expr);
+  } catch (err) {
+    const translated = translateJinjaBooleanWords(expr);
+    if (translated === undefined) throw err;
+    try {
+      return parse(translated);
+    } catch {
+      throw err;
+    }
+  }
+}
+
 /** Index just past the string literal that starts at `start` (CEL's backslash escapes). */
 function endOfString(text: string, start: number): number {
   const quote = text[start]!;

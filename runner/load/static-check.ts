@@ -14,6 +14,7 @@ import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roots.js';
 import { jinjaConditionHint, jinjaTemplateHint } from '../jinja-hints.js';
+import { parseAcceptingJinjaWords } from '../jinja-boolean-words.js';
 import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
 import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../facts/ansible-fact-check.js';
 
@@ -143,7 +144,7 @@ function checkCel(expression: string, pointer: string, what: string, scope: Set<
   }
   let roots: string[];
   try {
-    roots = findCelRoots(parseCel(expression).ast);
+    roots = findCelRoots(parseAcceptingJinjaWords(expression, parseCel).ast);
   } catch (err) {
     const e = err as Error & { range?: { start: number } };
     const column = e.range ? ` at column ${e.range.start + 1}` : '';

@@ -1,4 +1,8 @@
 import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/quorum.js';
 import { translateJinjaBooleanWords } from '../../runner/jinja-boolean-words.js';
 import { checkExpression, evaluateBool } from '../../runner/expr.js';
 
@@ -29,4 +33,26 @@ test('what is still Jinja and not CEL is refused with the quorum spelling', (t) 
   const problem = checkExpression('x is defined and y');
   t.truthy(problem);
   t.regex(problem!, /has\(vars\.x\)/);
+});
+
+test('--syntax-check accepts a condition in Jinja words, and the run takes the branch Jinja would', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-jinja-words-'));
+  writeFileSync(join(dir, 'inv.yaml'), 'all:\n  hosts:\n    localhost: { ansible_connection: local }\n');
+  writeFileSync(join(dir, 'pb.yaml'), [
+    '- hosts: all',
+    '  gather_facts: false',
+    '  vars: { ready: true, r: { stat: { exists: false } } }',
+    '  tasks:',
+    '    - debug: { msg: taken }',
+    '      when: ready and not r.stat.exists',
+    '    - debug: { msg: not-taken }',
+    '      when: not ready or r.stat.exists',
+    '',
+  ].join('\n'));
+  const check = await runCli(['run', join(dir, 'pb.yaml'), '-i', join(dir, 'inv.yaml'), '--syntax-check']);
+  t.is(check.code, 0, check.stdout + check.stderr);
+  const run = await runCli(['run', join(dir, 'pb.yaml'), '-i', join(dir, 'inv.yaml'), '-o', 'plain']);
+  t.is(run.code, 0, run.stdout + run.stderr);
+  t.regex(run.stdout, /ok: \[localhost\] => taken/);
+  t.notRegex(run.stdout, /not-taken/);
 });

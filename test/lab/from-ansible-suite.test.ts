@@ -25,7 +25,7 @@ const byName = (name: string) => hosts.find((h) => h.name === name)!;
 const work = mkdtempSync(join(tmpdir(), 'quorum-from-ansible-'));
 const BACKUP = '/root/quorum-from-ansible-backup.tar';
 /** Files the site edits in place: saved before, put back after. */
-const EDITED = ['etc/ssh/sshd_config', 'etc/login.defs', 'etc/systemd/journald.conf', 'etc/hosts', 'etc/fstab', 'etc/shadow', 'etc/motd'];
+const EDITED = ['etc/ssh/sshd_config', 'etc/login.defs', 'etc/systemd/journald.conf', 'etc/fstab', 'etc/shadow', 'etc/motd'];
 const UNITS = ['site-web', 'app@orders', 'app@billing', 'tcp-balancer', 'metrics-agent', 'etcd-backup.timer', 'etcd-single'];
 
 let server: Server;
@@ -60,7 +60,9 @@ function writeInventory(): string {
   mkdirSync(join(inv, 'host_vars'), { recursive: true });
   for (const h of hosts) writeFileSync(join(inv, 'host_vars', `${h.name}.yml`), `ansible_host: ${h.address}\n`);
   const ini = readFileSync(join(inv, 'hosts.ini'), 'utf8');
-  writeFileSync(join(inv, 'hosts.ini'), `${ini}ansible_ssh_private_key_file=${state.keyFile}\nquorum_known_hosts=${state.knownHostsFile}\n`);
+  // The lab's /etc/hosts is bind-mounted by the lab: no rename can replace it (see hosts_file's
+  // defaults); its /proc/sys is read-only, so sysctl settings are written, not applied.
+  writeFileSync(join(inv, 'hosts.ini'), `${ini}ansible_ssh_private_key_file=${state.keyFile}\nquorum_known_hosts=${state.knownHostsFile}\nhosts_file_path=/etc/hosts.site\nsysctl_apply=False\n`);
   return join(inv, 'hosts.ini');
 }
 
@@ -70,7 +72,7 @@ const run = (check = false): Promise<EngineRun> =>
 
 /** Each failed or unreachable result, as one readable line per host and task. */
 function failures(r: EngineRun): string {
-  return r.results().filter((e) => e.result.failed || e.result.unreachable).map((e) => `${e.host} ${e.task}: ${e.result.msg ?? JSON.stringify(e.result)}`).join('\n');
+  return r.results().filter((e) => e.status === 'failed' || e.status === 'unreachable').map((e) => `${e.host} ${e.task}: ${e.msg ?? 'no message'}`).join('\n');
 }
 
 test.before(async () => {
@@ -93,7 +95,7 @@ test.after.always(async () => {
     `systemctl disable --now ${UNITS.join(' ')} 2>/dev/null || true`,
     'rm -f /etc/systemd/system/site-web.service /etc/systemd/system/app@.service /etc/systemd/system/tcp-balancer.service /etc/systemd/system/metrics-agent.service /etc/systemd/system/etcd-backup.service /etc/systemd/system/etcd-backup.timer /etc/systemd/system/etcd-single.service',
     'rm -rf /srv/www /opt/apps /opt/metrics-agent-1.0.0 /var/tmp/metrics-agent-1.0.0.tar.gz /var/lib/etcd-single /var/backups/etcd-single /etc/default/etcd-single',
-    'rm -f /usr/local/sbin/etcd-backup /usr/local/bin/tcp-balancer /etc/tcp-balancer.conf /etc/sudoers.d/50-site-admins /etc/profile.d/site.sh /etc/sysctl.d/60-baseline.conf /etc/sysctl.d/99-kubernetes.conf /etc/modules-load.d/k8s.conf /etc/crictl.yaml',
+    'rm -f /usr/local/sbin/etcd-backup /usr/local/bin/tcp-balancer /etc/tcp-balancer.conf /etc/sudoers.d/50-site-admins /etc/profile.d/site.sh /etc/sysctl.d/60-baseline.conf /etc/sysctl.d/99-kubernetes.conf /etc/modules-load.d/k8s.conf /etc/crictl.yaml /etc/hosts.site',
     'rmdir /etc/containerd 2>/dev/null || true',
     'for u in alice bob www-site metrics-agent; do userdel -r $u 2>/dev/null || userdel $u 2>/dev/null || true; done',
     'for g in suiteadmins metrics-agent; do groupdel $g 2>/dev/null || true; done',
@@ -126,14 +128,15 @@ test.serial('first run: the site is built on all six hosts', async (t) => {
   for (const h of hosts) {
     t.regex(await sh(h, 'id alice; id bob'), /groups=.*suiteadmins/);
     t.is((await sh(h, 'stat -c %a:%U /etc/sudoers.d/50-site-admins')).trim(), '440:root');
-    t.regex(await sh(h, 'sshd -T 2>/dev/null | grep -i -E "^(permitrootlogin|x11forwarding|maxauthtries) "'), /permitrootlogin no\nx11forwarding no\nmaxauthtries 4/i);
-    const block = await sh(h, 'sed -n "/# BEGIN site hosts/,/# END site hosts/p" /etc/hosts');
+    const sshd = await sh(h, 'sshd -T 2>/dev/null | grep -i -E "^(permitrootlogin|x11forwarding|maxauthtries) "');
+    for (const setting of ['permitrootlogin no', 'x11forwarding no', 'maxauthtries 4']) t.true(sshd.split('\n').includes(setting), `${h.name}: sshd -T lacks '${setting}': ${sshd}`);
+    const block = await sh(h, 'sed -n "/# BEGIN site hosts/,/# END site hosts/p" /etc/hosts.site');
     for (const other of hosts) t.true(block.includes(`${other.address} ${other.name}.site ${other.name}`), `${h.name}'s /etc/hosts lacks ${other.name}`);
     t.is((await sh(h, 'python3 -c "import urllib.request; print(urllib.request.urlopen(\'http://127.0.0.1:9910/\', timeout=5).read().decode(), end=\'\')"')).trim(), 'up 1');
     t.regex(await sh(h, 'cat /etc/motd'), new RegExp(`^quorum-suite: ${h.name} \\(Debian 12`));
   }
   for (const h of [byName('infra4'), byName('infra5')]) {
-    t.is((await sh(h, 'cat /proc/sys/net/ipv4/ip_forward')).trim(), '1');
+    t.regex(await sh(h, 'cat /etc/sysctl.d/99-kubernetes.conf'), /^net\.ipv4\.ip_forward = 1$/m);
     t.is((await sh(h, 'stat -c %a /etc/crictl.yaml')).trim(), '644');
   }
 });
@@ -141,7 +144,7 @@ test.serial('first run: the site is built on all six hosts', async (t) => {
 test.serial('second run: nothing changes', async (t) => {
   const r = await run();
   t.is(total(r.summary, 'failed') + total(r.summary, 'unreachable'), 0, failures(r));
-  const changed = r.results().filter((e) => e.result.changed).map((e) => `${e.host}: ${e.task}`);
+  const changed = r.results().filter((e) => e.status === 'changed').map((e) => `${e.host}: ${e.task}`);
   t.deepEqual(changed, []);
 });
 
@@ -149,7 +152,7 @@ test.serial('--check after it: nothing pending, nothing touched', async (t) => {
   const before = await sh(byName('infra1'), 'stat -c %Y /srv/www/index.html /etc/systemd/system/site-web.service; systemctl show site-web -p ExecMainStartTimestampMonotonic --value');
   const r = await run(true);
   t.is(total(r.summary, 'failed') + total(r.summary, 'unreachable'), 0, failures(r));
-  const pending = r.results().filter((e) => e.result.changed).map((e) => `${e.host}: ${e.task}`);
+  const pending = r.results().filter((e) => e.status === 'changed').map((e) => `${e.host}: ${e.task}`);
   t.deepEqual(pending, []);
   t.is(await sh(byName('infra1'), 'stat -c %Y /srv/www/index.html /etc/systemd/system/site-web.service; systemctl show site-web -p ExecMainStartTimestampMonotonic --value'), before);
 });

@@ -77,7 +77,7 @@ function failures(r: EngineRun): string {
 
 test.before(async () => {
   if (hosts.length < 6) throw new Error(`the from-ansible suite needs the lab's 6 hosts, it has ${hosts.length}: \`quorum lab up --hosts 6\``);
-  for (const h of hosts) await sh(h, `tar -C / -cpf ${BACKUP} ${EDITED.filter((f) => f !== 'etc/motd').join(' ')} $(test -e /etc/motd && echo etc/motd)`);
+  for (const h of hosts) await sh(h, `tar -C / -cpf ${BACKUP} ${EDITED.filter((f) => f !== 'etc/motd').join(' ')} ${(await sh(h, 'test -e /etc/motd && echo etc/motd || true')).trim()}`);
   const archive = buildAgentArchive();
   server = createServer((req, res) => {
     if (req.url !== '/metrics-agent-1.0.0.tar.gz') return void res.writeHead(404).end();
@@ -97,8 +97,9 @@ test.after.always(async () => {
     'rm -rf /srv/www /opt/apps /opt/metrics-agent-1.0.0 /var/tmp/metrics-agent-1.0.0.tar.gz /var/lib/etcd-single /var/backups/etcd-single /etc/default/etcd-single',
     'rm -f /usr/local/sbin/etcd-backup /usr/local/bin/tcp-balancer /etc/tcp-balancer.conf /etc/sudoers.d/50-site-admins /etc/profile.d/site.sh /etc/sysctl.d/60-baseline.conf /etc/sysctl.d/99-kubernetes.conf /etc/modules-load.d/k8s.conf /etc/crictl.yaml /etc/hosts.site',
     'rmdir /etc/containerd 2>/dev/null || true',
-    'for u in alice bob www-site metrics-agent; do userdel -r $u 2>/dev/null || userdel $u 2>/dev/null || true; done',
-    'for g in suiteadmins metrics-agent; do groupdel $g 2>/dev/null || true; done',
+    // rootSh's command passes through the login shell in double quotes: no `$` in it.
+    ...['alice', 'bob', 'www-site', 'metrics-agent'].map((u) => `userdel -r ${u} 2>/dev/null || userdel ${u} 2>/dev/null || true`),
+    ...['suiteadmins', 'metrics-agent', 'alice', 'bob'].map((g) => `groupdel ${g} 2>/dev/null || true`),
     `rm -f /etc/motd; test -e ${BACKUP} && tar -C / -xpf ${BACKUP} && rm -f ${BACKUP}`,
     'rm -f /etc/*.quorum-backup* /etc/ssh/sshd_config.*~ /etc/login.defs.*~ /etc/hosts.*~ 2>/dev/null || true',
     'systemctl daemon-reload; systemctl reload ssh; systemctl restart systemd-journald',

@@ -55,7 +55,7 @@ export function loadPlaybook(file: string, opts: LoadPlaybookOptions = {}): Play
     roles: { playbookDir: dirname(resolve(file)), rolesPath, stack: [], seen: new Map(), handlers: [], handlerFiles: new Set() },
     buildInclude,
   };
-  loader.problems.push(...validateAgainst(PLAYBOOK_SCHEMA, source.value, source, '', { noun: 'keyword', skipTemplates: false }).map(explainUnsupported));
+  loader.problems.push(...validateAgainst(PLAYBOOK_SCHEMA, source.value, source, '', { noun: 'keyword', skipTemplates: false }).map(explainUnsupported).map(explainBecomeMethod));
   const plays: Play[] = [];
   const raw = Array.isArray(source.value) ? source.value : [];
   raw.forEach((item, i) => {

@@ -28,4 +28,7 @@ if stage lab:up npm run lab:up; then
 else
   echo "npm test: the lab could not start; the lab suite did not run" >&2
 fi
+# Thin hosts are a lab of another kind: the suite brings up its own, on a lab id of its own.
+thin_lab_id=${QUORUM_THIN_LAB_ID:-$(( ${QUORUM_LAB_ID:-0} + 100 ))}
+stage test:lab-thin env QUORUM_LAB_ID="$thin_lab_id" npx ava --concurrency=1 test/lab/thin-lab.test.ts
 exit $status

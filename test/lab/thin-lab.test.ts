@@ -7,6 +7,8 @@
  *
  * This suite brings its own lab up and takes it down: run it with no lab of QUORUM_LAB_ID up,
  *   QUORUM_LAB_ID=N npx ava --concurrency=1 test/lab/thin-lab.test.ts   (after npm run build)
+ * `npm test` runs it as a stage of its own, with lab id QUORUM_LAB_ID + 100 (scripts/test-all.sh),
+ * since the main lab suite runs on a full lab of QUORUM_LAB_ID.
  */
 import test from 'ava';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -94,6 +96,11 @@ test.serial('two slices of one run cover the thin hosts once each; quorum recap 
   t.is(merged.code, 0, merged.stdout + merged.stderr);
   for (const h of state.hosts) t.regex(merged.stdout, new RegExp(`^${h.name} +: ok=3 +changed=2 +unreachable=0 +failed=0`, 'm'));
   t.regex(merged.stdout, /2 slices merged, exit 0/);
+});
+
+// A test that failed before the last one must not leave the thin lab running.
+test.after.always(async () => {
+  if (existsSync(paths.state)) await runBuiltCli(['lab', 'down']);
 });
 
 async function sshExecAll(command: string): Promise<void> {

@@ -8,6 +8,7 @@
  * content task, the second nothing; --check --diff after hand edits reports exactly those
  * tasks, shows the change, never the private key, and leaves every byte as it was.
  */
+import { netnsName } from '../../runner/lab/paths.js';
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -139,7 +140,7 @@ test.serial('ansible_* facts agree with hostname, ip route, /etc/os-release and 
   const [withRoute] = hosts;
   // Lab hosts have no default route, and root inside one may not add it (no CAP_NET_ADMIN): add
   // it from the controller, in the host's network namespace (named q<lab id>-<host>).
-  const netns = `q${process.env['QUORUM_LAB_ID'] ?? '0'}-${withRoute!.name}`;
+  const netns = netnsName(withRoute!.name);
   const route = (verb: string) => execFileSync('ip', ['netns', 'exec', netns, 'ip', 'route', verb, 'default', ...(verb === 'del' ? [] : ['via', state.bridgeAddress, 'dev', 'eth0'])]);
   route('replace');
   t.teardown(() => {

@@ -234,15 +234,27 @@ export type PutSource = { text: string } | '-' | string | undefined;
  * wanted mode has no execute or special bits and no owner or group is asked: then the umask
  * alone gives it that mode when it is created, which saves a chmod process; it never holds more
  * permissions than the file will have.
+ *
+ * Durable (issue 13 item 7): the temp file's bytes are fsync'ed before the rename, so a power
+ * cut can never leave an empty file under the final name, and the directory after it, so a
+ * "changed" file stays changed. Bytes that arrive by stdin or an upload are written by
+ * `dd conv=fsync`, which takes the place of the `cat` that copied them (no extra process);
+ * text written by the shell's printf and a temp file SFTP wrote are fsync'ed by `sync FILE`
+ * (GNU coreutils since 8.24, BusyBox: fsync per file). chmod and chown after the write change
+ * only the inode, which the filesystem's journal orders before the rename. The directory is
+ * fsync'ed by `sync DIR` after the rename: one process per put (two for text). Measured on the
+ * lab (median of 300 puts, docs/security.md): +1.9 ms for text, +1.0 ms for stdin.
  */
 export function buildPutScript(source: PutSource, tmp: string, dest: string, options: PutOptions, expectSha256?: string): string {
   if (expectSha256 !== undefined && !/^[0-9a-f]{64}$/.test(expectSha256)) throw new Error(`put ${dest}: bad sha256 ${JSON.stringify(expectSha256)}`);
   if (options.mode !== undefined && !/^[0-7]{3,4}$/.test(options.mode)) throw new Error(`put ${dest}: mode must be an octal string such as "0644", got ${JSON.stringify(options.mode)}`);
   const steps: string[] = [];
   const createsTmp = source !== undefined;
+  // bs: a 64 KiB stdin in one read and write instead of 128 of dd's default 512 bytes.
+  const ddTo = `dd bs=65536 conv=fsync status=none ${quote(`of=${tmp}`)}`;
   if (typeof source === 'object') steps.push(`printf %s ${quote(source.text)} > ${quote(tmp)}`);
-  else if (source === '-') steps.push(`cat > ${quote(tmp)}`);
-  else if (source !== undefined) steps.push(`cat -- ${quote(source)} > ${quote(tmp)}`);
+  else if (source === '-') steps.push(ddTo);
+  else if (source !== undefined) steps.push(`${ddTo} ${quote(`if=${source}`)}`);
   const mode = options.mode === undefined ? undefined : parseInt(options.mode, 8);
   const modeByUmask = createsTmp && mode !== undefined && (mode & ~0o666) === 0 && !options.owner && !options.group;
   if (options.mode && !modeByUmask) steps.push(`chmod ${options.mode} ${quote(tmp)}`);
@@ -250,8 +262,10 @@ export function buildPutScript(source: PutSource, tmp: string, dest: string, opt
   // What a here-document cut by a dropped connection left must never replace the file: the
   // bytes are checked against the controller's hash before the rename.
   if (expectSha256 !== undefined) steps.push(`h=$(sha256sum < ${quote(tmp)})`, `[ "\${h%% *}" = ${expectSha256} ]`);
+  // dd fsync'ed what it wrote; printf's text and SFTP's file are fsync'ed here, before the rename.
+  if (typeof source === 'object' || source === undefined) steps.push(`sync -- ${quote(tmp)}`);
   // -T: a link to a directory planted at dest is replaced, never written through.
-  steps.push(`mv -fT -- ${quote(tmp)} ${quote(dest)}`);
+  steps.push(`mv -fT -- ${quote(tmp)} ${quote(dest)}`, `sync -- ${quote(posix.dirname(dest))}`);
   const uploaded = typeof source === 'string' && source !== '-';
   const cleanup = uploaded ? `rm -f -- ${quote(source)}; ` : '';
   const umask = modeByUmask ? (0o777 & ~mode!).toString(8).padStart(3, '0') : '077';

@@ -242,3 +242,17 @@ test('a shell that never answers its first command fails after the start timeout
   t.true(outcome.error instanceof ShellClosedError, String(outcome.error));
   t.regex(outcome.error!.message, /no shell within 500 ms.*unable to resolve host/s);
 });
+
+// Known and not fixed (issue 13 item 11; design and costs in docs/security.md): what a
+// background job prints after its command's frame lands in the next command's output. Marked
+// failing so it turns red, to be unmarked, the day the leak is fixed.
+test.failing('a background job\'s output stays out of the next command\'s frame', async (t) => {
+  const s = await ShellSession.start(localShell());
+  const done = `/tmp/quorum-leak-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const first = await s.run(`(sleep 0.2; echo LEAK; : > ${done}) &`);
+  t.is(first.stdout.toString(), '');
+  // The next command ends only once the job has printed: no timing decides where LEAK goes.
+  const next = await s.run(`while [ ! -e ${done} ]; do sleep 0.05; done; rm -f ${done}; echo next`);
+  s.destroy();
+  t.is(next.stdout.toString(), 'next\n');
+});

@@ -117,14 +117,22 @@ export class SshConnection implements Connection {
     const password = root ? this.#spec.becomePassword : undefined;
     // A shell (and sudo before it) must answer within the connect timeout: see ShellSession.start.
     const timeout = { timeoutMs: this.#spec.connectTimeoutMs };
-    if (!password) return ShellSession.start(await this.#openChannel(root ? 'sudo -n sh' : 'sh'), undefined, timeout);
-    const tag = randomBytes(8).toString('hex');
-    const start: PasswordStart = { prompt: `[quorum-sudo-${tag}]`, ready: `[quorum-ready-${tag}]`, password: Buffer.from(password) };
-    const command = `sudo -S -p ${quote(start.prompt)} sh -c ${quote(`printf %s ${quote(start.ready)} >&2; exec sh`)}`;
-    return ShellSession.start(await this.#openChannel(command), start, timeout);
+    let command = root ? 'sudo -n sh' : 'sh';
+    let start: PasswordStart | undefined;
+    if (password) {
+      const tag = randomBytes(8).toString('hex');
+      start = { prompt: `[quorum-sudo-${tag}]`, ready: `[quorum-ready-${tag}]`, password: Buffer.from(password) };
+      command = `sudo -S -p ${quote(start.prompt)} sh -c ${quote(`printf %s ${quote(start.ready)} >&2; exec sh`)}`;
+    }
+    const pipes = await this.#openChannel(command);
+    const session = await ShellSession.start(pipes, start, timeout);
+    // The shell's output relays (frame.ts sessionSetup) hold the channel open after a command
+    // killed the shell itself: end its process group, and the channel closes with what it printed.
+    pipes.onExit(() => void this.#killGroup(session, root));
+    return session;
   }
 
-  #openChannel(command: string): Promise<ShellPipes> {
+  #openChannel(command: string): Promise<ShellPipes & { onExit(listener: () => void): void }> {
     return new Promise((resolve, reject) => {
       this.#client.exec(command, (err, channel) => {
         if (err) return reject(this.#lost ?? new UnreachableError(this.host, `cannot open a channel: ${err.message}`, { cause: err }));
@@ -136,9 +144,10 @@ export class SshConnection implements Connection {
   /** Kill what a timed-out command left running: the shell's whole process group, via a fresh channel. */
   async #killGroup(session: ShellSession, root: boolean): Promise<void> {
     if (!session.pgid || this.#lost) return;
-    const kill = `kill -KILL -- -${session.pgid} 2>/dev/null`;
+    // A killed shell cannot run its EXIT trap: its FIFO directory goes with the group.
+    const kill = `kill -KILL -- -${session.pgid} 2>/dev/null${session.fifoDir ? `; rm -rf -- ${quote(session.fifoDir)}` : ''}`;
     const password = this.#spec.becomePassword;
-    const command = !root ? kill : password ? `sudo -S -p '' ${kill}` : `sudo -n ${kill}`;
+    const command = !root ? kill : password ? `sudo -S -p '' sh -c ${quote(kill)}` : `sudo -n sh -c ${quote(kill)}`;
     await this.execOnNewChannel(command, root && password ? `${password}\n` : undefined).catch(() => {});
   }
 
@@ -290,7 +299,7 @@ function sha256Of(content: Uint8Array): string {
 }
 
 /** Adapt an ssh2 channel to what ShellSession needs. */
-function pipesOf(channel: ClientChannel): ShellPipes {
+function pipesOf(channel: ClientChannel): ShellPipes & { onExit(listener: () => void): void } {
   let exitCode: number | undefined;
   channel.on('exit', (code: number | null) => (exitCode = code ?? undefined));
   channel.on('error', () => {}); // surfaced through 'close' and the client's own events
@@ -299,6 +308,7 @@ function pipesOf(channel: ClientChannel): ShellPipes {
     onStdout: (listener) => void channel.on('data', listener),
     onStderr: (listener) => void channel.stderr.on('data', listener),
     onClose: (listener) => void channel.once('close', () => listener(exitCode)),
+    onExit: (listener) => void channel.once('exit', () => listener()),
     destroy: () => void channel.close(),
   };
 }

@@ -106,7 +106,15 @@ function localShell(): ShellPipes {
     write: (data) => void child.stdin.write(data),
     onStdout: (fn) => void child.stdout.on('data', fn),
     onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => void child.once('close', (code) => fn(code ?? undefined)),
+    onClose: (fn) => {
+      // As the SSH connection does: once the shell is gone, end its group (its output relays).
+      child.once('exit', () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+      });
+      child.once('close', (code) => fn(code ?? undefined));
+    },
     destroy: () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');

@@ -1,7 +1,9 @@
 /**
  * The framing protocol of a persistent remote shell (architecture.md decision 9).
  *
- * One long-lived `sh` reads commands on its stdin. Each command runs in a subshell
+ * One long-lived `sh` reads commands on its stdin. Each command's output goes through FIFOs of
+ * its own ({@link sessionSetup}; {@link encodeCommand} is the same frame without them). Each
+ * command runs in a subshell
  * `( eval 'SCRIPT' )` so that `exit`, `cd`, `set -e` or a syntax error cannot end or change the
  * shell, with its stdin either /dev/null or a base64 here-document (the shell's own stdin is the
  * protocol and must never be read by a command). After it, the shell prints a random

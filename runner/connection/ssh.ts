@@ -251,8 +251,9 @@ export type PutSource = { text: string } | '-' | string | undefined;
  * text written by the shell's printf and a temp file SFTP wrote are fsync'ed by `sync FILE`
  * (GNU coreutils since 8.24, BusyBox: fsync per file). chmod and chown after the write change
  * only the inode, which the filesystem's journal orders before the rename. The directory is
- * fsync'ed by `sync DIR` after the rename: one process per put (two for text). Measured on the
- * lab (median of 300 puts, docs/security.md): +1.9 ms for text, +1.0 ms for stdin.
+ * fsync'ed by `sync DIR` after the rename: one process per put (two for text). Measured on a
+ * busy lab (docs/security.md): median +3.8 ms for text and +2.0 ms for stdin per sudo put (100
+ * puts, load average 5), +7.1 and +5.0 ms at load average 8.4 (300 puts): process starts.
  */
 export function buildPutScript(source: PutSource, tmp: string, dest: string, options: PutOptions, expectSha256?: string): string {
   if (expectSha256 !== undefined && !/^[0-9a-f]{64}$/.test(expectSha256)) throw new Error(`put ${dest}: bad sha256 ${JSON.stringify(expectSha256)}`);

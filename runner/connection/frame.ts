@@ -63,8 +63,10 @@ export function encodeCommand(marker: string, seq: number, script: string, stdin
 export function sessionSetup(marker: string): string {
   return [
     `q_d=$(mktemp -d /tmp/.quorum-sh.XXXXXXXXXX 2>/dev/null) || q_d=; q_r= q_old=`,
-    `[ -z "$q_d" ] || trap "kill \\$q_r 2>/dev/null; rm -rf $q_d" EXIT`,
-    `trap 'exit 129' HUP; trap 'exit 143' TERM`,
+    // Removed on exit, and by the TERM and HUP traps themselves: dash does not run the EXIT
+    // trap when a signal's trap exits.
+    `q_rm=; [ -z "$q_d" ] || q_rm="kill \\$q_r 2>/dev/null; rm -rf $q_d"`,
+    `trap "$q_rm" EXIT; trap "$q_rm; trap - EXIT; exit 129" HUP; trap "$q_rm; trap - EXIT; exit 143" TERM`,
     `q_mk() { [ -n "$q_d" ] || return 0; q_i=$1 q_o= q_e=; while [ $q_i -le $2 ]; do q_o="$q_o $q_d/o$q_i $q_d/t$q_i" q_e="$q_e $q_d/e$q_i $q_d/u$q_i" q_i=$((q_i + 1)); done; [ -z "$q_old" ] || rm -f $q_old; q_old="$q_o $q_e"; if mkfifo $q_o $q_e 2>/dev/null; then cat $q_o & q_r=$!; cat $q_e >&2 & q_r="$q_r $!"; else q_d=; fi; }`,
     `q_beg() { if [ -n "$q_d" ]; then exec 3>"$q_d/o$1" 4>"$q_d/e$1"; else exec 3>&1 4>&2; fi; }`,
     `q_end() { exec 3>&- 4>&-; if [ -n "$q_d" ]; then printf '${marker}%s:%s\\n' "$1" "$2" >"$q_d/t$1"; printf '${marker}%s\\n' "$1" >"$q_d/u$1"; else printf '${marker}%s:%s\\n' "$1" "$2"; printf '${marker}%s\\n' "$1" >&2; fi; }`,

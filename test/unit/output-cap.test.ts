@@ -116,10 +116,13 @@ function localShell(): ShellPipes {
       child.once('close', (code) => fn(code ?? undefined));
     },
     destroy: () => {
+      // End of input and TERM, not KILL: the shell exits through its EXIT trap, which removes
+      // its FIFO directory (frame.ts sessionSetup), as when an SSH channel closes.
+      child.stdin.end();
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(-child.pid!, 'SIGTERM');
       } catch {
-        child.kill('SIGKILL');
+        child.kill('SIGTERM');
       }
     },
   };

@@ -5,6 +5,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createMarker, encodeCommand, FrameParser, MarkerSplitter, type Frame } from '../../runner/connection/frame.js';
 import { ShellClosedError, ShellSession, type ShellPipes } from '../../runner/connection/shell-session.js';
 
@@ -116,10 +117,13 @@ function localShell(): ShellPipes {
       child.once('close', (code) => fn(code ?? undefined));
     },
     destroy: () => {
+      // End of input and TERM, not KILL: the shell exits through its EXIT trap, which removes
+      // its FIFO directory (frame.ts sessionSetup), as when an SSH channel closes.
+      child.stdin.end();
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(-child.pid!, 'SIGTERM');
       } catch {
-        child.kill('SIGKILL');
+        child.kill('SIGTERM');
       }
     },
   };
@@ -181,6 +185,8 @@ test('a command that kills the shell rejects with ShellClosedError carrying its 
   const err = await t.throwsAsync(s.run('echo bye; kill -9 $$'), { instanceOf: ShellClosedError });
   t.is(err?.stdout.toString(), 'bye\n');
   t.false(s.alive);
+  // A killed shell runs no trap: its FIFO directory is left to whoever killed it (ssh.ts #killGroup).
+  if (s.fifoDir) rmSync(s.fifoDir, { recursive: true, force: true });
 });
 
 test('a second run while one is pending is refused (the caller must queue)', async (t) => {

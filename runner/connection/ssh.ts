@@ -145,7 +145,8 @@ export class SshConnection implements Connection {
   async #killGroup(session: ShellSession, root: boolean): Promise<void> {
     if (!session.pgid || this.#lost) return;
     // A killed shell cannot run its EXIT trap: its FIFO directory goes with the group.
-    const kill = `kill -KILL -- -${session.pgid} 2>/dev/null${session.fifoDir ? `; rm -rf -- ${quote(session.fifoDir)}` : ''}`;
+    // `kill -9 -PGID`: dash's builtin kill takes no `--` (it now runs inside sh -c as root too).
+    const kill = `kill -9 -${session.pgid} 2>/dev/null${session.fifoDir ? `; rm -rf -- ${quote(session.fifoDir)}` : ''}`;
     const password = this.#spec.becomePassword;
     const command = !root ? kill : password ? `sudo -S -p '' sh -c ${quote(kill)}` : `sudo -n sh -c ${quote(kill)}`;
     await this.execOnNewChannel(command, root && password ? `${password}\n` : undefined).catch(() => {});

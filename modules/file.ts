@@ -14,13 +14,14 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, posix } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { fileSchema } from '../schemas/modules/file.js';
 import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import { pathState, type PathState } from '../runner/facts/path-state.js';
 import { buildAttributeDiff, buildContentDiff, decodeDiffText, type FileAttributes } from '../runner/diff.js';
-import { chmodNoFollow, chownNoFollow } from '../runner/connection/no-follow.js';
+import { chmodNoFollow, chownNoFollow, mkdirNoFollow } from '../runner/connection/no-follow.js';
+import { quoteArgv } from '../runner/connection/quote.js';
 import { ModuleError } from '../runner/errors.js';
 import { describeCandidates, resolveControllerFile } from '../runner/controller-files.js';
 
@@ -34,6 +35,12 @@ export interface FileFacts {
   content?: string | Uint8Array;
   /** Current content as text, read only when it differs, is small, is text and is not secret. */
   before?: string;
+  /**
+   * For a directory to create whose parent is missing: the deepest ancestor that existed when
+   * the path was read. Links up to it are followed as named; below it quorum creates each
+   * directory itself and follows no link (mkdirNoFollow).
+   */
+  existingAncestor?: string;
 }
 
 // Larger files are compared by hash only: a diff of megabytes helps nobody.
@@ -73,6 +80,9 @@ export const file: ModuleDefinition<FileParams, FileFacts> = {
     const content = resolveState(params) === 'file' ? await loadWantedContent(ctx, params) : undefined;
     const current = await ctx.facts.get(pathState, { path: params.path });
     const facts: FileFacts = { current };
+    if (resolveState(params) === 'directory' && current.type === 'absent' && !current.parentExists) {
+      facts.existingAncestor = await findExistingAncestor(ctx, params.path);
+    }
     if (content === undefined) return facts;
     facts.content = content;
     const differs = current.type === 'file' && current.sha256 !== hashContent(content);
@@ -116,7 +126,7 @@ function planState(state: FileState, params: FileParams, facts: FileFacts): Plan
     case 'absent':
       return planAbsent(params.path, facts.current);
     case 'directory':
-      return planDirectory(params, facts.current);
+      return planDirectory(params, facts.current, facts.existingAncestor);
     case 'link':
       return planLink(params, facts.current);
     case 'touch':
@@ -135,17 +145,45 @@ function planAbsent(path: string, current: PathState): Plan {
   };
 }
 
-function planDirectory(params: FileParams, current: PathState): Plan {
+function planDirectory(params: FileParams, current: PathState, existingAncestor: string | undefined): Plan {
   const { path } = params;
   if (current.type === 'directory') return planAttributes(params, current, 'directory exists');
   if (current.type !== 'absent') return refuseReplace(path, current, 'a directory');
-  // mkdir -p like Ansible's state: directory; new directories get the umask's mode unless asked.
-  // The mode goes to mkdir -m (the directory itself, not the parents mkdir -p makes): one command.
+  // Like Ansible's state: directory (mkdir -p), but one component at a time and never through a
+  // link planted after the read (mkdirNoFollow); new directories get the umask's mode unless
+  // asked. The mode goes to mkdir -m, the owner to chown of the directory entered: one command.
   const want = wantedAttributes(params);
-  const command = want.mode === undefined ? ['mkdir', '-p', '--', path] : ['mkdir', '-p', '-m', want.mode, '--', path];
-  const changes: Change[] = [{ kind: 'exec', command, describe: `create directory ${path}${want.mode === undefined ? '' : ` (mode ${want.mode})`}` }];
-  changes.push(...attributeChanges(path, { mode: want.mode }, want, false));
+  const { base, names } = componentsToCreate(path, current.parentExists ? undefined : existingAncestor);
+  const owner = want.owner !== undefined || want.group !== undefined ? `${want.owner ?? ''}${want.group !== undefined ? `:${want.group}` : ''}` : undefined;
+  const command = mkdirNoFollow(base, names, { ...optional('mode', want.mode), ...optional('owner', owner) });
+  const changes: Change[] = [{ kind: 'exec', command, describe: `create directory ${path}${want.mode === undefined ? '' : ` (mode ${want.mode})`}${owner === undefined ? '' : ` (owner ${owner})`}` }];
   return { changes, diffs: [{ label: path, before: 'absent\n', after: 'directory\n' }] };
+}
+
+/**
+ * Where creating `path` starts (`base`, followed as named) and the directories to create below
+ * it: the parent and the last component when the parent existed, else everything below the
+ * deepest ancestor that existed when the path was read.
+ */
+function componentsToCreate(path: string, existingAncestor: string | undefined): { base: string; names: string[] } {
+  const normal = posix.normalize(path).replace(/(.)\/+$/, '$1');
+  const base = existingAncestor ?? posix.dirname(normal);
+  const rest = posix.relative(base, normal);
+  const names = rest === '' ? [] : rest.split('/');
+  if (names.length === 0 || names.includes('..')) throw new ModuleError(`cannot create ${path} below ${base}`);
+  return { base, names };
+}
+
+/** The deepest ancestor of `path` that is a directory on the host now (links followed): builtins only. */
+async function findExistingAncestor(ctx: ModuleContext, path: string): Promise<string> {
+  const ancestors: string[] = [];
+  for (let d = posix.dirname(posix.normalize(path)); ; d = posix.dirname(d)) {
+    ancestors.push(d);
+    if (d === '/' || d === '.') break;
+  }
+  const r = await ctx.conn.exec(`set -- ${quoteArgv(ancestors)}; for d; do if [ -d "$d" ]; then printf %s "$d"; exit 0; fi; done; exit 1`, { sudo: ctx.become });
+  if (r.exitCode !== 0) throw new ModuleError(`cannot find an existing directory above ${path}: ${r.stderr.toString('utf8').trim() || `exit ${r.exitCode}`}`);
+  return r.stdout.toString('utf8');
 }
 
 function planLink(params: FileParams, current: PathState): Plan {

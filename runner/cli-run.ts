@@ -11,6 +11,7 @@ import { ConfigError, RunnerError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { listPlaybook } from './list-playbook.js';
 import { askPassword } from './ask-password.js';
+import { killProcessGroups } from './connection/local-children.js';
 
 export async function runCommand(playbookFile: string, cli: RunCliOptions): Promise<number> {
   let prepared: PreparedRun;
@@ -42,7 +43,13 @@ export async function runCommand(playbookFile: string, cli: RunCliOptions): Prom
     if (interrupts === 1) {
       process.stderr.write('\ninterrupted: finishing the tasks in flight (Ctrl-C again to quit now)\n');
       controller.abort();
-    } else process.exit(EXIT.interrupted);
+    } else {
+      // Quit now, and take the local commands along: they run in process groups of their own.
+      const { pids } = killProcessGroups();
+      const what = pids.length === 0 ? 'no local process was running' : `killed ${pids.length} local process${pids.length === 1 ? '' : 'es'} (pid${pids.length === 1 ? '' : 's'} ${pids.join(', ')})`;
+      process.stderr.write(`\ninterrupted again: ${what}; quitting without a recap (remote hosts lose their connections; a command already running there is not killed)\n`);
+      process.exit(EXIT.interrupted);
+    }
   };
   process.on('SIGINT', onSigint);
 

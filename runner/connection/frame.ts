@@ -1,7 +1,9 @@
 /**
  * The framing protocol of a persistent remote shell (architecture.md decision 9).
  *
- * One long-lived `sh` reads commands on its stdin. Each command runs in a subshell
+ * One long-lived `sh` reads commands on its stdin. Each command's output goes through FIFOs of
+ * its own ({@link sessionSetup}; {@link encodeCommand} is the same frame without them). Each
+ * command runs in a subshell
  * `( eval 'SCRIPT' )` so that `exit`, `cd`, `set -e` or a syntax error cannot end or change the
  * shell, with its stdin either /dev/null or a base64 here-document (the shell's own stdin is the
  * protocol and must never be read by a command). After it, the shell prints a random
@@ -44,6 +46,49 @@ export function encodeCommand(marker: string, seq: number, script: string, stdin
   const eof = `${marker}IN`;
   const data = Buffer.from(stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
   return `base64 -d 2>/dev/null <<'${eof}' | ${body}${trailer}${data}${eof}\n`;
+}
+
+/**
+ * Each command's output its own (issue 13 item 11: a background job's output leaked into the
+ * next command's frame). Sent once to a new shell: it makes a private directory of FIFOs and
+ * shell functions. Command N writes to FIFOs oN (stdout) and eN (stderr), read in turn by two
+ * long-lived `cat`s that copy them to the shell's own stdout and stderr; its trailer goes to tN and
+ * uN, which a cat opens only once everything that held oN or eN open has closed it, command
+ * and background jobs alike. So what a background job prints belongs to the command that
+ * started it, whose frame ends when the job closes its output (as over a channel of its own,
+ * and as Ansible waits): `cmd > /dev/null 2>&1 &` returns at once. No process per command: the
+ * FIFOs and the two cats are made per batch of {@link FIFO_BATCH} commands. Without mktemp or
+ * mkfifo the shell falls back to writing to its own stdout and stderr (fds 3 and 4 dup them).
+ */
+export function sessionSetup(marker: string): string {
+  return [
+    `q_d=$(mktemp -d /tmp/.quorum-sh.XXXXXXXXXX 2>/dev/null) || q_d=; q_r= q_old=`,
+    // Removed on exit, and by the TERM and HUP traps themselves: dash does not run the EXIT
+    // trap when a signal's trap exits.
+    `q_rm=; [ -z "$q_d" ] || q_rm="kill \\$q_r 2>/dev/null; rm -rf $q_d"`,
+    `trap "$q_rm" EXIT; trap "$q_rm; trap - EXIT; exit 129" HUP; trap "$q_rm; trap - EXIT; exit 143" TERM`,
+    `q_mk() { [ -n "$q_d" ] || return 0; q_i=$1 q_o= q_e=; while [ $q_i -le $2 ]; do q_o="$q_o $q_d/o$q_i $q_d/t$q_i" q_e="$q_e $q_d/e$q_i $q_d/u$q_i" q_i=$((q_i + 1)); done; [ -z "$q_old" ] || rm -f $q_old; q_old="$q_o $q_e"; if mkfifo $q_o $q_e 2>/dev/null; then cat $q_o & q_r=$!; cat $q_e >&2 & q_r="$q_r $!"; else q_d=; fi; }`,
+    `q_beg() { if [ -n "$q_d" ]; then exec 3>"$q_d/o$1" 4>"$q_d/e$1"; else exec 3>&1 4>&2; fi; }`,
+    `q_end() { exec 3>&- 4>&-; if [ -n "$q_d" ]; then printf '${marker}%s:%s\\n' "$1" "$2" >"$q_d/t$1"; printf '${marker}%s\\n' "$1" >"$q_d/u$1"; else printf '${marker}%s:%s\\n' "$1" "$2"; printf '${marker}%s\\n' "$1" >&2; fi; }`,
+    '',
+  ].join('\n');
+}
+
+/** Commands per batch of FIFOs (sessionSetup). */
+export const FIFO_BATCH = 64;
+
+/**
+ * The text for one command on a shell set up by {@link sessionSetup}; `batch` when this command
+ * starts a new batch of FIFOs (its last command's number).
+ */
+export function encodeIsolatedCommand(marker: string, seq: number, script: string, stdin?: Uint8Array, batchEnd?: number): string {
+  const start = `${batchEnd !== undefined ? `q_mk ${seq} ${batchEnd}; ` : ''}q_beg ${seq}; `;
+  const body = `( eval ${quote(script)} ) >&3 2>&4 3>&- 4>&-`;
+  const trailer = `; q_end ${seq} "$?"\n`;
+  if (stdin === undefined) return `${start}${body} </dev/null${trailer}`;
+  const eof = `${marker}IN`;
+  const data = Buffer.from(stdin).toString('base64').replace(/.{1,76}/g, '$&\n');
+  return `${start}base64 -d 2>/dev/null 3>&- 4>&- <<'${eof}' | ${body}${trailer}${data}${eof}\n`;
 }
 
 /** One record cut from a stream: the bytes before a marker and the text after it up to "\n". */

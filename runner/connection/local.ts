@@ -11,6 +11,7 @@ import type { Connection, ExecOptions, ExecResult, PutOptions } from './types.js
 import { buildScript } from './quote.js';
 import { buildPutScript } from './ssh.js';
 import { CappedOutput, droppedOf } from './capped-output.js';
+import { trackProcessGroup } from './local-children.js';
 import { syncDirectory, writeNewFile } from '../atomic-write.js';
 import { CommandError } from '../errors.js';
 
@@ -34,6 +35,8 @@ export class LocalConnection implements Connection {
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      // Its own group (detached): a second Ctrl-C kills it through this record (local-children.ts).
+      const untrack = child.pid !== undefined ? trackProcessGroup(child.pid) : () => {};
       const out = new CappedOutput(options.keepOutput);
       const err = new CappedOutput(options.keepOutput);
       let timedOut = false;
@@ -50,8 +53,12 @@ export class LocalConnection implements Connection {
         : undefined;
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', reject);
+      child.on('error', (err) => {
+        untrack();
+        reject(err);
+      });
       child.on('close', (code, signal) => {
+        untrack();
         if (timer) clearTimeout(timer);
         resolve({
           exitCode: timedOut ? 124 : code ?? (signal ? 128 : 1),

@@ -2,7 +2,7 @@
  * A persistent remote shell: one long-lived `sh` (or `sudo sh`) that runs one command at a
  * time, framed by the protocol of frame.ts, with timeouts and the become password handshake.
  */
-import { createMarker, encodeCommand, FrameParser, type Frame } from './frame.js';
+import { createMarker, encodeIsolatedCommand, FIFO_BATCH, FrameParser, sessionSetup, type Frame } from './frame.js';
 import { OUTPUT_KEEP_BYTES } from './capped-output.js';
 
 /** The pipes of a running shell: an ssh2 exec channel or, in tests, a local child process. */
@@ -50,12 +50,16 @@ export class ShellSession {
   readonly #parser: FrameParser;
   readonly #marker = createMarker();
   #seq = 0;
+  /** Last command number of the current batch of FIFOs (sessionSetup). */
+  #batchEnd = 0;
   #pending?: { resolve(r: RunResult): void; reject(e: Error): void };
   #dead = false;
   /** Answers sudo's password prompt while the shell starts (only with a become password). */
   #gate?: PasswordGate;
   /** Process group of the remote shell, to kill a timed-out command's processes. */
   pgid?: number;
+  /** The shell's FIFO directory (frame.ts sessionSetup): removed by whoever kills the group, as the shell's own trap cannot. */
+  fifoDir?: string;
 
   private constructor(pipes: ShellPipes) {
     this.#pipes = pipes;
@@ -83,10 +87,15 @@ export class ShellSession {
     });
     try {
       await Promise.race([ready, deadline]);
+      // Only now: before the shell is ready, what is written may be read by sudo as the password.
+      pipes.write(sessionSetup(session.#marker));
       // `$$` in the subshell is the shell's pid; field 5 of /proc/PID/stat is its process group.
-      const hello = await Promise.race([session.run('read -r l </proc/$$/stat && set -- $l && printf %s "$5"'), deadline]);
-      const pgid = Number(hello.stdout.toString('latin1'));
+      // Then the directory of the shell's FIFOs (sessionSetup), for whoever kills the group.
+      const hello = await Promise.race([session.run('printf "%s\\n" "$q_d"; read -r l </proc/$$/stat && set -- $l && printf %s "$5"'), deadline]);
+      const [fifoDir, pgidText] = hello.stdout.toString('latin1').split('\n');
+      const pgid = Number(pgidText);
       if (hello.exitCode === 0 && Number.isInteger(pgid) && pgid > 1) session.pgid = pgid;
+      if (fifoDir && /^\/tmp\/\.quorum-sh\.[A-Za-z0-9]+$/.test(fifoDir)) session.fifoDir = fifoDir;
       return session;
     } finally {
       clearTimeout(timer);
@@ -183,7 +192,8 @@ export class ShellSession {
         },
       };
       this.#parser.setKeep(options.keepOutput ?? OUTPUT_KEEP_BYTES);
-      this.#pipes.write(encodeCommand(this.#marker, seq, script, stdin));
+      const batchEnd = seq > this.#batchEnd ? (this.#batchEnd = seq + FIFO_BATCH - 1) : undefined;
+      this.#pipes.write(encodeIsolatedCommand(this.#marker, seq, script, stdin, batchEnd));
     });
   }
 

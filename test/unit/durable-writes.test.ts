@@ -3,14 +3,17 @@
  * its name (rename or link) and its directory after, so a power cut after "changed" cannot leave
  * an empty ca.key or backup under the final name. Observed for real with strace (-y names the
  * file behind each descriptor): fetch's writer (atomic-write.ts), the CA store (ca-store.ts) and
- * the local connection's put (the controller as a host).
+ * the local connection's put (the controller as a host), and the put script hosts run (SSH, and
+ * sudo on the controller; over the lab's real sshd: test/lab/durable-put.test.ts).
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_DIR } from '../helpers/quorum.js';
+import { buildPutScript, type PutSource } from '../../runner/connection/ssh.js';
 
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 
@@ -87,4 +90,41 @@ await new LocalConnection().put(${JSON.stringify(dest)}, Buffer.from('key = valu
   t.true(syncDir > rename, 'and the directory after it');
   t.is(readFileSync(dest, 'utf8'), 'key = value\n');
   t.is(statSync(dest).mode & 0o7777, 0o640);
+});
+
+/** The system calls the real dash makes running `script` (with `stdin`), with paths (-y). */
+function traceDash(script: string, stdin?: Uint8Array): { code: number; lines: string[] } {
+  const log = join(mkdtempSync(join(tmpdir(), 'quorum-strace-')), 'trace.txt');
+  const r = spawnSync('strace', ['-f', '-y', '-qq', '-o', log, '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', 'dash', '-c', script], { input: stdin ?? Buffer.alloc(0), timeout: 60_000 });
+  return { code: r.status ?? 1, lines: readFileSync(log, 'utf8').split('\n').filter((l) => l.trim() !== '') };
+}
+
+test('the put script (hosts over SSH, sudo on the controller): each way the bytes arrive, fsync of the temp file, rename, fsync of the directory', async (t) => {
+  if (!hasStrace) return t.fail('strace is not installed: scripts/install-lab-deps.sh installs it');
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-durable-script-'));
+  const content = Buffer.from('key = value\n');
+  const sha = createHash('sha256').update(content).digest('hex');
+  const upload = join(dir, 'upload');
+  writeFileSync(upload, content, { mode: 0o600 });
+  const cases: { name: string; source: PutSource; stdin?: Buffer; sha?: string; before?: () => void }[] = [
+    { name: 'text in the command', source: { text: content.toString() } },
+    { name: 'stdin', source: '-', stdin: content, sha },
+    { name: 'an upload copied as root', source: upload, sha },
+    { name: 'a temp file SFTP wrote', source: undefined, sha, before: () => writeFileSync(join(dir, '.sftp.conf.tmp'), content, { mode: 0o600 }) },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const name = `f${i}.conf`;
+    const tmp = c.source === undefined ? join(dir, '.sftp.conf.tmp') : join(dir, `.${name}.tmp`);
+    c.before?.();
+    const { code, lines } = traceDash(buildPutScript(c.source, tmp, join(dir, name), { mode: '0640' }, c.sha), c.stdin);
+    t.is(code, 0, c.name);
+    const syncTemp = indexOf(lines, new RegExp(`f(data)?sync\\(\\d+<${esc(tmp)}>\\)`));
+    const rename = indexOf(lines, new RegExp(`rename\\w*\\(.*"${esc(tmp)}".*"${esc(join(dir, name))}"`));
+    const syncDir = lines.findIndex((l, at) => at > rename && new RegExp(`f(data)?sync\\(\\d+<${esc(dir)}>\\)`).test(l));
+    t.true(syncTemp >= 0, `${c.name}: the temp file is fsync'ed:\n${lines.join('\n')}`);
+    t.true(rename > syncTemp, `${c.name}: before the rename`);
+    t.true(syncDir > rename, `${c.name}: and the directory after it`);
+    t.deepEqual(readFileSync(join(dir, name)), content, c.name);
+    t.is(statSync(join(dir, name)).mode & 0o7777, 0o640, c.name);
+  }
 });

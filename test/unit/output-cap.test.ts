@@ -106,12 +106,23 @@ function localShell(): ShellPipes {
     write: (data) => void child.stdin.write(data),
     onStdout: (fn) => void child.stdout.on('data', fn),
     onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => void child.once('close', (code) => fn(code ?? undefined)),
+    onClose: (fn) => {
+      // As the SSH connection does: once the shell is gone, end its group (its output relays).
+      child.once('exit', () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+      });
+      child.once('close', (code) => fn(code ?? undefined));
+    },
     destroy: () => {
+      // End of input and TERM, not KILL: the shell exits through its EXIT trap, which removes
+      // its FIFO directory (frame.ts sessionSetup), as when an SSH channel closes.
+      child.stdin.end();
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(-child.pid!, 'SIGTERM');
       } catch {
-        child.kill('SIGKILL');
+        child.kill('SIGTERM');
       }
     },
   };

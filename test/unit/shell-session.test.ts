@@ -5,6 +5,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createMarker, encodeCommand, FrameParser, MarkerSplitter, type Frame } from '../../runner/connection/frame.js';
 import { ShellClosedError, ShellSession, type ShellPipes } from '../../runner/connection/shell-session.js';
 
@@ -106,12 +107,23 @@ function localShell(): ShellPipes {
     write: (data) => void child.stdin.write(data),
     onStdout: (fn) => void child.stdout.on('data', fn),
     onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => void child.once('close', (code) => fn(code ?? undefined)),
+    onClose: (fn) => {
+      // As the SSH connection does: once the shell is gone, end its group (its output relays).
+      child.once('exit', () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+      });
+      child.once('close', (code) => fn(code ?? undefined));
+    },
     destroy: () => {
+      // End of input and TERM, not KILL: the shell exits through its EXIT trap, which removes
+      // its FIFO directory (frame.ts sessionSetup), as when an SSH channel closes.
+      child.stdin.end();
       try {
-        process.kill(-child.pid!, 'SIGKILL');
+        process.kill(-child.pid!, 'SIGTERM');
       } catch {
-        child.kill('SIGKILL');
+        child.kill('SIGTERM');
       }
     },
   };
@@ -173,6 +185,8 @@ test('a command that kills the shell rejects with ShellClosedError carrying its 
   const err = await t.throwsAsync(s.run('echo bye; kill -9 $$'), { instanceOf: ShellClosedError });
   t.is(err?.stdout.toString(), 'bye\n');
   t.false(s.alive);
+  // A killed shell runs no trap: its FIFO directory is left to whoever killed it (ssh.ts #killGroup).
+  if (s.fifoDir) rmSync(s.fifoDir, { recursive: true, force: true });
 });
 
 test('a second run while one is pending is refused (the caller must queue)', async (t) => {
@@ -195,7 +209,15 @@ function sudoAskingForACode(prompt: string): ShellPipes {
     write: (data) => void child.stdin.write(data),
     onStdout: (fn) => void child.stdout.on('data', fn),
     onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => void child.once('close', (code) => fn(code ?? undefined)),
+    onClose: (fn) => {
+      // As the SSH connection does: once the shell is gone, end its group (its output relays).
+      child.once('exit', () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+      });
+      child.once('close', (code) => fn(code ?? undefined));
+    },
     destroy: () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -233,7 +255,15 @@ test('a shell that never answers its first command fails after the start timeout
     write: (data) => void child.stdin.write(data),
     onStdout: (fn) => void child.stdout.on('data', fn),
     onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => void child.once('close', (code) => fn(code ?? undefined)),
+    onClose: (fn) => {
+      // As the SSH connection does: once the shell is gone, end its group (its output relays).
+      child.once('exit', () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {}
+      });
+      child.once('close', (code) => fn(code ?? undefined));
+    },
     destroy: () => process.kill(-child.pid!, 'SIGKILL'),
   };
   const outcome = await within(ShellSession.start(pipes, undefined, { timeoutMs: 500 }), 10_000);
@@ -241,4 +271,22 @@ test('a shell that never answers its first command fails after the start timeout
   if (outcome === 'hung') return process.kill(-child.pid!, 'SIGKILL');
   t.true(outcome.error instanceof ShellClosedError, String(outcome.error));
   t.regex(outcome.error!.message, /no shell within 500 ms.*unable to resolve host/s);
+});
+
+// What a background job prints belongs to the command that started it, never to the next one
+// (issue 13 item 11): the command's frame ends when the job closes its output, as over a
+// channel of its own and as Ansible waits. Failed before: LEAK was the next command's output.
+test('a background job\'s output stays out of the next command\'s frame', async (t) => {
+  const s = await ShellSession.start(localShell());
+  const first = await s.run('(sleep 0.2; echo LEAK) & echo started');
+  t.is(first.stdout.toString(), 'started\nLEAK\n');
+  const nested = await s.run('( (sleep 0.2; echo LEAK >&2) & ) ; echo started');
+  t.is(nested.stdout.toString(), 'started\n');
+  t.is(nested.stderr.toString(), 'LEAK\n', 'a job started by a subshell that exited (a double fork) too');
+  const quiet = await s.run('sleep 30 > /dev/null 2>&1 & echo $! > /dev/null; echo started');
+  t.is(quiet.stdout.toString(), 'started\n', 'a job whose output goes elsewhere does not hold the frame');
+  const next = await s.run('echo next');
+  t.is(next.stdout.toString(), 'next\n');
+  t.is(next.stderr.toString(), '');
+  s.destroy();
 });

@@ -6,8 +6,9 @@
  * tasks file, then the playbook's `files/` and directory; the first directory that exists wins.
  * Only the file name may hold wildcards (`*`, `?`, `[...]`), as Ansible's fileglob.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { isDirectory, isFile } from './path-kind.js';
 
 /** Absolute paths of the files matching `pattern`; none is not an error (Ansible's neither). */
 export function expandFileglob(pattern: string, tasksFileDir: string, playbookDir: string): string[] {
@@ -44,20 +45,4 @@ function globToRegExp(glob: string): RegExp {
   }
   // As Python's glob: a leading dot is matched only by a pattern that starts with one.
   return new RegExp(`^${glob.startsWith('.') ? '' : '(?!\\.)'}${re}$`);
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

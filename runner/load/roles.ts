@@ -12,7 +12,6 @@
  * for the same parameters unless its meta says `allow_duplicates: true`; import_role and
  * include_role run it each time.
  */
-import { statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { BlockNode, RoleScope, TaskItem, TaskKeywords, TaskNode } from '../playbook.js';
 import type { YamlSource } from './yaml.js';
@@ -20,6 +19,7 @@ import { validateAgainst } from '../validate.js';
 import { ROLE_META_SCHEMA, TASK_LIST_SCHEMA, TASK_SCHEMA } from '../validators/schemas.js';
 import { isMapping, keyProblem, readIncluded, varsFileProblems, type Loader } from './loader.js';
 import { buildTaskList, normalizeKeywords, TASK_KEYWORDS } from './tasks.js';
+import { isDirectory, isFile } from '../path-kind.js';
 
 /** The parts of a role directory; one of them must exist for a directory to be a role. */
 const ROLE_PARTS = ['tasks', 'handlers', 'defaults', 'vars', 'meta', 'templates', 'files'];
@@ -204,20 +204,4 @@ function readRolePart(dir: string, part: string, from: string | undefined, req: 
 
 function isRoleDir(dir: string): boolean {
   return isDirectory(dir) && ROLE_PARTS.some((part) => isDirectory(join(dir, part)));
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

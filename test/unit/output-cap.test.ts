@@ -6,12 +6,12 @@
  * a whole run on three local hosts.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CappedOutput, OUTPUT_KEEP_BYTES } from '../../runner/connection/capped-output.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 import { ShellSession, type ShellPipes } from '../../runner/connection/shell-session.js';
 import { runEngine } from '../helpers/quorum.js';
+import { localShellPipes } from '../helpers/local-shell.js';
 import { writeScenario } from '../fixtures/playbooks/engine/scenario.js';
 
 const HALF = OUTPUT_KEEP_BYTES / 2;
@@ -99,34 +99,7 @@ test.serial('the local connection keeps the head and tail of 214 MB of output; m
 });
 
 /** A real local sh behind the ShellPipes interface (the SSH transport's persistent shell). */
-function localShell(): ShellPipes {
-  const child = spawn('sh', [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  child.stdin.on('error', () => {});
-  return {
-    write: (data) => void child.stdin.write(data),
-    onStdout: (fn) => void child.stdout.on('data', fn),
-    onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => {
-      // As the SSH connection does: once the shell is gone, end its group (its output relays).
-      child.once('exit', () => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-      });
-      child.once('close', (code) => fn(code ?? undefined));
-    },
-    destroy: () => {
-      // End of input and TERM, not KILL: the shell exits through its EXIT trap, which removes
-      // its FIFO directory (frame.ts sessionSetup), as when an SSH channel closes.
-      child.stdin.end();
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        child.kill('SIGTERM');
-      }
-    },
-  };
-}
+const localShell = (): ShellPipes => localShellPipes();
 
 test.serial('the framed shell keeps the head and tail on both streams, and the next command on it is framed right', async (t) => {
   const s = await ShellSession.start(localShell());

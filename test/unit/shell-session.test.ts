@@ -3,11 +3,11 @@
  * local `sh` (the same program the remote side runs) through the same pipes interface ssh uses.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createMarker, encodeCommand, FrameParser, MarkerSplitter, type Frame } from '../../runner/connection/frame.js';
 import { ShellClosedError, ShellSession, type ShellPipes } from '../../runner/connection/shell-session.js';
+import { localShellPipes } from '../helpers/local-shell.js';
 
 const marker = '_QFdeadbeefdeadbeefdeadbeefdeadbeef_';
 
@@ -100,34 +100,7 @@ test('encodeCommand quotes the script and sends stdin as base64 lines under a de
 });
 
 /** A real local sh behind the ShellPipes interface. */
-function localShell(): ShellPipes {
-  const child = spawn('sh', [], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  child.stdin.on('error', () => {});
-  return {
-    write: (data) => void child.stdin.write(data),
-    onStdout: (fn) => void child.stdout.on('data', fn),
-    onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => {
-      // As the SSH connection does: once the shell is gone, end its group (its output relays).
-      child.once('exit', () => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-      });
-      child.once('close', (code) => fn(code ?? undefined));
-    },
-    destroy: () => {
-      // End of input and TERM, not KILL: the shell exits through its EXIT trap, which removes
-      // its FIFO directory (frame.ts sessionSetup), as when an SSH channel closes.
-      child.stdin.end();
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        child.kill('SIGTERM');
-      }
-    },
-  };
-}
+const localShell = (): ShellPipes => localShellPipes();
 
 test('a session keeps stdout and stderr apart and survives exit, cd and syntax errors', async (t) => {
   const s = await ShellSession.start(localShell());
@@ -203,29 +176,7 @@ test('a second run while one is pending is refused (the caller must queue)', asy
  */
 function sudoAskingForACode(prompt: string): ShellPipes {
   const script = `printf '%s' '${prompt}' >&2; read -r pw; printf 'Verification code: ' >&2; read -r code; printf never-ready >&2; exec sh`;
-  const child = spawn('sh', ['-c', script], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  child.stdin.on('error', () => {});
-  return {
-    write: (data) => void child.stdin.write(data),
-    onStdout: (fn) => void child.stdout.on('data', fn),
-    onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => {
-      // As the SSH connection does: once the shell is gone, end its group (its output relays).
-      child.once('exit', () => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-      });
-      child.once('close', (code) => fn(code ?? undefined));
-    },
-    destroy: () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    },
-  };
+  return localShellPipes(['-c', script], 'kill');
 }
 
 /** Settles with what `p` did, or 'hung' after `ms`: a test must fail, not hang, before the fix. */
@@ -249,26 +200,10 @@ test('a become that asks a question of its own (a one-time code) fails after the
 });
 
 test('a shell that never answers its first command fails after the start timeout', async (t) => {
-  const child = spawn('sh', ['-c', 'printf "sudo: unable to resolve host" >&2; sleep 60'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  child.stdin.on('error', () => {});
-  const pipes: ShellPipes = {
-    write: (data) => void child.stdin.write(data),
-    onStdout: (fn) => void child.stdout.on('data', fn),
-    onStderr: (fn) => void child.stderr.on('data', fn),
-    onClose: (fn) => {
-      // As the SSH connection does: once the shell is gone, end its group (its output relays).
-      child.once('exit', () => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {}
-      });
-      child.once('close', (code) => fn(code ?? undefined));
-    },
-    destroy: () => process.kill(-child.pid!, 'SIGKILL'),
-  };
+  const pipes = localShellPipes(['-c', 'printf "sudo: unable to resolve host" >&2; sleep 60'], 'kill');
   const outcome = await within(ShellSession.start(pipes, undefined, { timeoutMs: 500 }), 10_000);
   t.not(outcome, 'hung');
-  if (outcome === 'hung') return process.kill(-child.pid!, 'SIGKILL');
+  if (outcome === 'hung') return pipes.destroy();
   t.true(outcome.error instanceof ShellClosedError, String(outcome.error));
   t.regex(outcome.error!.message, /no shell within 500 ms.*unable to resolve host/s);
 });

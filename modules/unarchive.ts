@@ -185,7 +185,7 @@ async function hashLocal(path: string): Promise<string> {
   try {
     for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   } catch (err) {
-    throw new ModuleError(`src ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); src is relative to the playbook directory unless remote_src: true`, { cause: err });
+    throw new ModuleError(`src ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); a relative src is looked for in the role\'s files/, then the playbook\'s files/ and directory, unless remote_src: true`, { cause: err });
   }
   return hash.digest('hex');
 }

@@ -44,7 +44,7 @@ export const copySchema = {
     src: {
       type: 'string',
       minLength: 1,
-      description: 'File to copy: on the controller, relative to the playbook directory (as file\'s src); on the host with remote_src. A directory is not supported.',
+      description: 'File to copy: on the controller, found in the role\'s files/, then the playbook\'s files/ and directory (as file\'s src); on the host with remote_src. A directory is not supported.',
     },
     content: {
       type: 'string',

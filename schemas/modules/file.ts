@@ -22,12 +22,12 @@ export const fileSchema = {
     src: {
       type: 'string',
       minLength: 1,
-      description: 'Controller file copied as-is, relative to the playbook directory (state file).',
+      description: 'Controller file copied as-is, found in the role\'s files/, then the playbook\'s files/ and directory (state file).',
     },
     template: {
       type: 'string',
       minLength: 1,
-      description: 'Controller handlebars file rendered with the task variables, relative to the playbook directory (state file).',
+      description: 'Controller handlebars file rendered with the task variables, found in the role\'s templates/, then the playbook\'s templates/ and directory (state file).',
     },
     target: {
       type: 'string',

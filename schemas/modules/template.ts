@@ -9,7 +9,7 @@ export const templateSchema = {
     src: {
       type: 'string',
       minLength: 1,
-      description: 'Handlebars template on the controller, relative to the playbook directory (as file\'s template), rendered with the task\'s variables.',
+      description: 'Handlebars template on the controller, found in the role\'s templates/, then the playbook\'s templates/ and directory (as file\'s template), rendered with the task\'s variables.',
     },
     ...writeOptions,
   },

@@ -8,7 +8,7 @@ export const unarchiveSchema = {
       type: 'string',
       minLength: 1,
       pattern: '\\.(tar\\.gz|tgz|tar\\.xz|txz|tar\\.bz2|tbz2|tar|zip)$',
-      description: 'The archive: a controller file (relative to the playbook directory), or with remote_src a path on the host. Its name tells the format: .tar.gz/.tgz, .tar.xz/.txz, .tar.bz2/.tbz2, .tar or .zip.',
+      description: 'The archive: a controller file (found in the role\'s files/, then the playbook\'s files/ and directory), or with remote_src a path on the host. Its name tells the format: .tar.gz/.tgz, .tar.xz/.txz, .tar.bz2/.tbz2, .tar or .zip.',
     },
     dest: { type: 'string', pattern: '^/', description: 'Existing directory on the host to extract into.' },
     remote_src: { type: 'boolean', description: 'src is a path on the host (default false: a controller file, uploaded first).' },

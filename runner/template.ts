@@ -46,10 +46,19 @@ const NOT_PATHS = new Set(['true', 'false', 'null', 'undefined', 'this', 'else']
 export function renderString(text: string, vars: Readonly<Record<string, unknown>>, where?: SourceLocation): unknown {
   if (!text.includes('{{')) return text;
   const single = SINGLE_PATH.exec(text);
-  if (single && !NOT_PATHS.has(single[1]!) && !/^\d/.test(single[1]!)) return lookupPath(single[1]!, vars, text, where);
+  if (single && !NOT_PATHS.has(single[1]!) && !/^\d/.test(single[1]!)) return keepOuterSpace(text, lookupPath(single[1]!, vars, text, where));
   const call = SINGLE_CALL.exec(text);
-  if (call && hb.helpers[call[1]!] && !NOT_VALUE_HELPERS.has(call[1]!)) return callHelper(call[1]!, call[2]!, text, vars, where);
+  if (call && hb.helpers[call[1]!] && !NOT_VALUE_HELPERS.has(call[1]!)) return keepOuterSpace(text, callHelper(call[1]!, call[2]!, text, vars, where));
   return renderText(text, vars, where);
+}
+
+/**
+ * A lone value written with blanks around it (`content: "{{ motd }}\n"`, a `|` block): text keeps
+ * them, as Jinja renders them; a list, number, boolean or Secret is the value itself.
+ */
+function keepOuterSpace(text: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return `${/^\s*/.exec(text)![0]}${value}${/\s*$/.exec(text)![0]}`;
 }
 
 /**

@@ -29,6 +29,8 @@ test('a lone {{ path }} keeps the type of the value', (t) => {
   t.deepEqual(renderString('{{ groups.etcd }}', vars), ['infra0', 'infra1', 'infra2']);
   t.is(renderString('{{ port }}', vars), 2379);
   t.is(renderString('  {{port}}  ', vars), 2379, 'surrounding whitespace is allowed');
+  t.is(renderString('{{ name }}\n', { name: 'etcd' }), 'etcd\n', 'text keeps the newline written after it (a | block)');
+  t.is(renderString(' {{ upper name }} ', { name: 'etcd' }), ' ETCD ', 'and a lone helper call giving text keeps its blanks');
   t.is(renderString('{{ enabled }}', vars), false);
   t.is(renderString('{{ nothing }}', vars), null);
   t.deepEqual(renderString('{{ config }}', vars), { name: 'infra1', listen: ['a', 'b'] });

@@ -26,6 +26,8 @@ env.registerFunction('version(string, string, string): bool', (a: string, op: st
 interface Compiled {
   run: ParseResult;
   roots: string[];
+  /** The text CEL parsed: the expression, or its reading of Jinja's and/or/not. Error ranges point into it. */
+  source: string;
 }
 
 /** CEL's type names win over variables of the same name, so such a variable cannot be read. */
@@ -58,7 +60,7 @@ export function evaluate(expr: string, vars: Readonly<Record<string, unknown>>, 
   try {
     result = compiled.run(context);
   } catch (err) {
-    throw describeEvaluationError(err, expr, vars, where);
+    throw describeEvaluationError(err, expr, compiled.source, vars, where);
   }
   return fromCel(result);
 }
@@ -91,8 +93,9 @@ function compileExpression(expr: string, where: SourceLocation | undefined): Com
   const known = cache.get(expr);
   if (known) return known;
   let run: ParseResult;
+  let source: string;
   try {
-    run = parseAcceptingJinjaWords(expr, (text) => env.parse(text));
+    ({ result: run, text: source } = parseAcceptingJinjaWords(expr, (text) => env.parse(text)));
   } catch (err) {
     const summary = err instanceof ParseError ? err.summary : (err as Error).message;
     // Jinja (Ansible's conditions) does not parse as CEL: say how to write that very expression.
@@ -100,7 +103,7 @@ function compileExpression(expr: string, where: SourceLocation | undefined): Com
     if (jinja) throw new TemplateError(`invalid expression ${JSON.stringify(expr)}: ${jinja}`, where, { cause: err });
     throw new TemplateError(`invalid expression ${JSON.stringify(expr)}: ${summary}${pointAt(expr, (err as ParseError).range?.start)}`, where, { cause: err });
   }
-  const compiled = { run, roots: collectRoots(run.ast) };
+  const compiled = { run, roots: collectRoots(run.ast), source };
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(expr, compiled);
   return compiled;
@@ -180,23 +183,24 @@ function fromCel(value: unknown): unknown {
   return value;
 }
 
-function describeEvaluationError(err: unknown, expr: string, vars: Readonly<Record<string, unknown>>, where: SourceLocation | undefined): TemplateError {
+/** `source` is what CEL parsed (ranges point into it); `expr` is what the user wrote. */
+function describeEvaluationError(err: unknown, expr: string, source: string, vars: Readonly<Record<string, unknown>>, where: SourceLocation | undefined): TemplateError {
   const e = err as EvaluationError;
   const code = err instanceof EvaluationError ? e.code : undefined;
   const range = e.range ?? (e.node as { range?: { start: number; end: number } } | undefined)?.range;
-  const text = range ? expr.slice(range.start, range.end) : undefined;
+  const text = range ? source.slice(range.start, range.end) : undefined;
   let message: string;
   if (code === 'unknown_variable') {
     const name = /Unknown variable: (\S+)/.exec(e.message)?.[1] ?? text ?? '?';
     message = `undefined variable '${name}'${formatSuggestion(name, Object.keys(vars))}`;
   } else if (code === 'no_such_key') {
     const key = /No such key: (.*)$/m.exec(e.summary ?? e.message)?.[1] ?? '?';
-    const nodeText = nodeSource(e.node, expr) ?? text;
+    const nodeText = nodeSource(e.node, source) ?? text;
     message = `missing key '${key}'${nodeText ? ` in '${nodeText}'` : ''} (use has(${nodeText ?? 'a.b'}) to test for it)`;
   } else {
     message = (e.summary ?? e.message ?? String(err)).split('\n')[0]!;
   }
-  return new TemplateError(`in expression ${JSON.stringify(expr)}: ${message}${pointAt(expr, range?.start)}`, where, { cause: err });
+  return new TemplateError(`in expression ${JSON.stringify(expr)}: ${message}${pointAt(source, range?.start)}`, where, { cause: err });
 }
 
 function nodeSource(node: unknown, expr: string): string | undefined {

@@ -78,16 +78,17 @@ export function translateJinjaBooleanWords(expr: string): string | undefined {
 
 /**
  * `parse(expr)`; when that throws, `parse` of the translation (if there is one and it parses),
- * else the first error: the condition as written keeps its own message.
+ * else the first error: the condition as written keeps its own message. `text` is what was
+ * parsed: positions in the result (error ranges) are positions in it.
  */
-export function parseAcceptingJinjaWords<T>(expr: string, parse: (text: string) => T): T {
+export function parseAcceptingJinjaWords<T>(expr: string, parse: (text: string) => T): { result: T; text: string } {
   try {
-    return parse(expr);
+    return { result: parse(expr), text: expr };
   } catch (err) {
     const translated = translateJinjaBooleanWords(expr);
     if (translated === undefined) throw err;
     try {
-      return parse(translated);
+      return { result: parse(translated), text: translated };
     } catch {
       throw err;
     }

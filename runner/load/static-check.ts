@@ -144,7 +144,7 @@ function checkCel(expression: string, pointer: string, what: string, scope: Set<
   }
   let roots: string[];
   try {
-    roots = findCelRoots(parseAcceptingJinjaWords(expression, parseCel).ast);
+    roots = findCelRoots(parseAcceptingJinjaWords(expression, parseCel).result.ast);
   } catch (err) {
     const e = err as Error & { range?: { start: number } };
     const column = e.range ? ` at column ${e.range.start + 1}` : '';

@@ -29,6 +29,11 @@ test("a condition in Ansible's words evaluates as Ansible evaluates it", (t) => 
   t.is(checkExpression('a and not b.stat.exists'), undefined);
 });
 
+test('an error in a condition read from Jinja words names the field as written, not a slice of other text', (t) => {
+  const err = t.throws(() => evaluateBool('out.rc == 0 and not out.failed', { out: { rc: 0 } }));
+  t.regex(err!.message, /^in expression "out\.rc == 0 and not out\.failed": missing key 'failed' in 'out\.failed' \(use has\(out\.failed\) to test for it\)/);
+});
+
 test('what is still Jinja and not CEL is refused with the quorum spelling', (t) => {
   const problem = checkExpression('x is defined and y');
   t.truthy(problem);

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
 import { namespaceInodes, measureNamespaces, sampleThreads, samplePeakNamespaceMemory, type NamespaceMemory, type ThreadProfile } from './curve-sample.js';
 import { writeCurveReport } from './curve-report.js';
+import { readMachineBusyMs } from './measure.js';
 
 const PROJECT = join(import.meta.dirname, '..');
 const BUNDLE = join(PROJECT, 'dist/bundle/quorum.cjs');
@@ -135,9 +136,9 @@ async function childOf(pid: number): Promise<number | undefined> {
   return undefined;
 }
 
+/** The machine's busy CPU in seconds, by bench/measure.ts's reading (precise where the kernel allows). */
 function machineBusySeconds(): number {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (cpu.reduce((a, b) => a + b, 0) - cpu[3]! - cpu[4]!) / 100;
+  return readMachineBusyMs() / 1000;
 }
 
 /** Every host present, and the changes the kind of run must (first) or must not (re-run) make. */

@@ -73,13 +73,31 @@ export async function runTimed(cmd: TimedCommand, workDir: string, logFile: stri
 }
 
 /**
- * Busy time of all cores since boot, in ms: the `cpu` line of /proc/stat without idle and
- * iowait, in USER_HZ ticks (100 per second on Linux, whatever the kernel's own HZ).
+ * Busy time of all cores since boot, in ms. Precise where the kernel keeps it: cgroup v1's root
+ * `cpuacct.usage` (ns, charged by the scheduler on every switch). Else the `cpu` line of
+ * /proc/stat without idle and iowait, in USER_HZ ticks (100 per second on Linux, whatever the
+ * kernel's own HZ): sampled at timer ticks, it misses work done between ticks by processes that
+ * wake and sleep in step with the timer, while the controller's CPU (rusage) and the hosts'
+ * (cgroup usage_usec) are exact. That mismatch can make "the rest of the machine" negative.
  */
 export function readMachineBusyMs(): number {
+  const precise = readRootCpuacctMs();
+  if (precise !== undefined) return precise;
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
   return (user + nice + system + irq + softirq + steal) * 10;
+}
+
+const ROOT_CPUACCT = '/sys/fs/cgroup/cpuacct/cpuacct.usage';
+
+/** The root cpuacct cgroup's CPU time in ms (every process on the machine), or undefined without cgroup v1's cpuacct. */
+export function readRootCpuacctMs(): number | undefined {
+  try {
+    const ns = Number(readFileSync(ROOT_CPUACCT, 'utf8').trim());
+    return Number.isFinite(ns) && ns > 0 ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Run argv with stdout and stderr appended to `logFile`; resolves to the exit code. */

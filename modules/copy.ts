@@ -17,7 +17,7 @@ import { copySchema } from '../schemas/modules/copy.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import { pathState, type PathState } from '../runner/facts/path-state.js';
 import { ModuleError } from '../runner/errors.js';
-import { withWriteSteps } from '../runner/write-steps.js';
+import { withWriteSteps } from '../runner/plan/write-steps.js';
 import { file, type FileFacts } from './file.js';
 
 type CopyParams = FromSchema<typeof copySchema>;

@@ -16,7 +16,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { fetchSchema } from '../schemas/modules/fetch.js';
 import { pathStateAsRoot, type PathState } from '../runner/facts/path-state.js';
 import { ModuleError } from '../runner/errors.js';
-import { writeFileAtomically } from '../runner/atomic-write.js';
+import { writeFileAtomically } from '../runner/files/atomic-write.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 
 type FetchParams = FromSchema<typeof fetchSchema>;

@@ -12,9 +12,9 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { lineinfileSchema } from '../schemas/modules/lineinfile.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import { pathState, type PathState } from '../runner/facts/path-state.js';
-import { decodeDiffText } from '../runner/diff.js';
+import { decodeDiffText } from '../runner/plan/diff.js';
 import { ModuleError } from '../runner/errors.js';
-import { withWriteSteps } from '../runner/write-steps.js';
+import { withWriteSteps } from '../runner/plan/write-steps.js';
 import { editLineInFile } from '../runner/text/lineinfile.js';
 import { file } from './file.js';
 

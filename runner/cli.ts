@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseSlice, type Slice } from './slice.js';
+import { parseSlice, type Slice } from './engine/slice.js';
 
 // `quorum lab status | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -51,7 +51,7 @@ program
   .option('--list-tags', 'list the tags of each play and exit', false)
   .option('--no-color', 'no ANSI colours')
   .action(async (playbook: string, opts: RunCliOptions) => {
-    const { runCommand } = await import('./cli-run.js');
+    const { runCommand } = await import('./cli/run.js');
     process.exitCode = await runCommand(playbook, opts);
   });
 
@@ -61,7 +61,7 @@ program
   .argument('<files...>', "each slice's `quorum run -o json` output")
   .option('--no-color', 'no ANSI colours')
   .action(async (files: string[], opts: { color: boolean }) => {
-    const { recapCommand } = await import('./cli-recap.js');
+    const { recapCommand } = await import('./cli/recap.js');
     process.exitCode = recapCommand(files, { color: opts.color && Boolean(process.stdout.isTTY) });
   });
 
@@ -75,7 +75,7 @@ program
   .option('--playbook-dir <dir>', "also read group_vars/ and host_vars/ of this playbook directory")
   .option('--vault-password-file <file>', "decrypt ansible-vault values and files with the password in this file")
   .action(async (opts: InventoryCommandOptions) => {
-    const { inventoryCommand } = await import('./cli-inventory.js');
+    const { inventoryCommand } = await import('./cli/inventory.js');
     process.exitCode = inventoryCommand(opts);
   });
 

@@ -17,9 +17,9 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
-import { userCacheDirectory, writeCacheFile } from './cache-dir.js';
-import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './code-cache.js';
-import { restoreDeferredExtraCaCerts } from './extra-ca-certs.js';
+import { userCacheDirectory, writeCacheFile } from './files/cache-dir.js';
+import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './launch/code-cache.js';
+import { restoreDeferredExtraCaCerts } from './launch/extra-ca-certs.js';
 
 const MAIN = join(__dirname, 'main.cjs');
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { deferredExtraCaCertsFile } from '../extra-ca-certs.js';
+import { deferredExtraCaCertsFile } from '../launch/extra-ca-certs.js';
 import type { EndpointProbe } from './types.js';
 import { normalizeMembers, normalizeStatus } from './etcdctl.js';
 

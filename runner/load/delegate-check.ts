@@ -5,7 +5,7 @@
  */
 import type { ConfigProblem } from '../errors.js';
 import type { Playbook, TaskItem } from '../playbook.js';
-import { formatSuggestion } from '../suggest.js';
+import { formatSuggestion } from '../util/suggest.js';
 import { getPlaybookSources } from './playbook.js';
 
 const CONTROLLER_NAMES = new Set(['localhost', '127.0.0.1']);

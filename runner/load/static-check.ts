@@ -7,14 +7,14 @@ import Handlebars from 'handlebars';
 import { parse as parseCel } from '@marcbachmann/cel-js';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
 import type { Playbook, Play, RoleScope, TaskItem, TaskNode } from '../playbook.js';
-import { formatSuggestion } from '../suggest.js';
-import { sortProblems } from '../validate.js';
+import { formatSuggestion } from '../util/suggest.js';
+import { sortProblems } from '../validators/validate.js';
 import { isScalar } from 'yaml';
 import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roots.js';
-import { jinjaConditionHint, jinjaTemplateHint } from '../jinja-hints.js';
-import { parseAcceptingJinjaWords } from '../jinja-boolean-words.js';
+import { jinjaConditionHint, jinjaTemplateHint } from '../lang/jinja-hints.js';
+import { parseAcceptingJinjaWords } from '../lang/jinja-boolean-words.js';
 import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
 import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../facts/ansible-fact-check.js';
 

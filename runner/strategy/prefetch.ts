@@ -16,16 +16,16 @@
  * packages); these are read at the same moment, once per host and privilege, through the cache.
  */
 import type { Play, TaskItem, TaskKeywords } from '../playbook.js';
-import type { HostState, RunState } from '../run-state.js';
+import type { HostState, RunState } from '../engine/run-state.js';
 import type { HostFactCache } from '../facts/cache.js';
 import type { Connection } from '../connection/types.js';
 import type { Fact } from '../types.js';
 import { pathState } from '../facts/path-state.js';
 import { buildPathStatesScript, parsePathStates } from '../facts/path-state-batch.js';
 import { getModule } from '../../modules/index.js';
-import { buildTaskVars, type RoleLayers, type SharedVars } from '../vars.js';
-import { renderValue } from '../template.js';
-import { becomeFor } from '../executor.js';
+import { buildTaskVars, type RoleLayers, type SharedVars } from '../vars/task-vars.js';
+import { renderValue } from '../lang/template.js';
+import { becomeFor } from '../executor/executor.js';
 import { selectedByTags } from './tags.js';
 
 /** More paths than this in one play are left to their tasks: the script stays small. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createCa, issueLeaf } from '../../runner/pki/issue.js';
-import { deferredExtraCaCertsFile, restoreDeferredExtraCaCerts } from '../../runner/extra-ca-certs.js';
+import { deferredExtraCaCertsFile, restoreDeferredExtraCaCerts } from '../../runner/launch/extra-ca-certs.js';
 import { postGateway } from '../../runner/etcd/gateway.js';
 
 test.serial('restoring puts NODE_EXTRA_CA_CERTS back, drops the carrier variable, and leaves an env without it alone', (t) => {

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergeRunStreams } from '../../runner/recap-merge.js';
+import { mergeRunStreams } from '../../runner/report/recap-merge.js';
 import { runCli } from '../helpers/quorum.js';
 import { writeScenario, type Scenario } from '../fixtures/playbooks/engine/scenario.js';
 

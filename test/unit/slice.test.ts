@@ -5,7 +5,7 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_SLICES, parseSlice, sliceOf, slicePlayHosts } from '../../runner/slice.js';
+import { MAX_SLICES, parseSlice, sliceOf, slicePlayHosts } from '../../runner/engine/slice.js';
 import { runCli } from '../helpers/quorum.js';
 import { writeScenario } from '../fixtures/playbooks/engine/scenario.js';
 

@@ -3,13 +3,13 @@
  * (and every delegated task) that needs that host. A host that cannot be reached stays
  * unreachable for the rest of the run.
  */
-import type { Connection } from './connection/types.js';
-import type { HostState, RunState } from './run-state.js';
-import { LocalConnection } from './connection/local.js';
-import { openConnection } from './connection/connect.js';
-import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
-import { createHostFactCache, type HostFactCache } from './facts/cache.js';
-import { ModuleError, UnreachableError } from './errors.js';
+import type { Connection } from '../connection/types.js';
+import type { HostState, RunState } from '../engine/run-state.js';
+import { LocalConnection } from '../connection/local.js';
+import { openConnection } from '../connection/connect.js';
+import { connectionSpec, inventoryDirOf } from '../inventory/connection-spec.js';
+import { createHostFactCache, type HostFactCache } from '../facts/cache.js';
+import { ModuleError, UnreachableError } from '../errors.js';
 
 export interface Target {
   name: string;

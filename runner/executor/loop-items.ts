@@ -5,9 +5,9 @@
  * The loader lets a task have only one of them.
  */
 import { dirname } from 'node:path';
-import type { TaskKeywords, TaskNode } from './playbook.js';
-import { renderValue } from './template.js';
-import { expandFileglob } from './fileglob.js';
+import type { TaskKeywords, TaskNode } from '../playbook.js';
+import { renderValue } from '../lang/template.js';
+import { expandFileglob } from '../files/fileglob.js';
 
 /** The items, or undefined for a task without a loop. @throws Error saying what is wrong */
 export function renderLoopItems(kw: TaskKeywords, vars: Record<string, unknown>, task: TaskNode, playbookDir: string): unknown[] | undefined {

@@ -1,7 +1,7 @@
 /** `--list-hosts`, `--list-tasks`, `--list-tags`: what a run would touch, without touching it. */
-import type { PreparedRun } from './engine.js';
-import type { TaskItem } from './playbook.js';
-import { formatLocation } from './errors.js';
+import type { PreparedRun } from '../engine/engine.js';
+import type { TaskItem } from '../playbook.js';
+import { formatLocation } from '../errors.js';
 
 export function listPlaybook(prepared: PreparedRun, what: { hosts: boolean; tasks: boolean; tags: boolean }): string {
   const lines: string[] = [`playbook: ${prepared.playbook.file}`, ''];

@@ -2,12 +2,12 @@
  * The state of one run: options, the inventory, and per host its connection, facts, runtime
  * variables (registered results, set_fact) and whether it is still in the play.
  */
-import type { Connection } from './connection/types.js';
-import type { ToolVersionCache } from './facts/version-cache.js';
-import type { ChangeEpoch, HostFactCache } from './facts/cache.js';
-import type { Inventory } from './inventory/types.js';
-import type { Play, Playbook } from './playbook.js';
-import type { HostRecap, Reporter } from './report/events.js';
+import type { Connection } from '../connection/types.js';
+import type { ToolVersionCache } from '../facts/version-cache.js';
+import type { ChangeEpoch, HostFactCache } from '../facts/cache.js';
+import type { Inventory } from '../inventory/types.js';
+import type { Play, Playbook } from '../playbook.js';
+import type { HostRecap, Reporter } from '../report/events.js';
 
 /** What the user asked for on the command line (or a test, programmatically). */
 export interface RunOptions {

@@ -3,7 +3,7 @@
  * values in `plan`; reporters print them (runner/report/render-diff.ts). A secret diff never
  * carries its text: only the fact that it changed.
  */
-import type { Diff } from './types.js';
+import type { Diff } from '../types.js';
 
 /** File attributes shown in an attribute diff; absent keys are not shown. */
 export interface FileAttributes {

@@ -2,14 +2,14 @@
  * One module invocation on one host: validate the rendered arguments, gather, plan, and (not
  * in check mode) apply. Returns the outcome as a value; only a lost connection throws.
  */
-import type { ModuleContext, ModuleDefinition, Plan, TaskResult, WaitReport } from './types.js';
-import type { Connection } from './connection/types.js';
-import type { FactCache } from './types.js';
-import type { TaskNode } from './playbook.js';
-import { applyPlan, type ApplyOutcome } from './apply.js';
-import { validateModuleArgs } from './module-args.js';
-import { renderText } from './template.js';
-import { RunnerError, UnreachableError, formatLocation } from './errors.js';
+import type { ModuleContext, ModuleDefinition, Plan, TaskResult, WaitReport } from '../types.js';
+import type { Connection } from '../connection/types.js';
+import type { FactCache } from '../types.js';
+import type { TaskNode } from '../playbook.js';
+import { applyPlan, type ApplyOutcome } from '../plan/apply.js';
+import { validateModuleArgs } from '../validators/module-args.js';
+import { renderText } from '../lang/template.js';
+import { RunnerError, UnreachableError, formatLocation } from '../errors.js';
 
 export interface Invocation {
   task: TaskNode;

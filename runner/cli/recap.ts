@@ -3,11 +3,11 @@
  * PLAY RECAP and return one exit code (runner/recap-merge.ts has the rules).
  */
 import { readFileSync } from 'node:fs';
-import { EXIT } from './exit-codes.js';
-import { formatProblem } from './errors.js';
-import { mergeRunStreams, type RunStream } from './recap-merge.js';
-import { formatRecap, formatRunSummary, paint } from './report/recap.js';
-import { oneTerminalLine } from './report/terminal-text.js';
+import { EXIT } from '../exit-codes.js';
+import { formatProblem } from '../errors.js';
+import { mergeRunStreams, type RunStream } from '../report/recap-merge.js';
+import { formatRecap, formatRunSummary, paint } from '../report/recap.js';
+import { oneTerminalLine } from '../report/terminal-text.js';
 
 export interface RecapCliOptions {
   color: boolean;

@@ -3,9 +3,9 @@
  * Modules never apply anything themselves; that is what makes check mode safe by construction
  * (check mode simply never calls this).
  */
-import type { Change, ModuleContext, Plan, PutContent } from './types.js';
-import { isSecret, type Secret } from './secret.js';
-import type { ExecResult } from './connection/types.js';
+import type { Change, ModuleContext, Plan, PutContent } from '../types.js';
+import { isSecret, type Secret } from '../secret.js';
+import type { ExecResult } from '../connection/types.js';
 
 /** What applying a plan did. */
 export interface ApplyOutcome {

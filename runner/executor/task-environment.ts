@@ -5,9 +5,9 @@
  * host as environment values through the connection's own quoting, never spliced into a
  * command line, so a value with quotes, `$(...)` or newlines is passed as it is.
  */
-import type { SourceLocation } from './errors.js';
-import { TemplateError } from './errors.js';
-import { renderValue } from './template.js';
+import type { SourceLocation } from '../errors.js';
+import { TemplateError } from '../errors.js';
+import { renderValue } from '../lang/template.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -4,10 +4,10 @@
  * Used for the playbook, module arguments and the inventory.
  */
 import type { ErrorObject } from 'ajv';
-import type { ConfigProblem } from './errors.js';
-import type { YamlSource } from './load/yaml.js';
-import { formatSuggestion, formatValueSuggestion } from './suggest.js';
-import { compileSchema } from './validators/compile.js';
+import type { ConfigProblem } from '../errors.js';
+import type { YamlSource } from '../load/yaml.js';
+import { formatSuggestion, formatValueSuggestion } from '../util/suggest.js';
+import { compileSchema } from './compile.js';
 
 /** Options of {@link validateAgainst}. */
 export interface ValidateOptions {

@@ -11,9 +11,9 @@
  * `has(a.b)` is false for them.
  */
 import { Environment, EvaluationError, ParseError, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
-import { TemplateError, type SourceLocation } from './errors.js';
-import { isSecret, SECRET_MASK } from './secret.js';
-import { formatSuggestion } from './suggest.js';
+import { TemplateError, type SourceLocation } from '../errors.js';
+import { isSecret, SECRET_MASK } from '../secret.js';
+import { formatSuggestion } from '../util/suggest.js';
 import { versionHolds } from './version-compare.js';
 import { jinjaConditionHint } from './jinja-hints.js';
 import { parseAcceptingJinjaWords } from './jinja-boolean-words.js';

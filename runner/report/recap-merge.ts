@@ -9,10 +9,10 @@
  * counted from their `task:host` events and the merge counts as interrupted, so it never
  * passes for a clean run.
  */
-import type { ConfigProblem } from './errors.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
-import type { HostRecap, RunEvent } from './report/events.js';
-import { SEVERITY, createRecapTally } from './report/recap.js';
+import type { ConfigProblem } from '../errors.js';
+import { EXIT, exitCodeOf } from '../exit-codes.js';
+import type { HostRecap, RunEvent } from './events.js';
+import { SEVERITY, createRecapTally } from './recap.js';
 
 /** One slice's `-o json` output. */
 export interface RunStream {

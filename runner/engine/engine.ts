@@ -4,24 +4,24 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { RunOptions, RunState } from './run-state.js';
-import type { HostRecap } from './report/events.js';
-import type { Inventory } from './inventory/types.js';
-import type { Playbook } from './playbook.js';
+import type { HostRecap } from '../report/events.js';
+import type { Inventory } from '../inventory/types.js';
+import type { Playbook } from '../playbook.js';
 import { createHostState, emptyRecap } from './run-state.js';
-import { loadInventorySources, implicitLocalInventory } from './inventory/load.js';
-import { selectHosts } from './inventory/patterns.js';
-import { connectionSpec, inventoryDirOf } from './inventory/connection-spec.js';
-import { loadPlaybook } from './load/playbook.js';
-import { staticCheck, collectDefinedByTasks, MAGIC_VARS } from './load/static-check.js';
-import { checkInventoryTemplates } from './inventory/template-check.js';
-import { normalizeConnectionVars } from './inventory/connection-vars.js';
-import { vaultPasswordOf } from './inventory/vault.js';
-import { checkDelegateTargets } from './load/delegate-check.js';
-import { checkHostArgs } from './load/host-args-check.js';
-import { runPlay } from './strategy/linear.js';
-import { closeAll } from './connect-host.js';
-import { ConfigError, type ConfigProblem } from './errors.js';
-import { exitCodeOf } from './exit-codes.js';
+import { loadInventorySources, implicitLocalInventory } from '../inventory/load.js';
+import { selectHosts } from '../inventory/patterns.js';
+import { connectionSpec, inventoryDirOf } from '../inventory/connection-spec.js';
+import { loadPlaybook } from '../load/playbook.js';
+import { staticCheck, collectDefinedByTasks, MAGIC_VARS } from '../load/static-check.js';
+import { checkInventoryTemplates } from '../inventory/template-check.js';
+import { normalizeConnectionVars } from '../inventory/connection-vars.js';
+import { vaultPasswordOf } from '../inventory/vault.js';
+import { checkDelegateTargets } from '../load/delegate-check.js';
+import { checkHostArgs } from '../load/host-args-check.js';
+import { runPlay } from '../strategy/linear.js';
+import { closeAll } from '../executor/connect-host.js';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { exitCodeOf } from '../exit-codes.js';
 import { slicePlayHosts, type Slice } from './slice.js';
 
 export interface RunSummary {

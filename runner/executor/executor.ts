@@ -3,21 +3,21 @@
  * retries/until/delay, ignore_errors, delegate_to, become, check_mode, no_log, timeout,
  * notify). Modules never see these; they only get their rendered arguments.
  */
-import type { TaskResult } from './types.js';
-import type { RoleScope, TaskNode, TaskKeywords } from './playbook.js';
-import type { HostState, RunState } from './run-state.js';
-import type { RunEvent } from './report/events.js';
-import type { Play } from './playbook.js';
-import { buildTaskVars, type RoleLayers, type SharedVars } from './vars.js';
-import { renderValue } from './template.js';
-import { evaluateBool } from './expr.js';
+import type { TaskResult } from '../types.js';
+import type { RoleScope, TaskNode, TaskKeywords } from '../playbook.js';
+import type { HostState, RunState } from '../engine/run-state.js';
+import type { RunEvent } from '../report/events.js';
+import type { Play } from '../playbook.js';
+import { buildTaskVars, type RoleLayers, type SharedVars } from '../vars/task-vars.js';
+import { renderValue } from '../lang/template.js';
+import { evaluateBool } from '../lang/expr.js';
 import { renderLoopItems } from './loop-items.js';
 import { renderEnvironment } from './task-environment.js';
-import { getModule } from '../modules/index.js';
+import { getModule } from '../../modules/index.js';
 import { invokeModule } from './run-module.js';
 import { resolveTarget } from './connect-host.js';
-import { readAheadForPlay } from './strategy/prefetch.js';
-import { ModuleError, TemplateError, UnreachableError, formatLocation } from './errors.js';
+import { readAheadForPlay } from '../strategy/prefetch.js';
+import { ModuleError, TemplateError, UnreachableError, formatLocation } from '../errors.js';
 import { applyResultConditions, censor, hideKeyMaterial, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult, NO_LOG_MESSAGE } from './task-result.js';
 
 /** Keywords a block passes down to the tasks inside it. */

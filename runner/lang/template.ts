@@ -9,9 +9,9 @@
  * stays a list, `{{ eq a b }}` is a boolean), as Ansible's native types do.
  */
 import Handlebars from 'handlebars';
-import { TemplateError, type SourceLocation } from './errors.js';
-import { isSecret, SECRET_MASK } from './secret.js';
-import { formatSuggestion } from './suggest.js';
+import { TemplateError, type SourceLocation } from '../errors.js';
+import { isSecret, SECRET_MASK } from '../secret.js';
+import { formatSuggestion } from '../util/suggest.js';
 import { listTemplateHelpers, registerTemplateHelpers } from './template-helpers.js';
 import { jinjaTemplateHint } from './jinja-hints.js';
 

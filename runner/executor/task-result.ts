@@ -2,11 +2,11 @@
  * Building and adjusting TaskResult values: changed_when / failed_when, loop aggregation,
  * no_log censoring. Pure functions.
  */
-import type { Diff, TaskResult } from './types.js';
-import type { TaskKeywords } from './playbook.js';
-import type { SourceLocation } from './errors.js';
-import { evaluateBool } from './expr.js';
-import { renderValue } from './template.js';
+import type { Diff, TaskResult } from '../types.js';
+import type { TaskKeywords } from '../playbook.js';
+import type { SourceLocation } from '../errors.js';
+import { evaluateBool } from '../lang/expr.js';
+import { renderValue } from '../lang/template.js';
 
 export const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 

@@ -2,16 +2,16 @@
  * `quorum run`: turn CLI options into RunOptions, handle the listing modes, Ctrl-C, and map
  * the outcome to an exit code (runner/exit-codes.ts).
  */
-import type { RunCliOptions } from './cli.js';
-import type { RunOptions } from './run-state.js';
-import { prepareRun, runPlaybook, type PreparedRun } from './engine.js';
-import { parseExtraVars } from './extra-vars.js';
-import { chooseReporter } from './report/choose.js';
-import { ConfigError, RunnerError } from './errors.js';
-import { EXIT } from './exit-codes.js';
+import type { RunCliOptions } from '../cli.js';
+import type { RunOptions } from '../engine/run-state.js';
+import { prepareRun, runPlaybook, type PreparedRun } from '../engine/engine.js';
+import { parseExtraVars } from '../vars/extra-vars.js';
+import { chooseReporter } from '../report/choose.js';
+import { ConfigError, RunnerError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { listPlaybook } from './list-playbook.js';
 import { askPassword } from './ask-password.js';
-import { killProcessGroups } from './connection/local-children.js';
+import { killProcessGroups } from '../connection/local-children.js';
 
 export async function runCommand(playbookFile: string, cli: RunCliOptions): Promise<number> {
   let prepared: PreparedRun;

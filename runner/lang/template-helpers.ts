@@ -9,14 +9,14 @@
  * {{#each groups.etcd}}{{this}}=https://{{get ../hostvars this "ansible_host"}}:2380{{#unless @last}},{{/unless}}{{/each}}
  * ```
  */
-import { InputFileError, MAX_TEMPLATE_FILE_BYTES, readInputText } from './load/read-input.js';
-import { resolveControllerFile, type ControllerFileKind } from './controller-files.js';
+import { InputFileError, MAX_TEMPLATE_FILE_BYTES, readInputText } from '../load/read-input.js';
+import { resolveControllerFile, type ControllerFileKind } from '../files/controller-files.js';
 import type Handlebars from 'handlebars';
 import { isIP } from 'node:net';
 import { stringify } from 'yaml';
 import { compareSemver, parseSemver } from './semver.js';
 import { versionHolds } from './version-compare.js';
-import { urlHost } from './url-host.js';
+import { urlHost } from '../util/url-host.js';
 
 type HelperOptions = Handlebars.HelperOptions;
 

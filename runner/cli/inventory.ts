@@ -3,11 +3,11 @@
  * `ansible-inventory` prints, so the two can be diffed (docs/from-ansible.md). Problems exit 5
  * with file:line:col, as a run would; warnings go to stderr.
  */
-import { ConfigError, RunnerError, formatLocation } from './errors.js';
-import { EXIT } from './exit-codes.js';
-import { loadInventorySources } from './inventory/load.js';
-import { isVaulted, vaultPasswordOf } from './inventory/vault.js';
-import { ansibleHost, ansibleList, toAnsibleJson } from './inventory/ansible-list.js';
+import { ConfigError, RunnerError, formatLocation } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { loadInventorySources } from '../inventory/load.js';
+import { isVaulted, vaultPasswordOf } from '../inventory/vault.js';
+import { ansibleHost, ansibleList, toAnsibleJson } from '../inventory/ansible-list.js';
 
 export interface InventoryCliOptions {
   inventory: string[];

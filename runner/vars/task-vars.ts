@@ -24,10 +24,10 @@
  * was rendered once when its task ran; both are data, never templates (a host printing
  * `{{ hostvars.x.password }}` must get that text back, not the password).
  */
-import type { RunState, HostState } from './run-state.js';
-import type { Play } from './playbook.js';
-import { renderValue } from './template.js';
-import { addAnsibleFactVars } from './facts/ansible-facts.js';
+import type { RunState, HostState } from '../engine/run-state.js';
+import type { Play } from '../playbook.js';
+import { renderValue } from '../lang/template.js';
+import { addAnsibleFactVars } from '../facts/ansible-facts.js';
 
 /** Everything but the host-specific layers: built once per task. */
 export interface SharedVars {

@@ -4,8 +4,8 @@
  * Same validators as the loader (runner/validators/compile.ts).
  */
 import type { ErrorObject } from 'ajv';
-import type { ModuleDefinition } from './types.js';
-import { compileSchema } from './validators/compile.js';
+import type { ModuleDefinition } from '../types.js';
+import { compileSchema } from './compile.js';
 
 /** A one-line description of what is wrong, or undefined when the arguments are valid. */
 export function validateModuleArgs(module: ModuleDefinition, args: unknown): string | undefined {

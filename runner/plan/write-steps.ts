@@ -4,8 +4,8 @@
  * `backup` (a copy of the old file beside it). The write itself is file.ts's `put`: atomic,
  * verified, durable, never through a link.
  */
-import type { Change, Plan } from './types.js';
-import type { Secret } from './secret.js';
+import type { Change, Plan } from '../types.js';
+import type { Secret } from '../secret.js';
 
 /** Ansible's backup name: `PATH.YYYY-MM-DD@HH:MM:SS~` (controller clock, UTC). */
 export function backupName(path: string, now = new Date()): string {

@@ -3,10 +3,10 @@
  * YAML mapping (`{"a": [1, 2]}`), or `@file.yaml`. Later -e options override earlier ones.
  */
 import { parse } from 'yaml';
-import { ConfigError } from './errors.js';
-import { loadYamlFile } from './load/yaml.js';
-import { varsFileProblems } from './load/loader.js';
-import { InputFileError } from './load/read-input.js';
+import { ConfigError } from '../errors.js';
+import { loadYamlFile } from '../load/yaml.js';
+import { varsFileProblems } from '../load/loader.js';
+import { InputFileError } from '../load/read-input.js';
 
 export function parseExtraVars(values: readonly string[]): Record<string, unknown> {
   const vars: Record<string, unknown> = {};

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseSlice, type Slice } from './engine/slice.js';
+// Type only: erased at run time, so `quorum --version` still loads no command's code.
+import type { RunCliOptions } from './cli/run.js';
 
 // `quorum lab status | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -87,31 +89,6 @@ void (async () => {
   registerLabCommand(program);
   await program.parseAsync(process.argv);
 })();
-
-export interface RunCliOptions {
-  inventory: string[];
-  vaultPasswordFile?: string;
-  check: boolean;
-  diff: boolean;
-  limit?: string;
-  slice?: Slice;
-  tags?: string[];
-  skipTags?: string[];
-  extraVars: string[];
-  forks: number;
-  verbose: number;
-  output: 'auto' | 'plain' | 'json' | 'listr';
-  hostKeyPolicy: 'strict' | 'accept-new' | 'off';
-  timeout: number;
-  askBecomePass: boolean;
-  detailedExitcode: boolean;
-  syntaxCheck: boolean;
-  listHosts: boolean;
-  listTasks: boolean;
-  listTags: boolean;
-  color: boolean;
-  rolesPath: string[];
-}
 
 export interface InventoryCommandOptions {
   inventory: string[];

@@ -2,7 +2,7 @@
  * `quorum run`: turn CLI options into RunOptions, handle the listing modes, Ctrl-C, and map
  * the outcome to an exit code (runner/exit-codes.ts).
  */
-import type { RunCliOptions } from '../cli.js';
+import type { Slice } from '../engine/slice.js';
 import type { RunOptions } from '../engine/run-state.js';
 import { prepareRun, runPlaybook, type PreparedRun } from '../engine/engine.js';
 import { parseExtraVars } from '../vars/extra-vars.js';
@@ -12,6 +12,32 @@ import { EXIT } from '../exit-codes.js';
 import { listPlaybook } from './list-playbook.js';
 import { askPassword } from './ask-password.js';
 import { killProcessGroups } from '../connection/local-children.js';
+
+/** `quorum run`'s options as commander parses them (runner/cli.ts declares them). */
+export interface RunCliOptions {
+  inventory: string[];
+  vaultPasswordFile?: string;
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  slice?: Slice;
+  tags?: string[];
+  skipTags?: string[];
+  extraVars: string[];
+  forks: number;
+  verbose: number;
+  output: 'auto' | 'plain' | 'json' | 'listr';
+  hostKeyPolicy: 'strict' | 'accept-new' | 'off';
+  timeout: number;
+  askBecomePass: boolean;
+  detailedExitcode: boolean;
+  syntaxCheck: boolean;
+  listHosts: boolean;
+  listTasks: boolean;
+  listTags: boolean;
+  color: boolean;
+  rolesPath: string[];
+}
 
 export async function runCommand(playbookFile: string, cli: RunCliOptions): Promise<number> {
   let prepared: PreparedRun;

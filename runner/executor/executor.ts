@@ -16,6 +16,7 @@ import { renderEnvironment } from './task-environment.js';
 import { getModule } from '../../modules/index.js';
 import { invokeModule } from './run-module.js';
 import { resolveTarget } from './connect-host.js';
+import { becomeFor } from './become.js';
 import { readAheadForPlay } from '../strategy/prefetch.js';
 import { ModuleError, TemplateError, UnreachableError, formatLocation } from '../errors.js';
 import { applyResultConditions, censor, hideKeyMaterial, aggregateLoop, skippedResult, failedResult, itemLabel, scopeWithResult, NO_LOG_MESSAGE } from './task-result.js';
@@ -191,16 +192,6 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
 /** The hosts this run could not reach so far, in inventory order. */
 function unreachableHosts(state: RunState): string[] {
   return [...state.hosts.values()].filter((h) => h.unreachable).map((h) => h.name);
-}
-
-/**
- * As in Ansible, the inventory's connection variable `ansible_become` wins over the play and
- * task keyword; without it, the task's keyword, then the play's.
- */
-export function becomeFor(state: RunState, host: string, keyword: boolean | undefined): boolean {
-  const fromInventory = state.inventory.hosts.get(host)?.vars['ansible_become'];
-  if (typeof fromInventory === 'boolean') return fromInventory;
-  return keyword ?? false;
 }
 
 /** Why an attempt did not count: its failure message, else the `until` that is still false. */

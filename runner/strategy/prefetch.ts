@@ -25,7 +25,7 @@ import { buildPathStatesScript, parsePathStates } from '../facts/path-state-batc
 import { getModule } from '../../modules/index.js';
 import { buildTaskVars, type RoleLayers, type SharedVars } from '../vars/task-vars.js';
 import { renderValue } from '../lang/template.js';
-import { becomeFor } from '../executor/executor.js';
+import { becomeFor } from '../executor/become.js';
 import { selectedByTags } from './tags.js';
 
 /** More paths than this in one play are left to their tasks: the script stays small. */

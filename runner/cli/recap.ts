@@ -1,6 +1,6 @@
 /**
  * `quorum recap RUN.jsonl...`: read the `-o json` output of every slice of a run, print one
- * PLAY RECAP and return one exit code (runner/recap-merge.ts has the rules).
+ * PLAY RECAP and return one exit code (runner/report/recap-merge.ts has the rules).
  */
 import { readFileSync } from 'node:fs';
 import { EXIT } from '../exit-codes.js';

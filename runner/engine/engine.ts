@@ -57,7 +57,7 @@ export function prepareRun(options: Pick<RunOptions, 'playbookFile' | 'inventory
   problems.push(...checkInventoryTemplates(inventory, templateScope));
   if (problems.length > 0) throw new ConfigError(problems);
   const selected = playbook.plays.map((play) => selectHosts(inventory, play.hosts, options.limit, play.location));
-  // --slice K/N: this machine's share of the selected hosts (runner/slice.ts).
+  // --slice K/N: this machine's share of the selected hosts (runner/engine/slice.ts).
   const playHosts = options.slice ? slicePlayHosts(selected, options.slice) : selected;
   // Ansible's implicit localhost joins the run's hosts only when a play names it.
   if (inventory.implicitLocalhost && playHosts.some((hosts) => hosts.includes('localhost'))) inventory.hosts.set('localhost', inventory.implicitLocalhost);

@@ -1,7 +1,7 @@
 /**
  * `quorum run --slice K/N`: run only the K-th of N slices of the selected hosts, so that N
  * machines (a CI matrix, a Kubernetes Indexed Job) share one run; `quorum recap` merges their
- * `-o json` streams (runner/recap-merge.ts).
+ * `-o json` streams (runner/report/recap-merge.ts).
  *
  * A slice is taken from the run's hosts as a whole (every play's hosts after --limit, sorted
  * by name in code-unit order, not the locale's), then each play keeps its hosts of that slice:

@@ -57,7 +57,7 @@ function tlsOptions(tls: GatewayTls): Record<string, Buffer | string[]> {
 
 /**
  * Without a `cacert`, Node's default trust: its root certificates plus NODE_EXTRA_CA_CERTS. When
- * the launcher deferred that file (runner/extra-ca-certs.ts), Node never loaded it, so it is added
+ * the launcher deferred that file (runner/launch/extra-ca-certs.ts), Node never loaded it, so it is added
  * here; undefined means Node's own default is already right. An unreadable file is ignored, as
  * Node ignores it (with a warning) at start-up.
  */

@@ -36,7 +36,7 @@ export interface Inherited {
   hostLoopVars?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
-/** The role layers of runner/vars.ts for `host` in this scope. */
+/** The role layers of runner/vars/task-vars.ts for `host` in this scope. */
 export function roleLayers(inherited: Inherited, host: string): RoleLayers {
   const loopVars = inherited.hostLoopVars?.get(host);
   return {

@@ -1,7 +1,7 @@
 /**
  * The items of a task's loop: `loop`, or Ansible's older `with_items` (nested lists flattened
  * one level, as Ansible's items lookup does), `with_list` (as is), `with_dict` (`item.key`,
- * `item.value`, as dict2items) and `with_fileglob` (controller files, runner/fileglob.ts).
+ * `item.value`, as dict2items) and `with_fileglob` (controller files, runner/files/fileglob.ts).
  * The loader lets a task have only one of them.
  */
 import { dirname } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The `environment` keyword (play < block < task): variables exported to the commands a task
  * runs on the host. Values are written in the playbook and rendered like any argument (a
- * registered value inside one is data, never rendered again: runner/vars.ts); they reach the
+ * registered value inside one is data, never rendered again: runner/vars/task-vars.ts); they reach the
  * host as environment values through the connection's own quoting, never spliced into a
  * command line, so a value with quotes, `$(...)` or newlines is passed as it is.
  */

@@ -20,7 +20,7 @@ import { parseAcceptingJinjaWords } from './jinja-boolean-words.js';
 
 // Variables are whatever the playbook defines, so they are dynamic; mixed lists are normal YAML.
 const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
-// Ansible's `x is version('3.5', '>=')`, written `version(x, ">=", "3.5")` (runner/version-compare.ts).
+// Ansible's `x is version('3.5', '>=')`, written `version(x, ">=", "3.5")` (runner/lang/version-compare.ts).
 env.registerFunction('version(string, string, string): bool', (a: string, op: string, b: string) => versionHolds(a, op, b));
 
 interface Compiled {

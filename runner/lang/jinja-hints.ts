@@ -12,7 +12,7 @@
  * recognised, the hint names the rule instead of guessing.
  */
 
-/** Jinja filter names and the Handlebars helper that does the same (runner/template-helpers.ts). */
+/** Jinja filter names and the Handlebars helper that does the same (runner/lang/template-helpers.ts). */
 const FILTERS: Record<string, string> = {
   default: 'default', d: 'default', join: 'join', first: 'first', last: 'last', sort: 'sort', unique: 'unique',
   basename: 'basename', dirname: 'dirname', split: 'split', replace: 'replace', lower: 'lower', upper: 'upper',

@@ -23,7 +23,7 @@ type HelperOptions = Handlebars.HelperOptions;
 /** render_file's compiled templates, by text: every host of every task renders the same few files. */
 const renderFileCache = new Map<string, Handlebars.TemplateDelegate>();
 
-/** Register every helper on a handlebars instance (runner/template.ts owns the only one). */
+/** Register every helper on a handlebars instance (runner/lang/template.ts owns the only one). */
 export function registerTemplateHelpers(hb: typeof Handlebars): void {
   for (const [name, helper] of Object.entries(HELPERS)) hb.registerHelper(name, withPosition(helper));
   /** render_file PATH: a controller template file rendered with the same variables (Ansible's lookup('template')). */
@@ -60,7 +60,7 @@ function withPosition(helper: (...args: any[]) => unknown): (...args: any[]) => 
 /**
  * Strict mode does not check block helper arguments, so `{{#each groups.etdc}}` would render
  * nothing, silently: a wrong etcd initial-cluster. `each` over an undefined value is an error,
- * carrying handlebars' position so runner/template.ts can say where. (`if` stays lenient: an
+ * carrying handlebars' position so runner/lang/template.ts can say where. (`if` stays lenient: an
  * undefined value is a legitimate "not set".)
  */
 function makeEachStrict(hb: typeof Handlebars): void {
@@ -150,7 +150,7 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
   },
   /**
    * version_gte VERSION MINIMUM: VERSION is at least MINIMUM (semver, as kubeadm compares etcd
-   * versions; runner/semver.ts). False when VERSION is null or undefined (a tool that is not
+   * versions; runner/lang/semver.ts). False when VERSION is null or undefined (a tool that is not
    * installed: facts.versions.etcd), so `{{#if (version_gte ...)}}` picks the older choice.
    */
   version_gte(version: unknown, minimum: unknown) {
@@ -224,7 +224,7 @@ const HELPERS: Record<string, (...args: any[]) => unknown> = {
     const re = new RegExp(requireString('regex_replace', pattern), 'g');
     return requireString('regex_replace', text).replace(re, requireString('regex_replace', replacement).replace(/\\(\d)/g, '$$$1'));
   },
-  /** version A OP B: Ansible's version test, e.g. `{{#if (version facts.versions.etcd ">=" "3.5")}}` (runner/version-compare.ts). */
+  /** version A OP B: Ansible's version test, e.g. `{{#if (version facts.versions.etcd ">=" "3.5")}}` (runner/lang/version-compare.ts). */
   version: (a: unknown, op: unknown, b: unknown) => versionHolds(requireString('version', a), requireString('version', op), requireString('version', b)),
   eq: (a: unknown, b: unknown) => a === b,
   ne: (a: unknown, b: unknown) => a !== b,

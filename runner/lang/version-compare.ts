@@ -1,7 +1,7 @@
 /**
  * Ansible's `version` test (`ansible_distribution_version is version('12', '>=')`), for CEL
  * (`version(v, ">=", "12")`) and templates (`{{#if (version v ">=" "12")}}`). Versions that are
- * semver-like (3.5, 3.6.0-rc.1) compare as runner/semver.ts does; anything else (Debian's
+ * semver-like (3.5, 3.6.0-rc.1) compare as runner/lang/semver.ts does; anything else (Debian's
  * 1:2.3~rc1, 5.15.0-91-generic) as Ansible's LooseVersion: runs of digits compare as numbers,
  * other runs as text, a shorter version that is a prefix is lower.
  */

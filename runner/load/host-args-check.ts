@@ -40,7 +40,7 @@ interface Scoped {
   task: TaskNode;
   scopes: Array<{ item: TaskItem; vars: Record<string, unknown> }>;
   when: string[];
-  /** Role defaults, vars and parameters of the task's role (runner/vars.ts). */
+  /** Role defaults, vars and parameters of the task's role (runner/vars/task-vars.ts). */
   role: RoleLayers;
 }
 
@@ -189,7 +189,7 @@ function singleReference(value: unknown): string | undefined {
   return /^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$/.exec(value)?.[1];
 }
 
-/** The highest-precedence definition of `name` for `host` (runner/vars.ts layers), or undefined. */
+/** The highest-precedence definition of `name` for `host` (runner/vars/task-vars.ts layers), or undefined. */
 function findDefinition(ctx: Context, play: Play, scoped: Scoped, host: string, name: string): { value: unknown; at: Written } | undefined {
   if (name in ctx.extraVars) return { value: ctx.extraVars[name], at: { pointer: '', extra: true } };
   const layers: Array<[TaskItem, Record<string, unknown>]> = [[scoped.task, scoped.task.keywords.vars ?? {}], ...[...scoped.scopes].reverse().map((s) => [s.item, s.vars] as [TaskItem, Record<string, unknown>])];

@@ -18,13 +18,13 @@ import { parseAcceptingJinjaWords } from '../lang/jinja-boolean-words.js';
 import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
 import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../facts/ansible-fact-check.js';
 
-/** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
+/** Variables the runner defines on every host, whatever the inventory says (runner/vars/task-vars.ts). */
 export const MAGIC_VARS = [
   'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'facts',
   'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'playbook_dir', 'ansible_check_mode', 'vars',
 ];
 
-/** The keywords that make a task a loop (Ansible's with_* included: runner/loop-items.ts). */
+/** The keywords that make a task a loop (Ansible's with_* included: runner/executor/loop-items.ts). */
 const LOOP_KEYWORDS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob'] as const;
 
 /** Task keywords whose strings are CEL expressions; everything else is a template. */

@@ -1,6 +1,6 @@
 /**
  * `quorum recap`: the `-o json` streams of the slices of one run (`run --slice K/N`,
- * runner/slice.ts) merged into one recap and one exit code, by the rules of a single run
+ * runner/engine/slice.ts) merged into one recap and one exit code, by the rules of a single run
  * (runner/exit-codes.ts): interrupted > failed > unreachable > changes pending > ok.
  *
  * A stream is data from another machine: read as JSON lines, never evaluated; a line that is

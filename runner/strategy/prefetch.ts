@@ -35,7 +35,7 @@ interface Scope {
   keywords: TaskKeywords;
   varsScopes: Array<Record<string, unknown> | undefined>;
   tags: string[];
-  /** The role layers (runner/vars.ts) of a role's tasks and of included tasks. */
+  /** The role layers (runner/vars/task-vars.ts) of a role's tasks and of included tasks. */
   role: RoleLayers;
 }
 

@@ -1,5 +1,5 @@
 /**
- * NODE_EXTRA_CA_CERTS deferred by the launcher (runner/extra-ca-certs.ts): the variable is put
+ * NODE_EXTRA_CA_CERTS deferred by the launcher (runner/launch/extra-ca-certs.ts): the variable is put
  * back for child processes, and etcd's gateway client (quorum's only TLS client) trusts the
  * deferred file as Node would have, when no `cacert` is given. A real HTTPS server on loopback
  * with a certificate from quorum's own CA code.

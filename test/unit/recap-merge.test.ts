@@ -1,5 +1,5 @@
 /**
- * `quorum recap` (runner/recap-merge.ts, runner/cli-recap.ts) on real `-o json` outputs: the
+ * `quorum recap` (runner/report/recap-merge.ts, runner/cli/recap.ts) on real `-o json` outputs: the
  * slices of one run, made here by the CLI with `--slice K/N`, merge into one recap and the exit
  * code a single run over all the hosts gives.
  */

@@ -1,5 +1,5 @@
 /**
- * `run --slice K/N` (runner/slice.ts): slices are stable, disjoint and together cover every
+ * `run --slice K/N` (runner/engine/slice.ts): slices are stable, disjoint and together cover every
  * selected host; a host keeps its slice across plays; bad values are usage errors (exit 5).
  */
 import test from 'ava';

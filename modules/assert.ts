@@ -12,7 +12,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { assertSchema } from '../schemas/modules/assert.js';
 import type { ModuleDefinition } from '../runner/types.js';
-import { evaluate } from '../runner/expr.js';
+import { evaluate } from '../runner/lang/expr.js';
 
 type AssertParams = FromSchema<typeof assertSchema>;
 

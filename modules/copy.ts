@@ -17,7 +17,7 @@ import { copySchema } from '../schemas/modules/copy.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import { pathState, type PathState } from '../runner/facts/path-state.js';
 import { ModuleError } from '../runner/errors.js';
-import { withWriteSteps } from '../runner/write-steps.js';
+import { withWriteSteps } from '../runner/plan/write-steps.js';
 import { file, type FileFacts } from './file.js';
 
 type CopyParams = FromSchema<typeof copySchema>;
@@ -67,7 +67,7 @@ export const copy: ModuleDefinition<CopyParams, WriteFacts> = {
       backup_file: 'The copy of the previous file, when backup made one.',
     },
     notes: [
-      'A relative src is found as the file module finds it (the role\'s files/, the role, its tasks/, then the playbook\'s files/ and directory: runner/controller-files.ts).',
+      'A relative src is found as the file module finds it (the role\'s files/, the role, its tasks/, then the playbook\'s files/ and directory: runner/files/controller-files.ts).',
       'A directory as src (recursive copy) is not supported: copy its files one by one, or use unarchive.',
       'dest ending in / or naming an existing directory receives the file under the name of src; with content, dest must be a file path.',
       'A missing parent directory fails the task: create it first (file with state: directory).',

@@ -19,7 +19,7 @@ import type { ModuleDefinition } from '../runner/types.js';
 import { ModuleError } from '../runner/errors.js';
 import { readCaDir } from '../runner/pki/ca-store.js';
 import { planCluster, type ControllerCa, type GroupHost, type MemberInfo } from '../runner/etcd/cluster-plan.js';
-import { urlHost } from '../runner/url-host.js';
+import { urlHost } from '../runner/util/url-host.js';
 
 type Params = FromSchema<typeof etcdClusterSchema>;
 

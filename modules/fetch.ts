@@ -4,7 +4,7 @@
  * gather reads the remote file's sha256 (the shared file-state fact) and the local file;
  * plan compares them; the copy itself is a `call` change, because the applier only knows how
  * to write to hosts: it reads the remote file over the connection, checks that what arrived
- * is what was planned, and writes the local file atomically (runner/atomic-write.ts: a temp
+ * is what was planned, and writes the local file atomically (runner/files/atomic-write.ts: a temp
  * file with a random name created exclusively, never through a planted link, checked, fsync'ed,
  * renamed), so an interrupted run or a power cut never leaves a half-written backup under the
  * final name.
@@ -16,7 +16,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { fetchSchema } from '../schemas/modules/fetch.js';
 import { pathStateAsRoot, type PathState } from '../runner/facts/path-state.js';
 import { ModuleError } from '../runner/errors.js';
-import { writeFileAtomically } from '../runner/atomic-write.js';
+import { writeFileAtomically } from '../runner/files/atomic-write.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 
 type FetchParams = FromSchema<typeof fetchSchema>;

@@ -19,11 +19,11 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { fileSchema } from '../schemas/modules/file.js';
 import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import { pathState, type PathState } from '../runner/facts/path-state.js';
-import { buildAttributeDiff, buildContentDiff, decodeDiffText, type FileAttributes } from '../runner/diff.js';
+import { buildAttributeDiff, buildContentDiff, decodeDiffText, type FileAttributes } from '../runner/plan/diff.js';
 import { chmodNoFollow, chownNoFollow, mkdirNoFollow } from '../runner/connection/no-follow.js';
 import { quoteArgv } from '../runner/connection/quote.js';
 import { ModuleError } from '../runner/errors.js';
-import { describeCandidates, resolveControllerFile } from '../runner/controller-files.js';
+import { describeCandidates, resolveControllerFile } from '../runner/files/controller-files.js';
 
 type FileParams = FromSchema<typeof fileSchema>;
 type FileState = NonNullable<FileParams['state']>;

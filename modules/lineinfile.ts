@@ -2,7 +2,7 @@
  * lineinfile: Ansible's lineinfile. The file is read, edited on the controller by a pure
  * function (runner/text/lineinfile.ts: Ansible's rules, tested case by case) and written back
  * by the file module's plan, so the comparison, diff, attributes and the durable write are the
- * file module's; backup and validate are copy's (runner/write-steps.ts).
+ * file module's; backup and validate are copy's (runner/plan/write-steps.ts).
  *
  * ```yaml
  * - lineinfile: { path: /etc/ssh/sshd_config, regexp: '^#?PasswordAuthentication', line: 'PasswordAuthentication no', validate: '/usr/sbin/sshd -t -f %s' }
@@ -12,9 +12,9 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { lineinfileSchema } from '../schemas/modules/lineinfile.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import { pathState, type PathState } from '../runner/facts/path-state.js';
-import { decodeDiffText } from '../runner/diff.js';
+import { decodeDiffText } from '../runner/plan/diff.js';
 import { ModuleError } from '../runner/errors.js';
-import { withWriteSteps } from '../runner/write-steps.js';
+import { withWriteSteps } from '../runner/plan/write-steps.js';
 import { editLineInFile } from '../runner/text/lineinfile.js';
 import { file } from './file.js';
 

@@ -33,7 +33,7 @@ export const template: ModuleDefinition<TemplateParams, WriteFacts> = {
     },
     notes: [
       'The template is Handlebars (`{{ var }}`, `{{#each}}`, `{{#if}}`), strict: an undefined variable fails the task. docs/from-ansible.md shows the Jinja spellings side by side.',
-      'A relative src is found as the file module finds its template (the role\'s templates/, the role, its tasks/, then the playbook\'s templates/ and directory: runner/controller-files.ts).',
+      'A relative src is found as the file module finds its template (the role\'s templates/, the role, its tasks/, then the playbook\'s templates/ and directory: runner/files/controller-files.ts).',
       'dest ending in / or naming an existing directory receives the file under the name of src (with its .hbs/.j2 suffix, as Ansible keeps .j2): name the file in dest.',
       'Data from hosts (registered output, facts) is inserted as text, never rendered again.',
     ],

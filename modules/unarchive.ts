@@ -14,7 +14,7 @@
  * - unarchive: { src: files/etcd-v3.5.17-linux-amd64.tar.gz, dest: /opt, creates: /opt/etcd-v3.5.17-linux-amd64/etcd }
  * ```
  */
-import { resolveControllerFile } from '../runner/controller-files.js';
+import { resolveControllerFile } from '../runner/files/controller-files.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';

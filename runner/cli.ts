@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseSlice, type Slice } from './slice.js';
+import { parseSlice, type Slice } from './engine/slice.js';
+// Type only: erased at run time, so `quorum --version` still loads no command's code.
+import type { RunCliOptions } from './cli/run.js';
 
 // `quorum lab status | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -51,7 +53,7 @@ program
   .option('--list-tags', 'list the tags of each play and exit', false)
   .option('--no-color', 'no ANSI colours')
   .action(async (playbook: string, opts: RunCliOptions) => {
-    const { runCommand } = await import('./cli-run.js');
+    const { runCommand } = await import('./cli/run.js');
     process.exitCode = await runCommand(playbook, opts);
   });
 
@@ -61,7 +63,7 @@ program
   .argument('<files...>', "each slice's `quorum run -o json` output")
   .option('--no-color', 'no ANSI colours')
   .action(async (files: string[], opts: { color: boolean }) => {
-    const { recapCommand } = await import('./cli-recap.js');
+    const { recapCommand } = await import('./cli/recap.js');
     process.exitCode = recapCommand(files, { color: opts.color && Boolean(process.stdout.isTTY) });
   });
 
@@ -75,7 +77,7 @@ program
   .option('--playbook-dir <dir>', "also read group_vars/ and host_vars/ of this playbook directory")
   .option('--vault-password-file <file>', "decrypt ansible-vault values and files with the password in this file")
   .action(async (opts: InventoryCommandOptions) => {
-    const { inventoryCommand } = await import('./cli-inventory.js');
+    const { inventoryCommand } = await import('./cli/inventory.js');
     process.exitCode = inventoryCommand(opts);
   });
 
@@ -87,31 +89,6 @@ void (async () => {
   registerLabCommand(program);
   await program.parseAsync(process.argv);
 })();
-
-export interface RunCliOptions {
-  inventory: string[];
-  vaultPasswordFile?: string;
-  check: boolean;
-  diff: boolean;
-  limit?: string;
-  slice?: Slice;
-  tags?: string[];
-  skipTags?: string[];
-  extraVars: string[];
-  forks: number;
-  verbose: number;
-  output: 'auto' | 'plain' | 'json' | 'listr';
-  hostKeyPolicy: 'strict' | 'accept-new' | 'off';
-  timeout: number;
-  askBecomePass: boolean;
-  detailedExitcode: boolean;
-  syntaxCheck: boolean;
-  listHosts: boolean;
-  listTasks: boolean;
-  listTags: boolean;
-  color: boolean;
-  rolesPath: string[];
-}
 
 export interface InventoryCommandOptions {
   inventory: string[];

@@ -8,7 +8,7 @@
  * lazily while the run went on; reloading that skips the work. The cache lives in the user's
  * own cache directory (~/.cache/quorum, mode 0700), never in a shared /tmp where another user
  * could plant one. A cache is code and V8 checks little of it (the source's length only), so
- * runner/code-cache.ts decides whether one is used: keyed by the SHA-256 of the bundle's bytes,
+ * runner/launch/code-cache.ts decides whether one is used: keyed by the SHA-256 of the bundle's bytes,
  * in a directory and a file only this user can write, with the digest of its data; anything
  * else is ignored, recompiled and (where the directory is ours) rewritten.
  * QUORUM_NO_COMPILE_CACHE=1 (or QUORUM_NO_CACHE=1) turns it off.
@@ -17,9 +17,9 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
-import { userCacheDirectory, writeCacheFile } from './cache-dir.js';
-import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './code-cache.js';
-import { restoreDeferredExtraCaCerts } from './extra-ca-certs.js';
+import { userCacheDirectory, writeCacheFile } from './files/cache-dir.js';
+import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './launch/code-cache.js';
+import { restoreDeferredExtraCaCerts } from './launch/extra-ca-certs.js';
 
 const MAIN = join(__dirname, 'main.cjs');
 

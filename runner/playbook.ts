@@ -9,7 +9,7 @@ export interface TaskKeywords {
   /** CEL expressions, all must hold. */
   when?: string[];
   loop?: unknown;
-  /** Ansible's older loops (one of these or loop; runner/loop-items.ts reads them). */
+  /** Ansible's older loops (one of these or loop; runner/executor/loop-items.ts reads them). */
   with_items?: unknown;
   with_list?: unknown;
   with_dict?: unknown;
@@ -80,7 +80,7 @@ export interface BlockNode extends NodeBase {
 
 /**
  * A role as its tasks and handlers see it: where it is (relative `src`/`template` paths resolve
- * in its files/ and templates/ first) and its variable layers (runner/vars.ts).
+ * in its files/ and templates/ first) and its variable layers (runner/vars/task-vars.ts).
  */
 export interface RoleScope {
   name: string;

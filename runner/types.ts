@@ -4,7 +4,7 @@
  * A module is gather -> plan -> apply (architecture.md, decision 5):
  *   gather(ctx, params)  only reads (facts), over the host's connection;
  *   plan(params, facts)  is pure and returns the changes that would close the gap;
- *   one generic applier (runner/apply.ts) runs the changes.
+ *   one generic applier (runner/plan/apply.ts) runs the changes.
  * Check mode is gather + plan, never apply, so modules never branch on check mode.
  */
 import type { Connection } from './connection/types.js';
@@ -97,7 +97,7 @@ export interface ModuleContext {
   playbookDir: string;
   /**
    * Directory of the role the task belongs to, if any: relative `src`/`template` paths are
-   * looked for in its files/ and templates/ first (runner/controller-files.ts resolveControllerFile).
+   * looked for in its files/ and templates/ first (runner/files/controller-files.ts resolveControllerFile).
    */
   roleDir?: string;
   /** Render a handlebars template with the task's variables (strict, no escaping). */

@@ -41,7 +41,7 @@ await build({
 /**
  * The launcher is both a POSIX sh script and JavaScript. sh runs the second line: it moves
  * NODE_EXTRA_CA_CERTS aside (Node 20 would parse that file at start-up, ~70 ms; see
- * runner/extra-ca-certs.ts) and execs Node on this same file. To JavaScript that line is a
+ * runner/launch/extra-ca-certs.ts) and execs Node on this same file. To JavaScript that line is a
  * string directive followed by a comment, and "use strict" after it is still in the prologue.
  */
 const LAUNCHER_HEADER = [

@@ -12,7 +12,7 @@ import { buildScript } from './quote.js';
 import { buildPutScript } from './ssh.js';
 import { CappedOutput, droppedOf } from './capped-output.js';
 import { trackProcessGroup } from './local-children.js';
-import { syncDirectory, writeNewFile } from '../atomic-write.js';
+import { syncDirectory, writeNewFile } from '../files/atomic-write.js';
 import { CommandError } from '../errors.js';
 
 const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;

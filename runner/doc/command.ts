@@ -33,7 +33,7 @@ async function printModuleDoc(name: string | undefined): Promise<number> {
   }
   const def = modules.get(name);
   if (!def) {
-    const { formatSuggestion } = await import('../suggest.js');
+    const { formatSuggestion } = await import('../util/suggest.js');
     const { EXIT } = await import('../exit-codes.js');
     process.stderr.write(`quorum doc: no module named '${name}'${formatSuggestion(name, modules.keys())}; \`quorum doc\` lists them\n`);
     return EXIT.invalidInput;

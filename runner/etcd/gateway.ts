@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { deferredExtraCaCertsFile } from '../extra-ca-certs.js';
+import { deferredExtraCaCertsFile } from '../launch/extra-ca-certs.js';
 import type { EndpointProbe } from './types.js';
 import { normalizeMembers, normalizeStatus } from './etcdctl.js';
 
@@ -57,7 +57,7 @@ function tlsOptions(tls: GatewayTls): Record<string, Buffer | string[]> {
 
 /**
  * Without a `cacert`, Node's default trust: its root certificates plus NODE_EXTRA_CA_CERTS. When
- * the launcher deferred that file (runner/extra-ca-certs.ts), Node never loaded it, so it is added
+ * the launcher deferred that file (runner/launch/extra-ca-certs.ts), Node never loaded it, so it is added
  * here; undefined means Node's own default is already right. An unreadable file is ignored, as
  * Node ignores it (with a warning) at start-up.
  */

@@ -1,5 +1,5 @@
 /** etcd URLs from inventory data, and the check of a client URL's shape. */
-import { urlHost } from '../url-host.js';
+import { urlHost } from '../util/url-host.js';
 
 /** https://ADDR:2379 for an inventory host, ADDR its ansible_host or else its name. */
 export function defaultClientUrl(vars: Readonly<Record<string, unknown>>, host: string): string {

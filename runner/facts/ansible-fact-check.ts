@@ -5,7 +5,7 @@
  * can tell are wrong before any host is touched: one of Ansible's facts that quorum does not
  * gather (`ansible_lsb`, `ansible_env`...), and a misspelt fact name (`ansible_hostnme`).
  */
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../util/suggest.js';
 import { ANSIBLE_FACT_NAMES } from './ansible-facts.js';
 
 /** Ansible's behavioural and connection variables: set in inventories, never facts. */

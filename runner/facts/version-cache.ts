@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeCacheFile } from '../cache-dir.js';
+import { writeCacheFile } from '../files/cache-dir.js';
 import { isStamped, VERSION_TOOLS, type KnownProbes } from './tool-versions.js';
 
 const FILE_NAME = 'tool-versions.json';

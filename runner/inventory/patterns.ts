@@ -4,7 +4,7 @@
  * union terms are applied first, then every `&` term, then every `!` term, whatever their order.
  */
 import { ConfigError, type SourceLocation } from '../errors.js';
-import { formatSuggestion } from '../suggest.js';
+import { formatSuggestion } from '../util/suggest.js';
 import type { Inventory } from './types.js';
 
 interface PatternTerms {

@@ -8,7 +8,7 @@
 import Handlebars from 'handlebars';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
 import { findTemplateRoots } from '../load/static-roots.js';
-import { formatSuggestion } from '../suggest.js';
+import { formatSuggestion } from '../util/suggest.js';
 import type { Inventory, InventoryHost } from './types.js';
 import { isVaulted } from './vault.js';
 

@@ -7,7 +7,7 @@
 import type { ConfigProblem, SourceLocation } from '../errors.js';
 import { holdsVaulted, markVaulted } from './vault.js';
 import { encodePointer, type YamlSource } from '../load/yaml.js';
-import { validateAgainst } from '../validate.js';
+import { validateAgainst } from '../validators/validate.js';
 import { INVENTORY_SCHEMA } from '../validators/schemas.js';
 import { parseHostEntry } from './host-pattern.js';
 import { checkGroupName, checkHostName } from './names.js';

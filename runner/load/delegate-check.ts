@@ -1,11 +1,11 @@
 /**
  * `delegate_to` written as a literal host name must name a host of the inventory (or the
  * controller: localhost, 127.0.0.1). Checked before any host is touched; a templated name is
- * checked when the task runs, where a wrong one fails the task (runner/connect-host.ts).
+ * checked when the task runs, where a wrong one fails the task (runner/executor/connect-host.ts).
  */
 import type { ConfigProblem } from '../errors.js';
 import type { Playbook, TaskItem } from '../playbook.js';
-import { formatSuggestion } from '../suggest.js';
+import { formatSuggestion } from '../util/suggest.js';
 import { getPlaybookSources } from './playbook.js';
 
 const CONTROLLER_NAMES = new Set(['localhost', '127.0.0.1']);

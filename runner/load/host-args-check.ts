@@ -13,13 +13,13 @@ import type { ArgProblem } from '../types.js';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import type { Play, Playbook, TaskItem, TaskNode } from '../playbook.js';
-import type { RunState } from '../run-state.js';
+import type { RunState } from '../engine/run-state.js';
 import { getModule } from '../../modules/index.js';
-import { buildSharedVars, buildTaskVars, type RoleLayers, type SharedVars } from '../vars.js';
-import { createHostState } from '../run-state.js';
-import { renderValue } from '../template.js';
-import { evaluateBool } from '../expr.js';
-import { sortProblems } from '../validate.js';
+import { buildSharedVars, buildTaskVars, type RoleLayers, type SharedVars } from '../vars/task-vars.js';
+import { createHostState } from '../engine/run-state.js';
+import { renderValue } from '../lang/template.js';
+import { evaluateBool } from '../lang/expr.js';
+import { sortProblems } from '../validators/validate.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
 
@@ -40,7 +40,7 @@ interface Scoped {
   task: TaskNode;
   scopes: Array<{ item: TaskItem; vars: Record<string, unknown> }>;
   when: string[];
-  /** Role defaults, vars and parameters of the task's role (runner/vars.ts). */
+  /** Role defaults, vars and parameters of the task's role (runner/vars/task-vars.ts). */
   role: RoleLayers;
 }
 
@@ -189,7 +189,7 @@ function singleReference(value: unknown): string | undefined {
   return /^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$/.exec(value)?.[1];
 }
 
-/** The highest-precedence definition of `name` for `host` (runner/vars.ts layers), or undefined. */
+/** The highest-precedence definition of `name` for `host` (runner/vars/task-vars.ts layers), or undefined. */
 function findDefinition(ctx: Context, play: Play, scoped: Scoped, host: string, name: string): { value: unknown; at: Written } | undefined {
   if (name in ctx.extraVars) return { value: ctx.extraVars[name], at: { pointer: '', extra: true } };
   const layers: Array<[TaskItem, Record<string, unknown>]> = [[scoped.task, scoped.task.keywords.vars ?? {}], ...[...scoped.scopes].reverse().map((s) => [s.item, s.vars] as [TaskItem, Record<string, unknown>])];

@@ -14,11 +14,11 @@ import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { BlockNode, IncludeSpec, TaskItem, TaskKeywords, TaskNode } from '../playbook.js';
-import { validateAgainst } from '../validate.js';
+import { validateAgainst } from '../validators/validate.js';
 import { TASK_LIST_SCHEMA } from '../validators/schemas.js';
 import { handlerTopics, isMapping, keyProblem, named, readIncluded, type IncludeAction, type Loader } from './loader.js';
 import { buildTaskList, normalizeKeywords, TASK_KEYWORDS } from './tasks.js';
-import { formatSuggestion } from '../suggest.js';
+import { formatSuggestion } from '../util/suggest.js';
 import { loadRole, type RoleRequest } from './roles.js';
 import { loadYamlFile, type YamlSource } from './yaml.js';
 

@@ -8,7 +8,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Play, RoleScope, TaskItem, TaskKeywords, TaskNode } from '../playbook.js';
 import { loadYamlFile, type YamlSource } from './yaml.js';
 import { InputFileError, MAX_PLAYBOOK_TOTAL_BYTES } from './read-input.js';
-import { validateAgainst } from '../validate.js';
+import { validateAgainst } from '../validators/validate.js';
 import { VARS_SCHEMA } from '../validators/schemas.js';
 
 /** Where the values of a play's variables were written, for static checks of their templates. */

@@ -13,8 +13,8 @@
 import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { Playbook, Play, TaskItem, TaskNode } from '../playbook.js';
-import { sortProblems, validateAgainst } from '../validate.js';
-import { formatSuggestion } from '../suggest.js';
+import { sortProblems, validateAgainst } from '../validators/validate.js';
+import { formatSuggestion } from '../util/suggest.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
 import { PLAYBOOK_SCHEMA } from '../validators/schemas.js';
 import { handlerTopics, isMapping, readIncluded, toList, varsFileProblems, type Loader, type PlaybookSources, type VarOrigin } from './loader.js';

@@ -15,11 +15,11 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { BlockNode, RoleScope, TaskItem, TaskKeywords, TaskNode } from '../playbook.js';
 import type { YamlSource } from './yaml.js';
-import { validateAgainst } from '../validate.js';
+import { validateAgainst } from '../validators/validate.js';
 import { ROLE_META_SCHEMA, TASK_LIST_SCHEMA, TASK_SCHEMA } from '../validators/schemas.js';
 import { isMapping, keyProblem, readIncluded, varsFileProblems, type Loader } from './loader.js';
 import { buildTaskList, normalizeKeywords, TASK_KEYWORDS } from './tasks.js';
-import { isDirectory, isFile } from '../path-kind.js';
+import { isDirectory, isFile } from '../files/path-kind.js';
 
 /** The parts of a role directory; one of them must exist for a directory to be a role. */
 const ROLE_PARTS = ['tasks', 'handlers', 'defaults', 'vars', 'meta', 'templates', 'files'];

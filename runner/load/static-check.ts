@@ -7,24 +7,24 @@ import Handlebars from 'handlebars';
 import { parse as parseCel } from '@marcbachmann/cel-js';
 import type { ConfigProblem, SourceLocation } from '../errors.js';
 import type { Playbook, Play, RoleScope, TaskItem, TaskNode } from '../playbook.js';
-import { formatSuggestion } from '../suggest.js';
-import { sortProblems } from '../validate.js';
+import { formatSuggestion } from '../util/suggest.js';
+import { sortProblems } from '../validators/validate.js';
 import { isScalar } from 'yaml';
 import { decodePointer, encodePointer, type YamlSource } from './yaml.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { findCelRoots, findTemplateRoots, type TemplateRoot } from './static-roots.js';
-import { jinjaConditionHint, jinjaTemplateHint } from '../jinja-hints.js';
-import { parseAcceptingJinjaWords } from '../jinja-boolean-words.js';
+import { jinjaConditionHint, jinjaTemplateHint } from '../lang/jinja-hints.js';
+import { parseAcceptingJinjaWords } from '../lang/jinja-boolean-words.js';
 import { findTemplateFileReads, templateFileProblem } from './template-file-reads.js';
 import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../facts/ansible-fact-check.js';
 
-/** Variables the runner defines on every host, whatever the inventory says (runner/vars.ts). */
+/** Variables the runner defines on every host, whatever the inventory says (runner/vars/task-vars.ts). */
 export const MAGIC_VARS = [
   'inventory_hostname', 'inventory_hostname_short', 'groups', 'group_names', 'hostvars', 'facts',
   'check_mode', 'diff_mode', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch', 'playbook_dir', 'ansible_check_mode', 'vars',
 ];
 
-/** The keywords that make a task a loop (Ansible's with_* included: runner/loop-items.ts). */
+/** The keywords that make a task a loop (Ansible's with_* included: runner/executor/loop-items.ts). */
 const LOOP_KEYWORDS = ['loop', 'with_items', 'with_list', 'with_dict', 'with_fileglob'] as const;
 
 /** Task keywords whose strings are CEL expressions; everything else is a template. */

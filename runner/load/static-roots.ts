@@ -4,7 +4,7 @@
  * bound by a macro (`xs.all(x, ...)`) are local: neither is a variable.
  */
 import type { ASTNode } from '@marcbachmann/cel-js';
-import { listTemplateHelpers } from '../template-helpers.js';
+import { listTemplateHelpers } from '../lang/template-helpers.js';
 
 /** Helper names, not variables ({{#if x}}, {{lookup m k}}, {{to_json x}}). */
 const HELPERS = new Set([...listTemplateHelpers(), 'if', 'unless', 'each', 'with', 'lookup', 'log']);

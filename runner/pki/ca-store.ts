@@ -9,7 +9,7 @@ import { chmod, link, lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Secret } from '../secret.js';
-import { syncDirectory, writeNewFile } from '../atomic-write.js';
+import { syncDirectory, writeNewFile } from '../files/atomic-write.js';
 import { createCa, withForgeCert, type CaMaterial, type KeySize } from './issue.js';
 import { describeKeyAlgorithm, isKubeadmKeyAlgorithm, type KeyAlgorithm } from './key-algorithm.js';
 import { summarizeCertPem, summarizeKeyPem, type CertSummary } from './inspect.js';

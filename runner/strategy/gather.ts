@@ -4,14 +4,14 @@
  */
 import pLimit from 'p-limit';
 import type { Play } from '../playbook.js';
-import type { HostState, RunState } from '../run-state.js';
+import type { HostState, RunState } from '../engine/run-state.js';
 import type { TaskResult } from '../types.js';
-import { connectHost } from '../connect-host.js';
+import { connectHost } from '../executor/connect-host.js';
 import { gatherHostFacts } from '../facts/host-facts.js';
 import { ToolVersionCache } from '../facts/version-cache.js';
-import { userCacheDirectory } from '../cache-dir.js';
+import { userCacheDirectory } from '../files/cache-dir.js';
 import { UnreachableError } from '../errors.js';
-import { buildSharedVars } from '../vars.js';
+import { buildSharedVars } from '../vars/task-vars.js';
 import { readAheadForPlay } from './prefetch.js';
 
 export const GATHER_TASK_NAME = 'Gathering Facts';

@@ -10,14 +10,14 @@
  * host with the file's name, line and column.
  */
 import type { BlockNode, IncludeSpec, Play, TaskItem } from '../playbook.js';
-import type { HostState, RunState } from '../run-state.js';
+import type { HostState, RunState } from '../engine/run-state.js';
 import type { TaskResult } from '../types.js';
-import { roleLayers, type Inherited } from '../executor.js';
-import { buildTaskVars, type SharedVars } from '../vars.js';
-import { renderText, renderValue } from '../template.js';
-import { evaluateBool } from '../expr.js';
+import { roleLayers, type Inherited } from '../executor/executor.js';
+import { buildTaskVars, type SharedVars } from '../vars/task-vars.js';
+import { renderText, renderValue } from '../lang/template.js';
+import { evaluateBool } from '../lang/expr.js';
 import { ConfigError, formatLocation } from '../errors.js';
-import { failedResult, skippedResult } from '../task-result.js';
+import { failedResult, skippedResult } from '../executor/task-result.js';
 import { loadIncludedFile } from '../load/includes.js';
 
 /** Hosts that include the same tasks for the same loop index, with their loop variables. */

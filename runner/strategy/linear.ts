@@ -7,12 +7,12 @@
  */
 import pLimit from 'p-limit';
 import type { BlockNode, Play, TaskItem, TaskNode } from '../playbook.js';
-import type { HostState, RunState } from '../run-state.js';
+import type { HostState, RunState } from '../engine/run-state.js';
 import type { TaskResult } from '../types.js';
-import { emptyRecap } from '../run-state.js';
-import { executeTask, roleLayers, ROOT_SCOPE, type Inherited } from '../executor.js';
-import { buildSharedVars, buildTaskVars } from '../vars.js';
-import { renderText } from '../template.js';
+import { emptyRecap } from '../engine/run-state.js';
+import { executeTask, roleLayers, ROOT_SCOPE, type Inherited } from '../executor/executor.js';
+import { buildSharedVars, buildTaskVars } from '../vars/task-vars.js';
+import { renderText } from '../lang/template.js';
 import { formatLocation } from '../errors.js';
 import { selectedByTags } from './tags.js';
 import { gatherFactsTask } from './gather.js';

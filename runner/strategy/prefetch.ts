@@ -16,16 +16,16 @@
  * packages); these are read at the same moment, once per host and privilege, through the cache.
  */
 import type { Play, TaskItem, TaskKeywords } from '../playbook.js';
-import type { HostState, RunState } from '../run-state.js';
+import type { HostState, RunState } from '../engine/run-state.js';
 import type { HostFactCache } from '../facts/cache.js';
 import type { Connection } from '../connection/types.js';
 import type { Fact } from '../types.js';
 import { pathState } from '../facts/path-state.js';
 import { buildPathStatesScript, parsePathStates } from '../facts/path-state-batch.js';
 import { getModule } from '../../modules/index.js';
-import { buildTaskVars, type RoleLayers, type SharedVars } from '../vars.js';
-import { renderValue } from '../template.js';
-import { becomeFor } from '../executor.js';
+import { buildTaskVars, type RoleLayers, type SharedVars } from '../vars/task-vars.js';
+import { renderValue } from '../lang/template.js';
+import { becomeFor } from '../executor/become.js';
 import { selectedByTags } from './tags.js';
 
 /** More paths than this in one play are left to their tasks: the script stays small. */
@@ -35,7 +35,7 @@ interface Scope {
   keywords: TaskKeywords;
   varsScopes: Array<Record<string, unknown> | undefined>;
   tags: string[];
-  /** The role layers (runner/vars.ts) of a role's tasks and of included tasks. */
+  /** The role layers (runner/vars/task-vars.ts) of a role's tasks and of included tasks. */
   role: RoleLayers;
 }
 

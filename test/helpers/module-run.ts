@@ -2,11 +2,11 @@
  * Running one module by hand, the way the executor does (validate, gather, plan, apply), over
  * the real LocalConnection: for module tests that need no host and no playbook.
  */
-import { applyPlan, type ApplyOutcome } from '../../runner/apply.js';
+import { applyPlan, type ApplyOutcome } from '../../runner/plan/apply.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 import { createFactCache } from '../../runner/facts/cache.js';
-import { validateModuleArgs } from '../../runner/module-args.js';
-import { renderText } from '../../runner/template.js';
+import { validateModuleArgs } from '../../runner/validators/module-args.js';
+import { renderText } from '../../runner/lang/template.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
 import type { Connection, ExecOptions } from '../../runner/connection/types.js';
 

@@ -6,10 +6,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { runPlaybook, type RunSummary } from '../../runner/engine.js';
+import { runPlaybook, type RunSummary } from '../../runner/engine/engine.js';
 import { createCollector } from '../../runner/report/collect.js';
 import type { RunEvent } from '../../runner/report/events.js';
-import type { RunOptions } from '../../runner/run-state.js';
+import type { RunOptions } from '../../runner/engine/run-state.js';
 
 export const PROJECT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -15,7 +15,7 @@ import { labHosts, labInventoryPath, sshExec, type LabHost } from '../helpers/la
 import { rootScript as rootSh } from '../helpers/root-script.js';
 import { runEngine, total } from '../helpers/quorum.js';
 import { buildDeb, startAptTestRepo, type AptTestRepo } from '../helpers/apt-repo.js';
-import { runPlaybook } from '../../runner/engine.js';
+import { runPlaybook } from '../../runner/engine/engine.js';
 import type { RunEvent } from '../../runner/report/events.js';
 
 const hosts = labHosts('all').slice(-2);

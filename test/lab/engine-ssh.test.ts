@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { labHosts, labInventoryPath, sshExec, type LabHost } from '../helpers/lab.js';
 import { runBuiltCli, PROJECT_DIR, type CliResult } from '../helpers/quorum.js';
 import { createTempInventoryDir, toInventoryEntry, unusedLabAddress, writeMismatchedKnownHosts } from '../helpers/inventory.js';
-import { runPlaybook } from '../../runner/engine.js';
+import { runPlaybook } from '../../runner/engine/engine.js';
 import type { RunEvent } from '../../runner/report/events.js';
 import type { HostFacts } from '../../runner/facts/host-facts.js';
 

@@ -6,7 +6,7 @@
  * inside the victim; now the apply fails naming the link and the victim is untouched.
  */
 import anyTest from 'ava';
-import { applyPlan } from '../../runner/apply.js';
+import { applyPlan } from '../../runner/plan/apply.js';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
 import { createFactCache } from '../../runner/facts/cache.js';

@@ -10,8 +10,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
-import { applyPlan, type ApplyOutcome } from '../../runner/apply.js';
-import { validateAgainst } from '../../runner/validate.js';
+import { applyPlan, type ApplyOutcome } from '../../runner/plan/apply.js';
+import { validateAgainst } from '../../runner/validators/validate.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
 import { systemd } from '../../modules/systemd.js';
 

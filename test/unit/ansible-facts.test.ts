@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/quorum.js';
 import { parseHostFacts, parseLinks, parseClock, parseDefaultGateway, parseIpAddr } from '../../runner/facts/host-facts.js';
 import { addAnsibleFactVars, ansibleFactsOf, dateTimeOf, ipv4Details } from '../../runner/facts/ansible-facts.js';
-import { renderText } from '../../runner/template.js';
+import { renderText } from '../../runner/lang/template.js';
 import { ansibleFactsKeyProblems, unknownAnsibleFactProblem } from '../../runner/facts/ansible-fact-check.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/facts/${name}`, import.meta.url), 'utf8');

@@ -13,10 +13,10 @@ import { loadPlaybook } from '../../runner/load/playbook.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
 import { splitArgs } from '../../runner/load/ansible-spellings.js';
 import { connectionSpec } from '../../runner/inventory/connection-spec.js';
-import { expandFileglob } from '../../runner/fileglob.js';
+import { expandFileglob } from '../../runner/files/fileglob.js';
 import type { TaskNode } from '../../runner/playbook.js';
 import type { ModuleContext } from '../../runner/types.js';
-import { applyPlan } from '../../runner/apply.js';
+import { applyPlan } from '../../runner/plan/apply.js';
 import { FakeConnection, type FakeCall } from '../helpers/fake-connection.js';
 
 const inventoryFile = join(PROJECT_DIR, 'examples/inventory.local.yaml');

@@ -14,7 +14,7 @@ import { createHostFactCache } from '../../runner/facts/cache.js';
 import { readFactsAhead } from '../../runner/strategy/prefetch.js';
 import { recordingLocal } from '../helpers/module-run.js';
 import { planPackage } from '../../modules/package.js';
-import { validateModuleArgs } from '../../runner/module-args.js';
+import { validateModuleArgs } from '../../runner/validators/module-args.js';
 
 const DPKG = [
   'quorum-app\tall\t1.0\tinstalled',

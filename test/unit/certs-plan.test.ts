@@ -10,7 +10,7 @@ import { createCa, issueLeaf, type CaMaterial } from '../../runner/pki/issue.js'
 import { summarizeHostFile, type HostFile } from '../../runner/pki/host-facts.js';
 import { summarizeCertPem } from '../../runner/pki/inspect.js';
 import { resolveWantedLeaf } from '../../runner/pki/check.js';
-import { applyPlan } from '../../runner/apply.js';
+import { applyPlan } from '../../runner/plan/apply.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 import { isSecret } from '../../runner/secret.js';
 import { chmodNoFollow } from '../../runner/connection/no-follow.js';

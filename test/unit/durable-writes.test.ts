@@ -44,7 +44,7 @@ test('fetch\'s writer: fsync of the temp file, then rename, then fsync of the di
   const dir = mkdtempSync(join(tmpdir(), 'quorum-durable-'));
   const dest = join(dir, 'snapshot.db');
   const lines = traceFileCalls(`
-import { writeFileAtomically } from ${JSON.stringify(join(PROJECT_DIR, 'runner/atomic-write.ts'))};
+import { writeFileAtomically } from ${JSON.stringify(join(PROJECT_DIR, 'runner/files/atomic-write.ts'))};
 await writeFileAtomically(${JSON.stringify(dest)}, Buffer.from('backup bytes'), { mode: 0o600 });
 `);
   const syncTemp = indexOf(lines, new RegExp(`fsync\\(\\d+<${esc(dir)}/\\.snapshot\\.db\\.quorum-[0-9a-f]+>\\)`));

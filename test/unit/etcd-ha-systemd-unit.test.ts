@@ -8,7 +8,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderText } from '../../runner/template.js';
+import { renderText } from '../../runner/lang/template.js';
 import { PROJECT_DIR } from '../helpers/quorum.js';
 
 const TEMPLATE = readFileSync(join(PROJECT_DIR, 'playbooks/templates/etcd-ha/etcd.service.hbs'), 'utf8');

@@ -12,7 +12,7 @@ import { findDialError, judgeEndpoint, probeEtcdctl } from '../../runner/etcd/pr
 import type { EndpointProbe } from '../../runner/etcd/types.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
 import { etcdHealth, planEtcdHealth, resolveEndpoints } from '../../modules/etcd-health.js';
-import { evaluateBool } from '../../runner/expr.js';
+import { evaluateBool } from '../../runner/lang/expr.js';
 
 const dir = new URL('../fixtures/facts/etcdctl/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, dir), 'utf8');

@@ -1,5 +1,5 @@
 /**
- * The task keywords of runner/executor.ts on all-local hosts, Ansible's behaviour being the
+ * The task keywords of runner/executor/executor.ts on all-local hosts, Ansible's behaviour being the
  * expectation: when per loop item, loop_control, register of a loop, changed_when/failed_when,
  * ignore_errors, retries/until, run_once, delegate_to, timeout, no_log, check_mode, become.
  */
@@ -45,7 +45,7 @@ test('when is evaluated per loop item; register of a loop holds a results list',
   t.is(run.summary.recap['a']!.skipped, 0);
 });
 
-// BUG (runner/executor.ts runOnce/aggregateLoop): Ansible puts the item (and ansible_loop_var)
+// BUG (runner/executor/executor.ts runOnce/aggregateLoop): Ansible puts the item (and ansible_loop_var)
 // in each entry of a registered loop's `results`; quorum's entries have no `item`.
 test('each entry of a registered loop carries its item (Ansible: results[i].item)', async (t) => {
   const { run } = await runTasks(`
@@ -94,7 +94,7 @@ test('changed_when and failed_when see the register name', async (t) => {
 });
 
 // BUG (runner/load/static-check.ts): the static check rejects `result` in failed_when /
-// changed_when / until ("undefined variable 'result'") although runner/task-result.ts
+// changed_when / until ("undefined variable 'result'") although runner/executor/task-result.ts
 // documents and provides it; nothing runs (ConfigError).
 test('changed_when and failed_when also see the result as `result`', async (t) => {
   const { run } = await runTasks(`
@@ -108,7 +108,7 @@ test('changed_when and failed_when also see the result as `result`', async (t) =
   t.is(run.results('echo', 'c')[0]!.status, 'failed');
 });
 
-// BUG (runner/run-module.ts execFields): the registered `stdout` keeps the command's trailing
+// BUG (runner/executor/run-module.ts execFields): the registered `stdout` keeps the command's trailing
 // newline; Ansible's command module strips it (`stdout: "a"` for `echo a`), so conditions such
 // as `r.stdout == "3"` never hold. stdout_lines is right.
 test('registered stdout has no trailing newline (Ansible)', async (t) => {
@@ -273,7 +273,7 @@ test('no_log: no result, message or diff carries the data, in success and in fai
   t.deepEqual(leaked, []);
 });
 
-// BUG (runner/task-result.ts censor): a no_log result keeps its change descriptions, and a
+// BUG (runner/executor/task-result.ts censor): a no_log result keeps its change descriptions, and a
 // command's description is its command line ("run echo s3cr3t-a"): the secret reaches every
 // reporter (and -v prints it). Ansible hides the whole result; the changes should be
 // censored too (e.g. replaced by a count, or by the censored notice).
@@ -319,7 +319,7 @@ test('become: false on a local host under a become play runs as the controller u
   t.is(total(run.summary, 'failed'), 0);
 });
 
-// BUG (runner/executor.ts executeTask -> emitResult): a no_log loop still sends each item's
+// BUG (runner/executor/executor.ts executeTask -> emitResult): a no_log loop still sends each item's
 // label in the event (`item: "s3cr3t-1"`, shown as `(item=s3cr3t-1)`); Ansible hides it
 // (`(item=None)`). The label should be censored when no_log is set.
 test('no_log: loop items are not shown either', async (t) => {

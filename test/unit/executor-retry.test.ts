@@ -7,8 +7,8 @@ import test from 'ava';
 import { getEventListeners } from 'node:events';
 import { runEngine } from '../helpers/quorum.js';
 import { writeScenario } from '../fixtures/playbooks/engine/scenario.js';
-import { NO_LOG_MESSAGE } from '../../runner/task-result.js';
-import { sleep } from '../../runner/executor.js';
+import { NO_LOG_MESSAGE } from '../../runner/executor/task-result.js';
+import { sleep } from '../../runner/executor/executor.js';
 
 const ONE_HOST = { hosts: { a: {} } };
 

@@ -1,5 +1,5 @@
 /**
- * Variables as tasks see them: the precedence layers (runner/vars.ts), lazy rendering,
+ * Variables as tasks see them: the precedence layers (runner/vars/task-vars.ts), lazy rendering,
  * hostvars, groups and the magic variables.
  */
 import test from 'ava';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { TemplateError } from '../../runner/errors.js';
 import { Secret } from '../../runner/secret.js';
-import { checkExpression, evaluate, evaluateBool, referencedRoots } from '../../runner/expr.js';
+import { checkExpression, evaluate, evaluateBool, referencedRoots } from '../../runner/lang/expr.js';
 
 const vars = {
   result: { rc: 0, stdout: 'member 8e9e05c52164694d is healthy', changed: false },

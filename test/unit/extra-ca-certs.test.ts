@@ -1,5 +1,5 @@
 /**
- * NODE_EXTRA_CA_CERTS deferred by the launcher (runner/extra-ca-certs.ts): the variable is put
+ * NODE_EXTRA_CA_CERTS deferred by the launcher (runner/launch/extra-ca-certs.ts): the variable is put
  * back for child processes, and etcd's gateway client (quorum's only TLS client) trusts the
  * deferred file as Node would have, when no `cacert` is given. A real HTTPS server on loopback
  * with a certificate from quorum's own CA code.
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createCa, issueLeaf } from '../../runner/pki/issue.js';
-import { deferredExtraCaCertsFile, restoreDeferredExtraCaCerts } from '../../runner/extra-ca-certs.js';
+import { deferredExtraCaCertsFile, restoreDeferredExtraCaCerts } from '../../runner/launch/extra-ca-certs.js';
 import { postGateway } from '../../runner/etcd/gateway.js';
 
 test.serial('restoring puts NODE_EXTRA_CA_CERTS back, drops the carrier variable, and leaves an env without it alone', (t) => {

@@ -8,7 +8,7 @@ import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetch } from '../../modules/fetch.js';
-import { writeFileAtomically } from '../../runner/atomic-write.js';
+import { writeFileAtomically } from '../../runner/files/atomic-write.js';
 import { localModuleContext, runModule } from '../helpers/module-run.js';
 
 const mode = (p: string) => (statSync(p).mode & 0o7777).toString(8).padStart(4, '0');

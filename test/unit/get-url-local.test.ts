@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyPlan } from '../../runner/apply.js';
+import { applyPlan } from '../../runner/plan/apply.js';
 import { pathState } from '../../runner/facts/path-state.js';
 import { planGetUrl } from '../../modules/get_url.js';
 import { localModuleContext } from '../helpers/module-run.js';

@@ -9,10 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runEngine } from '../helpers/quorum.js';
 import { writeScenario } from '../fixtures/playbooks/engine/scenario.js';
-import { buildSharedVars, buildTaskVars } from '../../runner/vars.js';
-import { createHostState, type RunState } from '../../runner/run-state.js';
+import { buildSharedVars, buildTaskVars } from '../../runner/vars/task-vars.js';
+import { createHostState, type RunState } from '../../runner/engine/run-state.js';
 import type { Play } from '../../runner/playbook.js';
-import { renderText } from '../../runner/template.js';
+import { renderText } from '../../runner/lang/template.js';
 
 const PASSWORD = 'hunter2-do-not-print';
 const CONTROLLER_SECRET = 'controller-only-token-7f3a';

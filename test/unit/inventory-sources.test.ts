@@ -221,7 +221,7 @@ test('quorum inventory: --list, --host with origins, exit 5 on a bad inventory',
 });
 
 test('a template in an inventory variable that cannot render is refused before any host, naming the variable, file and line', async (t) => {
-  const { prepareRun } = await import('../../runner/engine.js');
+  const { prepareRun } = await import('../../runner/engine/engine.js');
   const dir = tree({
     'hosts.ini': "[master]\nm1\n[all:vars]\nmaster_ip=\"{{ hostvars[groups['master'][0]]['ansible_host'] | default('x') }}\"\nok={{ inventory_hostname }}\n",
     'group_vars/all.yml': 'api: "https://{{ api_hostt }}:6443"\napi_host: example.org\nfrom_play: "{{ play_level }}"\n',
@@ -238,7 +238,7 @@ test('a template in an inventory variable that cannot render is refused before a
 });
 
 test("INI connection variables written as text are read as Ansible's boolean() and int() read them, before any host", async (t) => {
-  const { prepareRun } = await import('../../runner/engine.js');
+  const { prepareRun } = await import('../../runner/engine/engine.js');
   const dir = tree({
     'hosts.ini': "[web]\nw1 ansible_become=true ansible_port='2222'\nw2 ansible_become=yes\nw3 ansible_become=False\n",
     'bad.ini': "[web]\nw1\n[db]\nd1 ansible_become=maybe\n",
@@ -255,7 +255,7 @@ test("INI connection variables written as text are read as Ansible's boolean() a
 });
 
 test('a value a module refuses, set in an INI inventory or a group_vars file, is reported where it was set', async (t) => {
-  const { prepareRun } = await import('../../runner/engine.js');
+  const { prepareRun } = await import('../../runner/engine/engine.js');
   const flagship = join(PROJECT, 'playbooks', 'etcd-ha.yaml');
   const dir = tree({
     'hosts.ini': '[etcd]\ninfra0 ansible_host=10.0.0.1 etcd_name="etcd 0"\ninfra1 ansible_host=10.0.0.2\n',

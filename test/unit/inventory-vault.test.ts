@@ -12,7 +12,7 @@ import { ConfigError } from '../../runner/errors.js';
 import { loadInventorySources } from '../../runner/inventory/load.js';
 import { ansibleHost } from '../../runner/inventory/ansible-list.js';
 import { decryptVault, vaultPasswordOf } from '../../runner/inventory/vault.js';
-import { prepareRun } from '../../runner/engine.js';
+import { prepareRun } from '../../runner/engine/engine.js';
 import { PROJECT_DIR, runCli } from '../helpers/quorum.js';
 
 const dir = join(PROJECT_DIR, 'test', 'fixtures', 'inventories', 'vault');

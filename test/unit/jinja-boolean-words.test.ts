@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/quorum.js';
-import { translateJinjaBooleanWords } from '../../runner/jinja-boolean-words.js';
-import { checkExpression, evaluateBool } from '../../runner/expr.js';
+import { translateJinjaBooleanWords } from '../../runner/lang/jinja-boolean-words.js';
+import { checkExpression, evaluateBool } from '../../runner/lang/expr.js';
 
 test('and/or/not become CEL operators, with not binding looser than a comparison', (t) => {
   t.is(translateJinjaBooleanWords('a and not b.stat.exists'), 'a && !(b.stat.exists)');

@@ -4,12 +4,12 @@
  * Handlebars helpers, and the message that translates a Jinja template or condition.
  */
 import test from 'ava';
-import { evaluate, evaluateBool } from '../../runner/expr.js';
-import { renderString, renderText } from '../../runner/template.js';
-import { compareVersions, versionHolds } from '../../runner/version-compare.js';
-import { jinjaConditionHint, jinjaTemplateHint } from '../../runner/jinja-hints.js';
-import { listTemplateHelpers } from '../../runner/template-helpers.js';
-import { lazilyRendered } from '../../runner/vars.js';
+import { evaluate, evaluateBool } from '../../runner/lang/expr.js';
+import { renderString, renderText } from '../../runner/lang/template.js';
+import { compareVersions, versionHolds } from '../../runner/lang/version-compare.js';
+import { jinjaConditionHint, jinjaTemplateHint } from '../../runner/lang/jinja-hints.js';
+import { listTemplateHelpers } from '../../runner/lang/template-helpers.js';
+import { lazilyRendered } from '../../runner/vars/task-vars.js';
 
 /** Variables as the engine builds them: `vars` names them all, without being one of them. */
 function taskVars(values: Record<string, unknown>): Record<string, unknown> {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkNodeName, normalizeNodeName, suggestNodeName } from '../../runner/pki/node-name.js';
-import { prepareRun } from '../../runner/engine.js';
+import { prepareRun } from '../../runner/engine/engine.js';
 import { ConfigError } from '../../runner/errors.js';
 import { certs, type CertsFacts } from '../../modules/certs.js';
 import { runCli, PROJECT_DIR } from '../helpers/quorum.js';

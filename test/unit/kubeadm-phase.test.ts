@@ -13,7 +13,7 @@ import { fileContent } from '../../runner/facts/file-content.js';
 import { pathStateAsRoot, parsePathState } from '../../runner/facts/path-state.js';
 import { isNewer, modifiedTime } from '../../runner/facts/modified-time.js';
 import { kubeadmPhase, buildKubeadmArgv, listArtefacts, planKubeadmPhase, INSTALL_HINT, type KubeadmPhaseFacts } from '../../modules/kubeadm-phase.js';
-import { validateAgainst } from '../../runner/validate.js';
+import { validateAgainst } from '../../runner/validators/validate.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
 
 const conn = new LocalConnection('controller');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
 import { PROJECT_DIR, runBuiltCli } from '../helpers/quorum.js';
-import { cacheKey, decodeCache, encodeCache, sourceDigest } from '../../runner/code-cache.js';
+import { cacheKey, decodeCache, encodeCache, sourceDigest } from '../../runner/launch/code-cache.js';
 
 const PLAYBOOK = join(PROJECT_DIR, 'examples/local.yaml');
 /** A full load and static check of the richest example, touching no host. */

@@ -9,8 +9,8 @@ import { join, relative } from 'node:path';
 import { loadPlaybook, getPlaybookSources } from '../../runner/load/playbook.js';
 import { staticCheck } from '../../runner/load/static-check.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
-import { validateAgainst } from '../../runner/validate.js';
-import { didYouMean } from '../../runner/suggest.js';
+import { validateAgainst } from '../../runner/validators/validate.js';
+import { didYouMean } from '../../runner/util/suggest.js';
 import { ConfigError, formatProblem } from '../../runner/errors.js';
 import type { TaskItem } from '../../runner/playbook.js';
 

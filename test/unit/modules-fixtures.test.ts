@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { modules } from '../../modules/index.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
-import { validateAgainst } from '../../runner/validate.js';
+import { validateAgainst } from '../../runner/validators/validate.js';
 import { isSecret } from '../../runner/secret.js';
 import type { Change, Diff, FactCache, ModuleContext, Plan, PlanContext } from '../../runner/types.js';
 import type { Connection } from '../../runner/connection/types.js';

@@ -11,7 +11,7 @@ import { lstatSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chmodNoFollow, chownNoFollow, mkdirNoFollow } from '../../runner/connection/no-follow.js';
-import { applyPlan } from '../../runner/apply.js';
+import { applyPlan } from '../../runner/plan/apply.js';
 import { file } from '../../modules/file.js';
 import { localModuleContext, planModule } from '../helpers/module-run.js';
 import { buildPutScript } from '../../runner/connection/ssh.js';

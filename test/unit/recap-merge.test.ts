@@ -1,12 +1,12 @@
 /**
- * `quorum recap` (runner/recap-merge.ts, runner/cli-recap.ts) on real `-o json` outputs: the
+ * `quorum recap` (runner/report/recap-merge.ts, runner/cli/recap.ts) on real `-o json` outputs: the
  * slices of one run, made here by the CLI with `--slice K/N`, merge into one recap and the exit
  * code a single run over all the hosts gives.
  */
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergeRunStreams } from '../../runner/recap-merge.js';
+import { mergeRunStreams } from '../../runner/report/recap-merge.js';
 import { runCli } from '../helpers/quorum.js';
 import { writeScenario, type Scenario } from '../fixtures/playbooks/engine/scenario.js';
 

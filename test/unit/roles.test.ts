@@ -12,8 +12,8 @@ import { stringify } from 'yaml';
 import { PROJECT_DIR, runEngine, total } from '../helpers/quorum.js';
 import { writeScenario } from '../fixtures/playbooks/engine/scenario.js';
 import { loadPlaybook } from '../../runner/load/playbook.js';
-import { rolesPathOf } from '../../runner/engine.js';
-import { controllerFileCandidates, resolveControllerFile } from '../../runner/controller-files.js';
+import { rolesPathOf } from '../../runner/engine/engine.js';
+import { controllerFileCandidates, resolveControllerFile } from '../../runner/files/controller-files.js';
 import { ConfigError, formatProblem } from '../../runner/errors.js';
 import type { TaskItem } from '../../runner/playbook.js';
 

@@ -1,11 +1,11 @@
 /**
- * `run --slice K/N` (runner/slice.ts): slices are stable, disjoint and together cover every
+ * `run --slice K/N` (runner/engine/slice.ts): slices are stable, disjoint and together cover every
  * selected host; a host keeps its slice across plays; bad values are usage errors (exit 5).
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_SLICES, parseSlice, sliceOf, slicePlayHosts } from '../../runner/slice.js';
+import { MAX_SLICES, parseSlice, sliceOf, slicePlayHosts } from '../../runner/engine/slice.js';
 import { runCli } from '../helpers/quorum.js';
 import { writeScenario } from '../fixtures/playbooks/engine/scenario.js';
 

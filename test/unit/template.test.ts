@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TemplateError } from '../../runner/errors.js';
 import { Secret } from '../../runner/secret.js';
-import { checkTemplate, renderString, renderText, renderValue } from '../../runner/template.js';
+import { checkTemplate, renderString, renderText, renderValue } from '../../runner/lang/template.js';
 
 const vars = {
   inventory_hostname: 'infra1',

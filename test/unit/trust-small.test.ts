@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa } from '../../runner/pki/issue.js';
 import { loadCa, ensureCa } from '../../runner/pki/ca-store.js';
-import { hideKeyMaterial } from '../../runner/task-result.js';
+import { hideKeyMaterial } from '../../runner/executor/task-result.js';
 import { quote } from '../../runner/connection/quote.js';
 import { systemdSchema } from '../../schemas/modules/systemd.js';
 

@@ -1,0 +1,141 @@
+/**
+ * One module invocation on one host: validate the rendered arguments, gather, plan, and (not
+ * in check mode) apply. Returns the outcome as a value; only a lost connection throws.
+ */
+import type { ModuleContext, ModuleDefinition, Plan, TaskResult, WaitReport } from '../types.js';
+import type { Connection } from '../connection/types.js';
+import type { FactCache } from '../types.js';
+import type { TaskNode } from '../playbook.js';
+import { applyPlan, type ApplyOutcome } from '../plan/apply.js';
+import { validateModuleArgs } from '../validators/module-args.js';
+import { renderText } from '../lang/template.js';
+import { RunnerError, UnreachableError, formatLocation } from '../errors.js';
+
+export interface Invocation {
+  task: TaskNode;
+  module: ModuleDefinition;
+  /** Arguments after template rendering. */
+  args: unknown;
+  vars: Record<string, unknown>;
+  /** Inventory host the task is for. */
+  inventoryHost: string;
+  /** Host the connection reaches (differs with delegate_to). */
+  targetHost: string;
+  conn: Connection;
+  facts: FactCache;
+  become: boolean;
+  /** With become: the user other than root that commands run as (become_user). */
+  becomeUser?: string;
+  /** Variables exported to the task's commands (the environment keyword). */
+  environment?: Record<string, string>;
+  check: boolean;
+  playbookDir: string;
+  /** The role of the task (ModuleContext.roleDir). */
+  roleDir?: string;
+  signal?: AbortSignal;
+  /** Hosts the run has marked unreachable so far (ModuleContext.unreachableHosts). */
+  unreachableHosts?: readonly string[];
+  /** Progress of a wait inside the module (ModuleContext.reportWait). */
+  reportWait?: ModuleContext['reportWait'];
+}
+
+export async function invokeModule(inv: Invocation): Promise<TaskResult> {
+  const started = performance.now();
+  const done = (partial: Omit<TaskResult, 'durationMs'>): TaskResult => ({ ...partial, durationMs: performance.now() - started });
+
+  const invalid = validateModuleArgs(inv.module, inv.args);
+  if (invalid) {
+    const msg = `${formatLocation(inv.task.location)}  invalid arguments for ${inv.module.name} after templating: ${invalid}`;
+    return done({ status: 'failed', changes: [], diffs: [], result: { failed: true, msg }, msg });
+  }
+  if (inv.check && inv.module.flags?.checkMode === 'unsupported') {
+    const msg = `${inv.module.name} cannot predict its effect: skipped in check mode`;
+    return done({ status: 'skipped', changes: [], diffs: [], result: { skipped: true, msg }, msg });
+  }
+
+  const ctx: ModuleContext = {
+    host: inv.targetHost,
+    inventoryHost: inv.inventoryHost,
+    conn: inv.conn,
+    become: inv.become,
+    ...(inv.becomeUser ? { becomeUser: inv.becomeUser } : {}),
+    ...(inv.environment ? { environment: inv.environment } : {}),
+    facts: inv.facts,
+    vars: inv.vars,
+    checkMode: inv.check,
+    playbookDir: inv.playbookDir,
+    ...(inv.roleDir ? { roleDir: inv.roleDir } : {}),
+    render: (template, sourceName) => renderText(template, inv.vars, sourceName ? { file: sourceName, line: 1, col: 1 } : undefined),
+    ...(inv.signal ? { signal: inv.signal } : {}),
+    ...(inv.unreachableHosts ? { unreachableHosts: inv.unreachableHosts } : {}),
+    ...(inv.reportWait ? { reportWait: inv.reportWait } : {}),
+  };
+
+  let plan: Plan;
+  try {
+    const facts = await inv.module.gather(ctx, inv.args);
+    plan = inv.module.plan(inv.args, facts, { host: inv.targetHost, inventoryHost: inv.inventoryHost, checkMode: inv.check });
+  } catch (err) {
+    if (err instanceof UnreachableError) throw err;
+    return done(failedFrom(err));
+  }
+
+  const changes = plan.changes.map((c) => c.describe);
+  const diffs = plan.diffs ?? [];
+  const base: Record<string, unknown> = { ...(plan.result ?? {}), ...(plan.msg !== undefined ? { msg: plan.msg } : {}) };
+
+  if (plan.failed !== undefined) {
+    return done({ status: 'failed', changes: [], diffs, result: { ...base, failed: true, msg: plan.failed }, msg: plan.failed });
+  }
+  if (inv.check && plan.unpredictable !== undefined && !inv.module.flags?.readOnly) {
+    const msg = `cannot predict in check mode (${plan.unpredictable}): skipped`;
+    return done({ status: 'skipped', changes, diffs, result: { ...base, skipped: true, msg }, msg });
+  }
+  if (plan.changes.length === 0) {
+    return done({ status: 'ok', changes: [], diffs: [], result: { ...base, changed: false }, ...(plan.noop ? { msg: plan.msg ?? plan.noop } : plan.msg ? { msg: plan.msg } : {}) });
+  }
+  if (inv.check) {
+    return done({ status: 'changed', changes, diffs, result: { ...base, changed: true }, ...(plan.msg ? { msg: plan.msg } : {}) });
+  }
+
+  let outcome: ApplyOutcome;
+  try {
+    outcome = await applyPlan(ctx, plan);
+  } catch (err) {
+    if (err instanceof UnreachableError) throw err;
+    return done({ ...failedFrom(err), changes });
+  }
+  const result: Record<string, unknown> = { ...base, ...outcome.data, ...execFields(outcome), changed: outcome.applied.length > 0 };
+  if (outcome.failure) {
+    const msg = `${outcome.failure.change}: ${outcome.failure.message}`;
+    return done({ status: 'failed', changes: outcome.applied, diffs, result: { ...result, failed: true, msg }, msg });
+  }
+  return done({ status: 'changed', changes: outcome.applied, diffs, result, ...(plan.msg ? { msg: plan.msg } : {}) });
+}
+
+/** Ansible's registered fields for command-like modules. */
+function execFields(outcome: ApplyOutcome): Record<string, unknown> {
+  const r = outcome.failure?.exec ?? outcome.lastExec;
+  if (!r) return {};
+  // Ansible strips the trailing newlines, so `echo 3` registers "3" and `r.stdout == "3"` holds.
+  const stdout = r.stdout.toString('utf8').replace(/[\r\n]+$/, '');
+  const stderr = r.stderr.toString('utf8').replace(/[\r\n]+$/, '');
+  return {
+    rc: r.exitCode,
+    stdout,
+    stderr,
+    stdout_lines: splitLines(stdout),
+    stderr_lines: splitLines(stderr),
+    // The host printed more than the connection keeps (connection/capped-output.ts).
+    ...(r.dropped ? { output_dropped: r.dropped } : {}),
+  };
+}
+
+function splitLines(text: string): string[] {
+  return text === '' ? [] : text.split(/\r?\n/);
+}
+
+function failedFrom(err: unknown): Omit<TaskResult, 'durationMs'> {
+  const msg = err instanceof RunnerError || err instanceof Error ? err.message : String(err);
+  return { status: 'failed', changes: [], diffs: [], result: { failed: true, msg }, msg };
+}

@@ -92,6 +92,7 @@ probe() {
     kubelet) have kubelet && kubelet --version 2>&1 | head -n 3 ;;
     etcd) have etcd && etcd --version 2>&1 | head -n 3 ;;
     etcdctl) have etcdctl && etcdctl version 2>&1 | head -n 3 ;;
+    systemctl) have systemctl && q_sv=$(systemctl --version 2>/dev/null) && printf '%s\\n' "\${q_sv%%\"$q_nl\"*}" ;;
   esac
 }
 ${buildProbeStart(known)}
@@ -112,7 +113,6 @@ s route6; have ip && ip -6 route show default
 s clock; date +'%s %z %Z'
 s init; [ -r /proc/1/comm ] && out /proc/1/comm
 s systemd-booted; test -d /run/systemd/system && echo yes
-s systemd-version; have systemctl && q_sv=$(systemctl --version 2>/dev/null) && printf '%s\\n' "\${q_sv%%\"$q_nl\"*}"
 s cgroup; if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo cgroup2fs; else stat -fc %T /sys/fs/cgroup 2>/dev/null; fi
 s sockets; for p in ${Object.values(SOCKETS).flat().join(' ')}; do test -S "$p" && echo "$p"; done
 wait
@@ -250,7 +250,8 @@ function factsFromSections(sec: ReadonlyMap<string, string>, probes: Record<Vers
     defaultIpv6: firstAddress(dev6 ? interfaces[dev6]?.ipv6.filter((a) => !a.startsWith('fe80:')) : undefined),
     initName: get('init'),
     systemd: get('systemd-booted') === 'yes',
-    systemdVersion: Number(get('systemd-version').match(/^systemd (\d+)/)?.[1]) || null,
+    // A probe since systemctl's version is remembered (tool-versions.ts); a section of its own before.
+    systemdVersion: Number((sec.has('systemd-version') ? get('systemd-version') : probes.systemctl).match(/^systemd (\d+)/)?.[1]) || null,
     cgroupVersion: fsType === 'cgroup2fs' ? 2 : fsType === 'tmpfs' ? 1 : null,
     clock: parseClock(get('clock')),
     containerRuntimes: { containerd: socketOf(SOCKETS.containerd), crio: socketOf(SOCKETS.crio), docker: socketOf(SOCKETS.docker) },

@@ -1,5 +1,5 @@
 /**
- * The version facts (kubeadm, kubelet, etcd, etcdctl), probed only when the binary changed.
+ * The version facts (kubeadm, kubelet, etcd, etcdctl, systemd's), probed only when the binary changed.
  *
  * Each probe starts a Go binary: 12-15 ms of host CPU, 60 % of the whole facts script on the
  * lab's hosts, paid by every host on every run although a binary's version cannot change while
@@ -12,7 +12,9 @@
  */
 import { quote } from '../connection/quote.js';
 
-export const VERSION_TOOLS = ['kubeadm', 'kubelet', 'etcd', 'etcdctl'] as const;
+// systemctl too: `systemctl --version` costs 5.6 ms of host CPU (lab host), and the major version
+// the facts keep is fixed by the binary's file (it links libsystemd-shared-MAJOR.so by name).
+export const VERSION_TOOLS = ['kubeadm', 'kubelet', 'etcd', 'etcdctl', 'systemctl'] as const;
 export type VersionTool = (typeof VERSION_TOOLS)[number];
 
 /** What a probe printed, and the stamp line of the file it ran (`PATH|dev:ino:size:mtime:ctime`). */

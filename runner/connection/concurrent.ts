@@ -21,15 +21,27 @@ export async function execConcurrently(conn: Connection, commands: readonly (rea
   return parseConcurrentOutput(r.stdout, marker, commands.length, r.durationMs);
 }
 
-/** The script: start all, wait for each, print `MARKER i out CODE`, stdout, `MARKER i err`, stderr. */
+/**
+ * The script: start all, wait for each, then print every output with ONE `cat` (a process costs
+ * the host 1-2 ms): each output file starts with its own marker line, written by the shell before
+ * the command runs, so the concatenation is `MARKER i out`, stdout, `MARKER i err`, stderr, ...;
+ * the exit codes follow on the `MARKER end` line. The files go to the persistent shell's private
+ * FIFO directory when there is one (frame.ts sessionSetup: `$q_d`, removed with the shell), and
+ * are emptied after printing; elsewhere to a directory of their own (mktemp), removed on exit.
+ */
 export function buildConcurrentScript(commands: readonly (readonly string[])[], marker: string, env?: Record<string, string>): string {
-  const lines = ['d=$(mktemp -d) || exit 70', `trap 'rm -rf "$d"' EXIT`];
-  commands.forEach((argv, i) => lines.push(`( ${buildScript(argv, env ? { env } : {})} ) >"$d/${i}.out" 2>"$d/${i}.err" </dev/null & p${i}=$!`));
-  commands.forEach((_, i) => {
-    lines.push(`wait "$p${i}"; e=$?`);
-    lines.push(`printf '\\n${marker} ${i} out %d\\n' "$e"; cat "$d/${i}.out"; printf '\\n${marker} ${i} err\\n'; cat "$d/${i}.err"`);
+  const lines = [
+    `if [ -n "\${q_d-}" ] && [ -d "$q_d" ]; then d=$q_d/${marker} q_own=; else q_cd=$(mktemp -d) || exit 70; trap 'rm -rf "$q_cd"' EXIT; d=$q_cd/c q_own=1; fi`,
+  ];
+  commands.forEach((argv, i) => {
+    lines.push(`printf '\\n${marker} ${i} out\\n' >"$d.${i}.out" && printf '\\n${marker} ${i} err\\n' >"$d.${i}.err" || exit 70`);
+    lines.push(`( ${buildScript(argv, env ? { env } : {})} ) >>"$d.${i}.out" 2>>"$d.${i}.err" </dev/null & p${i}=$!`);
   });
-  lines.push(`printf '\\n${marker} end\\n'`);
+  commands.forEach((_, i) => lines.push(`wait "$p${i}"; e${i}=$?`));
+  const files = commands.map((_, i) => `"$d.${i}.out" "$d.${i}.err"`).join(' ');
+  lines.push(`cat ${files} || exit 71`);
+  lines.push(`printf '\\n${marker} end${commands.map((_, i) => ` %d`).join('')}\\n' ${commands.map((_, i) => `"$e${i}"`).join(' ')}`);
+  lines.push(`[ -n "$q_own" ] || for f in ${files}; do : >"$f"; done`);
   return lines.join('\n');
 }
 
@@ -45,14 +57,18 @@ export function parseConcurrentOutput(stdout: Buffer, marker: string, count: num
     parts.push(stdout.subarray(from + cut.length, next < 0 ? stdout.length : next));
     from = next;
   }
-  const results: ExecResult[] = [];
+  const outputs: { stdout: Buffer; stderr: Buffer }[] = [];
   for (let i = 0; i < count; i++) {
-    const out = splitHeader(parts[2 * i], `${i} out `);
+    const out = splitHeader(parts[2 * i], `${i} out`);
     const err = splitHeader(parts[2 * i + 1], `${i} err`);
-    results.push({ exitCode: Number(out.rest), stdout: out.body, stderr: err.body, durationMs });
+    outputs.push({ stdout: out.body, stderr: err.body });
   }
-  if (splitHeader(parts[2 * count], 'end').rest !== '') throw new Error('concurrent commands: output ends unexpectedly');
-  return results;
+  const end = splitHeader(parts[2 * count], 'end');
+  const codes = end.rest.split(' ').slice(1);
+  if (end.rest !== codes.map((c) => ` ${c}`).join('') || codes.length !== count || !codes.every((c) => /^\d{1,3}$/.test(c))) {
+    throw new Error('concurrent commands: output ends unexpectedly');
+  }
+  return outputs.map((o, i) => ({ exitCode: Number(codes[i]), ...o, durationMs }));
 }
 
 /** `HEADER REST\nBODY` -> rest and body; throws when the part is missing or its header differs. */

@@ -6,7 +6,7 @@
  */
 import type { Connection } from '../connection/types.js';
 import { CommandError } from '../errors.js';
-import { buildProbeStart, PROBE_PRINT, PROBE_WITHOUT_STAMPS, resolveToolProbes, type KnownProbes, type VersionTool } from './tool-versions.js';
+import { buildProbeStart, PROBE_PRINT, resolveToolProbes, type KnownProbes, type VersionTool } from './tool-versions.js';
 import type { ToolVersionCache } from './version-cache.js';
 
 /** Addresses of one network interface, in CIDR form ("10.0.0.5/24"). */
@@ -84,23 +84,24 @@ export function buildHostFactsScript(known: KnownProbes = {}): string {
 s() { printf '\\n${MARK} %s\\n' "$1"; }
 out() { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$1"; }
 have() { command -v "$1" >/dev/null 2>&1; }
+q_nl='
+'
 probe() {
   case $1 in
     kubeadm) have kubeadm && kubeadm version -o short 2>&1 | head -n 3 ;;
     kubelet) have kubelet && kubelet --version 2>&1 | head -n 3 ;;
     etcd) have etcd && etcd --version 2>&1 | head -n 3 ;;
     etcdctl) have etcdctl && etcdctl version 2>&1 | head -n 3 ;;
+    systemctl) have systemctl && q_sv=$(systemctl --version 2>/dev/null) && printf '%s\\n' "\${q_sv%%\"$q_nl\"*}" ;;
   esac
 }
-v=$(mktemp -d 2>/dev/null) || v=
-if [ -n "$v" ]; then
 ${buildProbeStart(known)}
-fi
-s uname; uname -nrm
+s uname; if { read -r q_n </proc/sys/kernel/hostname && read -r q_r </proc/sys/kernel/osrelease && read -r q_m </proc/sys/kernel/arch; } 2>/dev/null; then echo "$q_n $q_r $q_m"; else uname -nrm; fi
 s fqdn; hostname -f 2>/dev/null || uname -n
 s os-release; if [ -r /etc/os-release ]; then out /etc/os-release; elif [ -r /usr/lib/os-release ]; then out /usr/lib/os-release; fi
 s debian-version; [ -r /etc/debian_version ] && out /etc/debian_version
-s cpus; nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo
+s cpus; q_c=; [ -n "$OMP_NUM_THREADS$OMP_THREAD_LIMIT" ] || while read -r k l; do if [ "$k" = Cpus_allowed_list: ]; then q_c=0 IFS=,; for r in $l; do case $r in *-*) q_c=$((q_c + \${r#*-} - \${r%-*} + 1)) ;; *) q_c=$((q_c + 1)) ;; esac; done; unset IFS; break; fi; done </proc/self/status 2>/dev/null
+if [ "$q_c" -gt 0 ] 2>/dev/null; then echo "$q_c"; else nproc 2>/dev/null || grep -c '^processor' /proc/cpuinfo; fi
 s meminfo; while read -r k n u; do if [ "$k" = MemTotal: ]; then echo "$k $n $u"; break; fi; done < /proc/meminfo
 s ip; if have ip; then ip -o -batch - 2>/dev/null <<'IPCMDS' || { ip -o addr show; ip -o link show; ip -4 route show default; }
 addr show
@@ -112,16 +113,10 @@ s route6; have ip && ip -6 route show default
 s clock; date +'%s %z %Z'
 s init; [ -r /proc/1/comm ] && out /proc/1/comm
 s systemd-booted; test -d /run/systemd/system && echo yes
-s systemd-version; have systemctl && systemctl --version 2>/dev/null | head -n 1
-s cgroup; stat -fc %T /sys/fs/cgroup 2>/dev/null
+s cgroup; if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo cgroup2fs; else stat -fc %T /sys/fs/cgroup 2>/dev/null; fi
 s sockets; for p in ${Object.values(SOCKETS).flat().join(' ')}; do test -S "$p" && echo "$p"; done
 wait
-if [ -n "$v" ]; then
 ${PROBE_PRINT}
-rm -rf "$v"
-else
-${PROBE_WITHOUT_STAMPS}
-fi
 s end
 exit 0
 `;
@@ -255,7 +250,8 @@ function factsFromSections(sec: ReadonlyMap<string, string>, probes: Record<Vers
     defaultIpv6: firstAddress(dev6 ? interfaces[dev6]?.ipv6.filter((a) => !a.startsWith('fe80:')) : undefined),
     initName: get('init'),
     systemd: get('systemd-booted') === 'yes',
-    systemdVersion: Number(get('systemd-version').match(/^systemd (\d+)/)?.[1]) || null,
+    // A probe since systemctl's version is remembered (tool-versions.ts); a section of its own before.
+    systemdVersion: Number((sec.has('systemd-version') ? get('systemd-version') : probes.systemctl).match(/^systemd (\d+)/)?.[1]) || null,
     cgroupVersion: fsType === 'cgroup2fs' ? 2 : fsType === 'tmpfs' ? 1 : null,
     clock: parseClock(get('clock')),
     containerRuntimes: { containerd: socketOf(SOCKETS.containerd), crio: socketOf(SOCKETS.crio), docker: socketOf(SOCKETS.docker) },

@@ -37,11 +37,11 @@ export async function gatherFactsTask(
         let result: TaskResult;
         try {
           const target = await connectHost(state, host, play.remote_user);
-          // Facts run as the login user; the root shell a become play needs opens meanwhile (~30 ms).
-          if (play.become) target.conn.prepare?.({ sudo: true });
+          // A become play's facts run in its root shell, as Ansible's do: a second shell for the
+          // login user would cost each host ~7 processes (bash, sh, mktemp, mkfifo, 2 cats, rm).
           // Meanwhile, the paths the play's file tasks will inspect, in one command (prefetch.ts).
           const readingAhead = readAheadForPlay(state, play, shared, host, target.conn, target.facts);
-          host.hostFacts = (await gatherHostFacts(target.conn, { versions })) as unknown as Record<string, unknown>;
+          host.hostFacts = (await gatherHostFacts(target.conn, { versions, sudo: Boolean(play.become) })) as unknown as Record<string, unknown>;
           await readingAhead;
           result = { status: 'ok', changes: [], diffs: [], result: {}, durationMs: performance.now() - t0 };
         } catch (err) {

@@ -7,6 +7,7 @@ import test from 'ava';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { gatherHostFacts } from '../../runner/facts/host-facts.js';
+import { ToolVersionCache } from '../../runner/facts/version-cache.js';
 import { buildScript, quote } from '../../runner/connection/quote.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
 import { labStatus, labUp } from '../../runner/lab/lab.js';
@@ -126,6 +127,27 @@ test('gatherHostFacts over ssh agrees with what the host says to the system ssh 
     t.is(facts.defaultIpv4, null);
     t.true(facts.systemd);
     t.regex(facts.versions.etcd ?? '', /^3\.4\.\d+$/);
+  }
+});
+
+test('facts read with builtins and remembered agree with the programs they replace, as the lab user and as root', async (t) => {
+  const host = all[0]!;
+  const versions = ToolVersionCache.load(undefined);
+  // The host's own programs: uname, nproc, stat -f, systemctl (the facts script runs none of them on a re-run).
+  const r = await sshExec(host, 'uname -n; uname -r; uname -m; nproc; stat -fc %T /sys/fs/cgroup; systemctl --version | head -n 1');
+  const [name, kernel, machine, cpus, fsType, systemd] = r.stdout.trim().split('\n');
+  t.is(r.code, 0, r.stderr);
+  for (const sudo of [false, true]) {
+    // Twice on the same connection: probed, then remembered (version-cache.ts).
+    const conn = sshConnection(host);
+    for (const round of ['probed', 'remembered']) {
+      const facts = await gatherHostFacts(conn, { sudo, versions });
+      const what = `${sudo ? 'root' : 'user'}, ${round}`;
+      t.deepEqual([facts.hostname, facts.kernel, facts.architecture, facts.cpus], [name, kernel, machine, Number(cpus)], what);
+      t.is(facts.cgroupVersion, fsType === 'cgroup2fs' ? 2 : fsType === 'tmpfs' ? 1 : null, what);
+      t.is(facts.systemdVersion, Number(systemd!.match(/^systemd (\d+)/)![1]), what);
+      t.regex(facts.versions.etcd ?? '', /^3\.4\.\d+$/, what);
+    }
   }
 });
 

@@ -45,3 +45,20 @@ test('output cut short is an error, not a silent empty result', (t) => {
   t.throws(() => parseConcurrentOutput(Buffer.from(`\n${marker} 0 out 0\nhello`), marker, 1, 1), { message: /expected "0 err"/ });
   t.throws(() => parseConcurrentOutput(Buffer.from('nothing'), marker, 1, 1), { message: /no output markers/ });
 });
+
+test('on a framed shell with a FIFO directory ($q_d), the outputs are written there and emptied, with no mktemp and one cat', async (t) => {
+  const dir = (await conn.exec('mktemp -d')).stdout.toString().trim();
+  // What frame.ts sessionSetup leaves in the shell: a private directory in $q_d. A `cat` and a
+  // `mktemp` on PATH before the real ones count their runs.
+  const bin = (await conn.exec('mktemp -d')).stdout.toString().trim();
+  for (const tool of ['cat', 'mktemp']) {
+    await conn.exec(['sh', '-c', `printf '#!/bin/sh\\necho %s >> %s/runs\\nexec /usr/bin/%s "$@"\\n' ${tool} ${bin} ${tool} > ${bin}/${tool} && chmod 755 ${bin}/${tool}`]);
+  }
+  const shell = { ...conn, host: conn.host, exec: (command: string | readonly string[], options = {}) => conn.exec(`q_d=${dir} PATH=${bin}:$PATH; ${String(command)}`, options) } as typeof conn;
+  const results = await execConcurrently(shell, [['sh', '-c', 'printf one; exit 4'], ['sh', '-c', 'printf two >&2']]);
+  t.deepEqual(results.map((r) => [r.exitCode, r.stdout.toString(), r.stderr.toString()]), [[4, 'one', ''], [0, '', 'two']]);
+  t.deepEqual((await conn.exec(['cat', `${bin}/runs`])).stdout.toString().split('\n').filter(Boolean), ['cat']);
+  const left = (await conn.exec(['sh', '-c', `for f in ${dir}/*; do printf '%s %s\\n' "$(wc -c < "$f")" "\${f##*/}"; done`])).stdout.toString();
+  t.regex(left, /^(0 _QC[0-9a-f]{32}_\.[01]\.(out|err)\n){4}$/, 'four files, emptied, named by the marker');
+  await conn.exec(['rm', '-rf', dir, bin]);
+});

@@ -5,7 +5,8 @@
  * counted on disk.
  */
 import test from 'ava';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatherHostFacts, parseHostFacts, splitSections } from '../../runner/facts/host-facts.js';
@@ -105,6 +106,37 @@ test('for real on this controller: probed once, then remembered across runs (on 
   await gatherHostFacts(new LocalConnection('here'), { versions: off });
   off.save();
   t.is(runsOf(counter), 3);
+});
+
+// Serial: it narrows PATH for the whole process while it runs (the concurrent tests widen it).
+test.serial('systemd\'s version is remembered like the tools\'; without mktemp a changed tool is probed in turn, and the stamps still count', async (t) => {
+  const bin = mkdtempSync(join(tmpdir(), 'quorum-bare-'));
+  const cacheDir = mkdtempSync(join(tmpdir(), 'quorum-cache-'));
+  const counter = join(bin, 'runs');
+  writeTool(bin, counter, '3.5.16');
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho run >> '${counter}'\nprintf 'systemd 999 (999.1-test)\\n+PAM -SELINUX\\n'\n`);
+  chmodSync(join(bin, 'systemctl'), 0o755);
+  // A host with sh, stat and head but no mktemp (and none of the other tools: their sections are empty).
+  for (const tool of ['sh', 'stat', 'head']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+  const path = process.env.PATH;
+  process.env.PATH = bin;
+  try {
+    const gather = async () => {
+      const cache = ToolVersionCache.load(cacheDir);
+      const facts = await gatherHostFacts(new LocalConnection('here'), { versions: cache });
+      cache.save();
+      return [facts.versions.etcd, facts.systemdVersion];
+    };
+    t.deepEqual(await gather(), ['3.5.16', 999]);
+    t.is(runsOf(counter), 2, 'etcd and systemctl each probed once');
+    t.deepEqual(await gather(), ['3.5.16', 999]);
+    t.is(runsOf(counter), 2, 'unchanged: neither runs again');
+    writeTool(bin, counter, '3.5.17');
+    t.deepEqual(await gather(), ['3.5.17', 999]);
+    t.is(runsOf(counter), 3, 'only the rewritten tool is probed again');
+  } finally {
+    process.env.PATH = path;
+  }
 });
 
 test('a cache file that is not ours is ignored, not trusted', (t) => {

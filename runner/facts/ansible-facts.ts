@@ -67,11 +67,28 @@ export function ansibleFactsOf(hostFacts: Readonly<Record<string, unknown>>): Re
  */
 export function addAnsibleFactVars(vars: Record<string, unknown>, hostFacts: Readonly<Record<string, unknown>> | undefined): void {
   if (hostFacts === undefined) return;
-  const facts = ansibleFactsOf(hostFacts);
-  if (!('ansible_facts' in vars)) vars['ansible_facts'] = facts;
-  for (const [name, value] of Object.entries(facts)) {
-    if (!(`ansible_${name}` in vars)) vars[`ansible_${name}`] = value;
+  const entries = prefixedEntriesOf(hostFacts);
+  for (let i = 0; i < entries.length; i += 2) {
+    const name = entries[i] as string;
+    if (!(name in vars)) vars[name] = entries[i + 1];
   }
+}
+
+const prefixed = new WeakMap<object, unknown[]>();
+
+/**
+ * `ansible_facts`, then every `ansible_X`, as name, value, name, value...: made once per facts
+ * object, since every task of every host adds them (the names need not be built each time).
+ */
+function prefixedEntriesOf(hostFacts: Readonly<Record<string, unknown>>): unknown[] {
+  let entries = prefixed.get(hostFacts);
+  if (!entries) {
+    const facts = ansibleFactsOf(hostFacts);
+    entries = ['ansible_facts', facts];
+    for (const [name, value] of Object.entries(facts)) entries.push(`ansible_${name}`, value);
+    prefixed.set(hostFacts, entries);
+  }
+  return entries;
 }
 
 function computeAnsibleFacts(f: Partial<HostFacts>): Record<string, unknown> {

@@ -213,7 +213,8 @@ function planFile(params: FileParams, current: PathState, content: string | Uint
     return planAttributes(params, current, 'file exists');
   }
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-  if (current.type === 'file' && current.sha256 === hashContent(bytes)) {
+  // The text itself is hashed (as UTF-8, the same bytes): its hash is remembered, the Buffer's is not.
+  if (current.type === 'file' && current.sha256 === hashContent(content)) {
     return planAttributes(params, current, 'content');
   }
   const want = wantedAttributes(params);
@@ -227,7 +228,7 @@ function planFile(params: FileParams, current: PathState, content: string | Uint
     ...optional('owner', want.owner ?? current.owner),
     ...optional('group', want.group ?? current.group),
   };
-  const diffs: Diff[] = [buildContentDiff(path, current.type === 'absent' ? undefined : before ?? placeholder(current), decodeDiffText(bytes) ?? placeholder({ sha256: hashContent(bytes) }), params.secret === true)];
+  const diffs: Diff[] = [buildContentDiff(path, current.type === 'absent' ? undefined : before ?? placeholder(current), decodeDiffText(bytes) ?? placeholder({ sha256: hashContent(content) }), params.secret === true)];
   const attrDiff = current.type === 'file' ? buildAttributeDiff(path, currentAttributes(current, want), want) : undefined;
   if (attrDiff) diffs.push(attrDiff);
   return { changes: [...requireParent(path, current), put], diffs };
@@ -289,9 +290,24 @@ function describeType(type: PathState['type']): string {
   return { absent: 'absent', file: 'a file', directory: 'a directory', link: 'a symbolic link', other: 'a special file' }[type];
 }
 
+/**
+ * sha256 of the content, hex. Text is remembered: every host of a task has the same content,
+ * and a file task hashes it twice per host (gather, plan). Bounded, as a run may write many files.
+ */
 function hashContent(content: string | Uint8Array): string {
-  return createHash('sha256').update(content).digest('hex');
+  if (typeof content !== 'string' || content.length > HASHED_TEXT_MAX) return createHash('sha256').update(content).digest('hex');
+  let hex = hashedTexts.get(content);
+  if (hex === undefined) {
+    hex = createHash('sha256').update(content).digest('hex');
+    if (hashedTexts.size >= HASHED_TEXTS_MAX) hashedTexts.clear();
+    hashedTexts.set(content, hex);
+  }
+  return hex;
 }
+
+const hashedTexts = new Map<string, string>();
+const HASHED_TEXTS_MAX = 1024;
+const HASHED_TEXT_MAX = 64 * 1024;
 
 function placeholder(state: { sha256?: string }): string {
   return `(binary or large content, sha256 ${state.sha256 ?? 'unknown'})\n`;

@@ -129,7 +129,7 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
       const remoteUser = kw.remote_user ?? run.play.remote_user;
       const target = await resolveTarget(state, host, kw.delegate_to ? String(renderValue(kw.delegate_to, vars, task.location)) : undefined, module.flags?.controllerOnly ?? false, remoteUser);
       // A play without facts reads its paths ahead here, before the host's first task.
-      if (target.name === host.name) await readAheadForPlay(state, run.play, run.shared, host, target.conn, target.facts);
+      if (target.name === host.name && host.pathsReadFor !== run.play) await readAheadForPlay(state, run.play, run.shared, host, target.conn, target.facts);
       const invocation = invokeModule({
         task, module, args, vars, become, check,
         ...(becomeUser !== undefined && becomeUser !== 'root' ? { becomeUser } : {}),
@@ -191,7 +191,10 @@ async function runOnce(run: TaskRun, kw: TaskKeywords, vars: Record<string, unkn
 
 /** The hosts this run could not reach so far, in inventory order. */
 function unreachableHosts(state: RunState): string[] {
-  return [...state.hosts.values()].filter((h) => h.unreachable).map((h) => h.name);
+  // Read for every task of every host: a loop, not three arrays of every host.
+  const names: string[] = [];
+  for (const h of state.hosts.values()) if (h.unreachable) names.push(h.name);
+  return names;
 }
 
 /** Why an attempt did not count: its failure message, else the `until` that is still false. */

@@ -43,7 +43,7 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
   const started = performance.now();
   const done = (partial: Omit<TaskResult, 'durationMs'>): TaskResult => ({ ...partial, durationMs: performance.now() - started });
 
-  const invalid = validateModuleArgs(inv.module, inv.args);
+  const invalid = validateArgsOf(inv);
   if (invalid) {
     const msg = `${formatLocation(inv.task.location)}  invalid arguments for ${inv.module.name} after templating: ${invalid}`;
     return done({ status: 'failed', changes: [], diffs: [], result: { failed: true, msg }, msg });
@@ -111,6 +111,34 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     return done({ status: 'failed', changes: outcome.applied, diffs, result: { ...result, failed: true, msg }, msg });
   }
   return done({ status: 'changed', changes: outcome.applied, diffs, result, ...(plan.msg ? { msg: plan.msg } : {}) });
+}
+
+/** Per task: what validating its arguments said, when they hold no template; null when they do. */
+const staticArgsChecked = new WeakMap<TaskNode, { invalid: string | undefined } | null>();
+
+/**
+ * Validate the rendered arguments. Arguments without any template render (template.ts
+ * renderValue) to the same values on every host and at every attempt, whatever the variables,
+ * so those are validated once per task rather than once per host.
+ */
+function validateArgsOf(inv: Invocation): string | undefined {
+  let checked = staticArgsChecked.get(inv.task);
+  if (checked === undefined) {
+    checked = holdsTemplate(inv.task.args) ? null : { invalid: validateModuleArgs(inv.module, inv.args) };
+    staticArgsChecked.set(inv.task, checked);
+  }
+  return checked ? checked.invalid : validateModuleArgs(inv.module, inv.args);
+}
+
+/** Whether renderValue would render anything in `value`: a `{{` in a string it walks to. */
+function holdsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(holdsTemplate);
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    return (proto === Object.prototype || proto === null) && Object.values(value).some(holdsTemplate);
+  }
+  return false;
 }
 
 /** Ansible's registered fields for command-like modules. */

@@ -67,11 +67,39 @@ export function ansibleFactsOf(hostFacts: Readonly<Record<string, unknown>>): Re
  */
 export function addAnsibleFactVars(vars: Record<string, unknown>, hostFacts: Readonly<Record<string, unknown>> | undefined): void {
   if (hostFacts === undefined) return;
-  const facts = ansibleFactsOf(hostFacts);
-  if (!('ansible_facts' in vars)) vars['ansible_facts'] = facts;
-  for (const [name, value] of Object.entries(facts)) {
-    if (!(`ansible_${name}` in vars)) vars[`ansible_${name}`] = value;
+  const prefixed = prefixedFactsOf(hostFacts);
+  // Usually no variable of the task has a fact's name: then all are copied at once, in the
+  // same order. Looking up the task's few names is cheaper than each fact's name in the vars.
+  if (!Object.keys(vars).some((name) => prefixed.names.has(name))) {
+    Object.assign(vars, prefixed.values);
+    return;
   }
+  for (const [name, value] of Object.entries(prefixed.values)) {
+    if (!(name in vars)) vars[name] = value;
+  }
+}
+
+interface PrefixedFacts {
+  /** `ansible_facts`, then every `ansible_X`. */
+  values: Readonly<Record<string, unknown>>;
+  names: ReadonlySet<string>;
+}
+
+const prefixedFacts = new WeakMap<object, PrefixedFacts>();
+
+/** The facts under the names tasks read them by: made once per facts object, since every task of every host adds them. */
+function prefixedFactsOf(hostFacts: Readonly<Record<string, unknown>>): PrefixedFacts {
+  let prefixed = prefixedFacts.get(hostFacts);
+  if (!prefixed) {
+    const facts = ansibleFactsOf(hostFacts);
+    // The first of a name wins, as when they are added one by one: an interface called
+    // `facts` (names come from the host) does not replace ansible_facts.
+    const entries = new Map<string, unknown>([['ansible_facts', facts]]);
+    for (const [name, value] of Object.entries(facts)) if (!entries.has(`ansible_${name}`)) entries.set(`ansible_${name}`, value);
+    prefixed = { values: Object.fromEntries(entries), names: new Set(entries.keys()) };
+    prefixedFacts.set(hostFacts, prefixed);
+  }
+  return prefixed;
 }
 
 function computeAnsibleFacts(f: Partial<HostFacts>): Record<string, unknown> {

@@ -46,6 +46,9 @@ export function summarizeAttributeChanges(before: FileAttributes, after: FileAtt
     .join(', ');
 }
 
+/** One decoder for every call: decode() without `stream` starts afresh each time. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Bytes as diffable text, or undefined for binary content (a NUL byte or invalid UTF-8): a
  * unified diff of binary data is noise, so callers show a placeholder instead.
@@ -53,7 +56,7 @@ export function summarizeAttributeChanges(before: FileAttributes, after: FileAtt
 export function decodeDiffText(bytes: Uint8Array): string | undefined {
   if (bytes.includes(0)) return undefined;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     return undefined;
   }

@@ -34,7 +34,9 @@ export function createJsonReporter(out: NodeJS.WritableStream, opts: JsonReporte
 export function serializeEvent(event: RunEvent, at: Date): string {
   const ts = at.toISOString();
   try {
-    return escapeC1(JSON.stringify({ ts, ...event }, replaceForJson));
+    // `ts` first, written before the event's own keys rather than copied with them into a new
+    // object: one copy of every event less (the replacer sees the same values either way).
+    return `{"ts":${JSON.stringify(ts)},${escapeC1(JSON.stringify(event, replaceForJson)).slice(1)}`;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return JSON.stringify({ ts, kind: event.kind, error: `event could not be serialised: ${message}` });

@@ -141,7 +141,7 @@ export async function readPathsAhead(conn: Connection, facts: HostFactCache, gue
     if (paths.length === 0) continue;
     const generation = facts.generation;
     try {
-      const r = await conn.exec(buildPathStatesScript(paths), { sudo: become });
+      const r = await conn.exec(scriptFor(paths), { sudo: become });
       // Output cut in the middle (connection/capped-output.ts) is not parsed: each task reads its own.
       if (r.exitCode !== 0 || r.dropped) continue;
       const states = parsePathStates(r.stdout.toString(), paths);
@@ -150,4 +150,16 @@ export async function readPathsAhead(conn: Connection, facts: HostFactCache, gue
       // A lost connection surfaces at the next task, with its own message.
     }
   }
+}
+
+let lastScript: { key: string; script: string } | undefined;
+
+/**
+ * The batch script for `paths`: every host of a play usually reads the same paths, so the
+ * last script is kept and not built again for each host (a path never holds a NUL byte).
+ */
+function scriptFor(paths: readonly string[]): string {
+  const key = paths.join('\0');
+  if (lastScript?.key !== key) lastScript = { key, script: buildPathStatesScript(paths) };
+  return lastScript.script;
 }

@@ -55,14 +55,35 @@ export function buildSharedVars(state: RunState, play: Play, batch: readonly str
   });
   const shared: SharedVars = { groups, hostvars, playHostsAll: [...all], playHosts: active(all), playBatch: active(batch) };
   for (const [name] of state.inventory.hosts) {
+    // A task reads few hosts' entries (often none), so each is built when first read, not
+    // for every host at every task. What it is built from is taken now, as the task starts:
+    // a host that registers a result during this task must not change what the others see,
+    // whichever of them reads it first.
     const runtime = state.hosts.get(name);
-    const entry = withMagic(state, shared, name, runtime, lazilyRendered(userVars(state, play, name, runtime, []), dataKeys(state, runtime)));
-    // As in Ansible, a host's entry does not list hostvars itself: enumerated (to_json, CEL),
-    // hostvars.h.hostvars.h... never ends. It still resolves for the host's own templates.
-    Object.defineProperty(entry, 'hostvars', { enumerable: false });
-    hostvars[name] = entry;
+    const layers: HostLayers | undefined = runtime && { runtimeVars: { ...runtime.runtimeVars }, ...(runtime.hostFacts ? { hostFacts: runtime.hostFacts } : {}) };
+    Object.defineProperty(hostvars, name, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const entry = hostEntry(state, play, shared, name, layers);
+        // From now on a plain property, as if it had been built with the others.
+        Object.defineProperty(hostvars, name, { value: entry, enumerable: true, configurable: true, writable: true });
+        return entry;
+      },
+    });
   }
   return shared;
+}
+
+/** What the host-specific layers are built from: the host's registered values and facts. */
+type HostLayers = Pick<HostState, 'runtimeVars' | 'hostFacts'>;
+
+function hostEntry(state: RunState, play: Play, shared: SharedVars, name: string, layers: HostLayers | undefined): Record<string, unknown> {
+  const entry = withMagic(state, shared, name, layers, lazilyRendered(userVars(state, play, name, layers, []), dataKeys(state, layers)));
+  // As in Ansible, a host's entry does not list hostvars itself: enumerated (to_json, CEL),
+  // hostvars.h.hostvars.h... never ends. It still resolves for the host's own templates.
+  Object.defineProperty(entry, 'hostvars', { enumerable: false });
+  return entry;
 }
 
 /** The layers a role adds (0, 2b and 4b of the list above); absent outside roles and includes. */
@@ -86,7 +107,7 @@ export function buildTaskVars(
 }
 
 /** The variables whose value comes from layer 4 (registered, set_fact): not overridden by -e. */
-function dataKeys(state: RunState, host: HostState | undefined, role: RoleLayers = {}): ReadonlySet<string> {
+function dataKeys(state: RunState, host: HostLayers | undefined, role: RoleLayers = {}): ReadonlySet<string> {
   const keys = new Set(Object.keys(host?.runtimeVars ?? {}));
   for (const key of [...Object.keys(state.options.extraVars), ...Object.keys(role.params ?? {})]) keys.delete(key);
   for (const key of Object.keys(role.loopVars ?? {})) if (!(key in state.options.extraVars)) keys.add(key);
@@ -98,7 +119,7 @@ function userVars(
   state: RunState,
   play: Play,
   name: string,
-  host: HostState | undefined,
+  host: HostLayers | undefined,
   scopes: ReadonlyArray<Record<string, unknown> | undefined>,
   role: RoleLayers = {},
 ): Record<string, unknown> {
@@ -111,7 +132,7 @@ function userVars(
  * The magic variables, added after the lazy getters are in place: templates rendered later
  * read them from the same object, and the walk for templates never descends into hostvars.
  */
-function withMagic(state: RunState, shared: SharedVars, name: string, host: HostState | undefined, vars: Record<string, unknown>): Record<string, unknown> {
+function withMagic(state: RunState, shared: SharedVars, name: string, host: HostLayers | undefined, vars: Record<string, unknown>): Record<string, unknown> {
   const groupNames = (state.inventory.hosts.get(name)?.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped');
   // ansible_hostname, ansible_facts.os_family...: the same facts under Ansible's names.
   addAnsibleFactVars(vars, host?.hostFacts);

@@ -205,3 +205,29 @@ test('ansible_facts keys named literally: a fact not gathered or misspelt is a p
   t.is(unknownAnsibleFactProblem('ansible_host'), undefined, 'a connection variable');
   t.is(unknownAnsibleFactProblem('ansible_ens3'), undefined, 'an interface fact');
 });
+
+test('task variables: the names added, their order and which wins are the same whether or not a task variable has a fact name', (t) => {
+  // An interface called `facts` gives the fact `facts`: ansible_facts stays the mapping of all.
+  const text = fixture('lab-infra0-ansible-names.txt').replace(/::quorum:: ip\n/, '::quorum:: ip\n7: facts: <UP> mtu 1500 \\    link/ether 02:00:00:00:00:07\n7: facts    inet 6.6.6.7/8 scope global\n');
+  const facts = asRecord(parseHostFacts(text));
+  t.truthy(ansibleFactsOf(facts)['facts'], 'the fixture has an interface called facts');
+  const none: Record<string, unknown> = { x: 1 };
+  addAnsibleFactVars(none, facts);
+  // A name already there (here a lazily rendered one: its getter must not run) is kept.
+  const lazy: Record<string, unknown> = { x: 1 };
+  Object.defineProperty(lazy, 'ansible_hostname', { enumerable: true, configurable: true, get: () => t.fail('rendered') });
+  addAnsibleFactVars(lazy, facts);
+  const withoutHostname = (o: object) => Object.keys(o).filter((k) => k !== 'ansible_hostname');
+  t.deepEqual(withoutHostname(none), withoutHostname(lazy));
+  t.deepEqual(Object.keys(lazy).slice(0, 3), ['x', 'ansible_hostname', 'ansible_facts']);
+  t.is(Object.keys(none)[1], 'ansible_facts');
+  t.is(none['ansible_facts'], ansibleFactsOf(facts));
+  t.is(lazy['ansible_facts'], ansibleFactsOf(facts));
+  t.is(Object.getOwnPropertyDescriptor(lazy, 'ansible_hostname')!.get !== undefined, true);
+  t.is(none['ansible_hostname'], 'infra0');
+  for (const key of Object.keys(none)) if (key !== 'ansible_hostname') t.is(lazy[key], none[key], key);
+  // The same facts twice (every task of the host): the same values again.
+  const again: Record<string, unknown> = { x: 1 };
+  addAnsibleFactVars(again, facts);
+  t.deepEqual(again, none);
+});

@@ -154,3 +154,25 @@ for (const gatherFacts of [true, false]) {
     t.is(readFileSync(join(s.workdir, 'a', 'd', 'two.conf'), 'utf8'), 'two\n');
   });
 }
+
+test('hosts reading the same paths share one script; other paths or another order get their own', async (t) => {
+  const { paths } = makeTree();
+  const scripts: string[] = [];
+  const recorder: typeof conn = Object.assign(Object.create(conn) as typeof conn, {
+    exec: (command: string, options?: Parameters<typeof conn.exec>[1]) => {
+      scripts.push(command);
+      return conn.exec(command, options);
+    },
+  });
+  const read = (list: string[]) => readPathsAhead(recorder, createHostFactCache(recorder), list.map((path) => ({ path, become: false })));
+  await read(paths);
+  await read(paths);
+  await read(paths.slice(1));
+  await read([...paths].reverse());
+  await read(paths);
+  t.deepEqual(scripts, [paths, paths, paths.slice(1), [...paths].reverse(), paths].map((list) => buildPathStatesScript(list)));
+  // Each host's cache got its own answers from its own script.
+  const facts = createHostFactCache(recorder);
+  await readPathsAhead(recorder, facts, [{ path: paths[1]!, become: false }]);
+  t.deepEqual(await facts.forTask(false).get(pathState, { path: paths[1]! }), (await readOneByOne([paths[1]!]))[0]);
+});

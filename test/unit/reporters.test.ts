@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { Secret } from '../../runner/secret.js';
 import type { HostRecap, Reporter, RunEvent } from '../../runner/report/events.js';
 import { createPlainReporter } from '../../runner/report/plain.js';
-import { createJsonReporter } from '../../runner/report/json.js';
+import { createJsonReporter, serializeEvent, replaceForJson } from '../../runner/report/json.js';
 import { createListrReporter } from '../../runner/report/listr.js';
 import { createCollector } from '../../runner/report/collect.js';
 import { formatDuration, formatRecap, formatRunSummary } from '../../runner/report/recap.js';
@@ -224,6 +224,19 @@ test('json: one parseable object per event with ts; Buffers as text; secrets mas
   t.is(changed.diffs[2]!.before, '<secret>');
   t.deepEqual(changed.changes, ['write /etc/x', 'restart etcd']);
   t.deepEqual((parsed.at(-1) as { recap: unknown }).recap, RECAP);
+});
+
+test('json: each line is byte for byte the event with ts first, through the replacer, C1 controls escaped', (t) => {
+  const at = new Date('2026-01-02T03:04:05.000Z');
+  const events: RunEvent[] = [
+    ...syntheticStream(),
+    { kind: 'task:host', task: 't\u009b2J', host: 'h', status: 'ok', changes: [], diffs: [], msg: 'del \u007f, nel \u0085', result: { out: Buffer.from('caf\u00e9\u009b') }, durationMs: 1 },
+  ];
+  for (const event of events) {
+    const expected = JSON.stringify({ ts: at.toISOString(), ...event }, replaceForJson).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    t.is(serializeEvent(event, at), expected, event.kind);
+  }
+  t.false(/[\u007f-\u009f]/.test(serializeEvent(events.at(-1)!, at)));
 });
 
 test('json: an event that cannot be serialised becomes an error line, not a crash', async (t) => {

@@ -50,12 +50,15 @@ export function ssh2KeyPrototype(): { verify: Verify } | undefined {
 
 let installed = false;
 
+/** ssh2's own verify, once replaced: kept for the unit test that compares the two. */
+export let ssh2KeyVerify: Verify | undefined;
+
 /** Install patch 1 (once per process). Returns whether ssh2 had the verify it replaces. */
 export function installFastHostSignatureCheck(): boolean {
   if (installed) return true;
   const proto = ssh2KeyPrototype();
   if (!proto) return false;
-  const ssh2Verify = proto.verify;
+  const ssh2Verify = (ssh2KeyVerify = proto.verify);
   proto.verify = function verifyWithJwkKey(this: ssh2.ParsedKey, data: Buffer, signature: Buffer, algo?: string): boolean | Error {
     const key = publicKeyFromSshBlob(this.getPublicSSH());
     if (!key) return ssh2Verify.call(this, data, signature, algo);
@@ -156,8 +159,12 @@ interface Curve25519Exchange {
   computeSecret(otherPublicKey: Buffer): Buffer | Error;
 }
 
-/** ssh2's own methods, kept for the unit test that compares them with ours. */
-export const ssh2Curve25519: { getPublicKey?: Curve25519Exchange['getPublicKey']; computeSecret?: Curve25519Exchange['computeSecret'] } = {};
+/** ssh2's own methods and the class prototype patched, kept for the unit test that compares them. */
+export const ssh2Curve25519: {
+  prototype?: Curve25519Exchange;
+  getPublicKey?: Curve25519Exchange['getPublicKey'];
+  computeSecret?: Curve25519Exchange['computeSecret'];
+} = {};
 
 /** Patch 3 on a key exchange object's class, once; other exchange types are left alone. */
 export function patchCurve25519Exchange(kex: unknown): boolean {
@@ -166,6 +173,7 @@ export function patchCurve25519Exchange(kex: unknown): boolean {
   const proto = Object.getPrototypeOf(exchange) as Curve25519Exchange;
   if (ssh2Curve25519.getPublicKey) return true;
   if (typeof proto.generateKeys !== 'function' || typeof proto.getPublicKey !== 'function' || typeof proto.computeSecret !== 'function') return false;
+  ssh2Curve25519.prototype = proto;
   ssh2Curve25519.getPublicKey = proto.getPublicKey;
   ssh2Curve25519.computeSecret = proto.computeSecret;
   proto.getPublicKey = function getPublicKey(this: Curve25519Exchange): Buffer {

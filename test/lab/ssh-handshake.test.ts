@@ -6,9 +6,14 @@
  * ssh2 sent a hostkeys-prove request and sshd signed with every host key).
  */
 import anyTest from 'ava';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from 'ssh2';
 import { labHosts, rootSh } from '../helpers/lab.js';
-import { buildSshConfig } from '../../runner/connection/connect.js';
+import { buildSshConfig, openConnection } from '../../runner/connection/connect.js';
 import { fingerprintOf } from '../../runner/connection/host-keys.js';
 import { connectRawClient } from '../../runner/connection/ssh.js';
 import type { ConnectionSpec } from '../../runner/connection/types.js';
@@ -73,3 +78,38 @@ test('a pinned fingerprint of another key type is still refused (the check is un
   const err = await t.throwsAsync(connectRawClient(spec, config, () => refused));
   t.regex(err!.message, /HOST KEY MISMATCH/);
 });
+
+/**
+ * Client keys other than the lab's ed25519: the login signs with the key file's KeyObject. The
+ * lab's OpenSSH (8.8 and later) refuses ssh-rsa (SHA-1) signatures, so an RSA login that
+ * succeeds was signed rsa-sha2-256 or -512, as ssh2 negotiates them.
+ */
+for (const { type, bits } of [{ type: 'rsa', bits: '3072' }, { type: 'ecdsa', bits: '256' }, { type: 'ecdsa', bits: '384' }]) {
+  test(`a ${type} ${bits} key file logs in (signed with its KeyObject)`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'quorum-handshake-'));
+    const keyFile = join(dir, `id_${type}`);
+    execFileSync('ssh-keygen', ['-q', '-t', type, '-b', bits, '-N', '', '-C', `quorum-handshake-${type}`, '-f', keyFile]);
+    const publicLine = readFileSync(`${keyFile}.pub`, 'utf8').trim();
+    // The lab's authorized_keys is a read-only mount; sshd also reads authorized_keys2 (its default).
+    const authorized = `/home/${host.user}/.ssh/authorized_keys2`;
+    await rootSh(host, `umask 022; printf '%s\\n' '${publicLine}' > ${authorized}`);
+    // Only the key file may log in: no agent holding the lab's key.
+    const agent = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+    try {
+      const conn = await openConnection({
+        name: host.name, kind: 'ssh', address: host.address, port: host.port, user: host.user,
+        privateKeyFile: keyFile, knownHostsFile: host.knownHostsFile, hostKeyPolicy: 'strict', connectTimeoutMs: 20_000,
+      });
+      try {
+        t.is((await conn.exec('id -un')).stdout.toString(), `${host.user}\n`);
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      if (agent !== undefined) process.env.SSH_AUTH_SOCK = agent;
+      await rootSh(host, `rm -f ${authorized}`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -3,15 +3,15 @@
  * where authentication (key file, ssh-agent, password), keepalive, the connect timeout and the
  * host key check are put together.
  */
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import ssh2, { type ConnectConfig } from 'ssh2';
+import type { AuthMethod, ConnectConfig } from 'ssh2';
 import type { Connection, ConnectionSpec } from './types.js';
 import { LocalConnection } from './local.js';
 import { connectClient } from './ssh.js';
 import { openJumpChain } from './jump.js';
 import { loadKnownHosts, preferredHostKeyAlgorithms, resolveKnownHostsFile, verifyHostKey } from './host-keys.js';
+import { KeyFileError, loadPrivateKey } from './private-keys.js';
 import { ConfigError } from '../errors.js';
 
 /** Keepalive: a silent peer is declared gone after about 3 × 10 s. */
@@ -63,31 +63,35 @@ export async function buildSshConfig(spec: ConnectionSpec, onHostKeyRefused: (er
     const preferred = preferredHostKeyAlgorithms(await loadKnownHosts(knownHostsFile), names, spec.port);
     if (preferred.length > 0) config.algorithms = { serverHostKey: { prepend: preferred } as never };
   }
+  // The key file is parsed once per run and handed to ssh2 parsed (private-keys.ts), not as
+  // config.privateKey, which ssh2 would parse again for every connection.
+  const username = config.username!;
+  let publicKey: AuthMethod | undefined;
   if (spec.privateKeyFile) {
-    const key = await readFile(spec.privateKeyFile).catch((err: Error) => {
-      throw keyError(spec.privateKeyFile!, `cannot read the private key file: ${err.message}`);
+    const file = spec.privateKeyFile;
+    const key = await loadPrivateKey(file, askPassphrase).catch((err: unknown) => {
+      throw err instanceof KeyFileError ? keyError(file, err.message) : err;
     });
-    config.privateKey = key;
-    const passphrase = await resolvePassphrase(spec.privateKeyFile, key);
-    if (passphrase !== undefined) config.passphrase = passphrase;
+    publicKey = { type: 'publickey', username, key } as AuthMethod;
   }
   if (process.env.SSH_AUTH_SOCK) config.agent = process.env.SSH_AUTH_SOCK;
   if (spec.password) config.password = spec.password;
   // ssh2 first tries the "none" method to learn which ones the server takes: a round trip per
   // host for nothing when we know what we hold. Same order as ssh2's default otherwise.
-  const methods = [config.password && 'password', config.privateKey && 'publickey', config.agent && 'agent'].filter((m): m is string => Boolean(m));
-  if (methods.length > 0) config.authHandler = methods as ConnectConfig['authHandler'];
+  const methods = [
+    config.password !== undefined && ({ type: 'password', username, password: config.password } as AuthMethod),
+    publicKey,
+    config.agent !== undefined && ({ type: 'agent', username, agent: config.agent } as AuthMethod),
+  ].filter((m): m is AuthMethod => Boolean(m));
+  if (methods.length > 0) config.authHandler = methods;
   return config;
 }
 
 /** One prompt per key file per run, shared by every host that uses the key. */
 const passphrases = new Map<string, Promise<string>>();
 
-/** undefined for an unencrypted key; else the passphrase, asked on the terminal only. */
-async function resolvePassphrase(file: string, key: Buffer): Promise<string | undefined> {
-  const parsed = ssh2.utils.parseKey(key);
-  if (!(parsed instanceof Error)) return undefined;
-  if (!/passphrase/i.test(parsed.message)) throw keyError(file, `not a usable private key: ${parsed.message}`);
+/** Open an encrypted key with a passphrase asked on the terminal only (see PassphraseSource). */
+async function askPassphrase(file: string, open: (passphrase: string) => boolean): Promise<void> {
   if (!process.stdin.isTTY) {
     throw keyError(file, 'the private key is encrypted and there is no terminal to ask for its passphrase: load it into ssh-agent (ssh-add) and leave ansible_ssh_private_key_file unset, or use an unencrypted key');
   }
@@ -96,12 +100,10 @@ async function resolvePassphrase(file: string, key: Buffer): Promise<string | un
     pending = askHidden(`Passphrase for ${file}: `);
     passphrases.set(file, pending);
   }
-  const passphrase = await pending;
-  if (ssh2.utils.parseKey(key, passphrase) instanceof Error) {
+  if (!open(await pending)) {
     passphrases.delete(file);
     throw keyError(file, 'wrong passphrase for the private key');
   }
-  return passphrase;
 }
 
 function keyError(file: string, message: string): ConfigError {

@@ -13,6 +13,7 @@ import type { Connection, ConnectionSpec, ExecOptions, ExecResult, PutOptions } 
 import { buildScript, quote } from './quote.js';
 import { ShellClosedError, ShellSession, type PasswordStart, type ShellPipes } from './shell-session.js';
 import { CommandError, UnreachableError } from '../errors.js';
+import { ignoreHostKeysAnnouncement, installFastHostSignatureCheck, watchKeyExchange } from './ssh2-patches.js';
 
 /** Files above this size go over SFTP instead of a base64 here-document through the shell. */
 export const SFTP_THRESHOLD = 64 * 1024;
@@ -344,7 +345,10 @@ export function connectRawClient(spec: ConnectionSpec, config: ConnectConfig, ho
     };
     client.once('ready', onReady);
     client.once('error', onError);
+    installFastHostSignatureCheck();
     client.connect(config);
+    ignoreHostKeysAnnouncement(client);
+    watchKeyExchange(client);
     // Nagle's algorithm held back small packets written right after another (the service
     // request after NEWKEYS, a command after its predecessor) until the host's delayed ACK,
     // up to 40 ms each. SSH sends whole messages: send them at once.

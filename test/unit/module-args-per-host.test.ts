@@ -1,5 +1,5 @@
 /**
- * Arguments are validated after templating (runner/run-module.ts): once per task when they
+ * Arguments are validated after templating (runner/executor/run-module.ts): once per task when they
  * hold no template (they are the same on every host), on every host and loop item when they do.
  */
 import test from 'ava';

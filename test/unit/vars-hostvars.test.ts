@@ -1,14 +1,14 @@
 /**
- * hostvars as runner/vars.ts builds it for one task: each host's entry is built when first
+ * hostvars as runner/vars/task-vars.ts builds it for one task: each host's entry is built when first
  * read, but from what the host had when the task started, so hosts running the task at the
  * same time see each other exactly as before any of them finished it.
  */
 import test from 'ava';
-import { buildSharedVars, buildTaskVars } from '../../runner/vars.js';
-import { createHostState, type HostState, type RunState } from '../../runner/run-state.js';
+import { buildSharedVars, buildTaskVars } from '../../runner/vars/task-vars.js';
+import { createHostState, type HostState, type RunState } from '../../runner/engine/run-state.js';
 import type { Play } from '../../runner/playbook.js';
-import { renderText } from '../../runner/template.js';
-import { evaluate } from '../../runner/expr.js';
+import { renderText } from '../../runner/lang/template.js';
+import { evaluate } from '../../runner/lang/expr.js';
 
 function scene(): { state: RunState; play: Play; a: HostState; b: HostState } {
   const inventory = {

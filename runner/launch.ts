@@ -11,6 +11,7 @@
  * runner/code-cache.ts decides whether one is used: keyed by the SHA-256 of the bundle's bytes,
  * in a directory and a file only this user can write, with the digest of its data; anything
  * else is ignored, recompiled and (where the directory is ours) rewritten.
+ * runner/code-cache-policy.ts decides when a run writes it again (to hold the paths later runs took).
  * QUORUM_NO_COMPILE_CACHE=1 (or QUORUM_NO_CACHE=1) turns it off.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { userCacheDirectory, writeCacheFile } from './cache-dir.js';
 import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './code-cache.js';
+import { FIRST_WRITE, settleProbe, shouldProbe, type CacheRecord } from './code-cache-policy.js';
 import { restoreDeferredExtraCaCerts } from './extra-ca-certs.js';
 
 const MAIN = join(__dirname, 'main.cjs');
@@ -45,15 +47,20 @@ function cacheFiles(dir: string, digest: Buffer): { key: string; run: string; ot
  * Write the cache atomically, with its header (code-cache.ts), and drop the caches of other
  * builds; only into a directory only this user can write. Never fails the run.
  */
-function writeCache(dir: string, key: string, file: string, digest: Buffer, data: Buffer): void {
+function writeCache(dir: string, key: string, file: string, digest: Buffer, data: Buffer, record: CacheRecord): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (untrustedDirectoryReason(dir) !== undefined) return;
-    writeCacheFile(file, encodeCache(digest, data));
+    writeCacheFile(file, encodeCache(digest, data, record));
     for (const old of readdirSync(dir)) if (old.endsWith('.v8cache') && !old.startsWith(key)) rmSync(join(dir, old), { force: true });
   } catch {
     // A read-only or missing home: the next run compiles again, nothing else changes.
   }
+}
+
+/** Bytes of bytecode in the heap. node:v8 is loaded only here: ~1-2 ms that `--version` need not pay. */
+function bytecodeBytes(): number {
+  return (createRequire(MAIN)('node:v8') as typeof import('node:v8')).getHeapCodeStatistics().bytecode_and_metadata_size;
 }
 
 function launch(): void {
@@ -67,12 +74,23 @@ function launch(): void {
   const read = (file: string) => (cache ? readTrustedCache(cache.dir, file, cache.digest) : undefined);
   const isRun = process.argv[2] === 'run';
   const runCache = files && read(files.run);
-  const cachedData = runCache ?? (files && read(files.other));
+  const loaded = runCache ?? (files && read(files.other));
+  const cachedData = loaded?.data;
   const script = new Script(Module.wrap(source), { filename: MAIN, ...(cachedData ? { cachedData } : {}) });
   const wanted = files && (!cachedData || script.cachedDataRejected || (isRun && !runCache)) ? (isRun ? files.run : files.other) : undefined;
   if (cache && files && wanted) {
     // At exit the cache also holds every function the run compiled lazily.
-    process.once('exit', () => writeCache(cache.dir, files.key, wanted, cache.digest, script.createCachedData()));
+    process.once('exit', () => writeCache(cache.dir, files.key, wanted, cache.digest, script.createCachedData(), FIRST_WRITE));
+  } else if (cache && files && isRun && runCache) {
+    // A run that compiled much more than its cache held writes it again (code-cache-policy.ts).
+    const bytecodeAtStart = bytecodeBytes();
+    process.once('exit', () => {
+      const newBytecode = bytecodeBytes() - bytecodeAtStart;
+      if (!shouldProbe(runCache.record, newBytecode)) return;
+      const data = script.createCachedData();
+      const settled = settleProbe(runCache.record, runCache.data.length, data.length, newBytecode);
+      writeCache(cache.dir, files.key, files.run, cache.digest, settled.useNew ? data : runCache.data, settled.record);
+    });
   }
   const wrapper = script.runInThisContext() as ModuleWrapper;
   const mainModule = new Module(MAIN);

@@ -17,11 +17,13 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { getHeapCodeStatistics, setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { userCacheDirectory, writeCacheFile } from './cache-dir.js';
 import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './code-cache.js';
 import { FIRST_WRITE, settleProbe, shouldProbe, type CacheRecord } from './code-cache-policy.js';
 import { restoreDeferredExtraCaCerts } from './extra-ca-certs.js';
+import { LAUNCHER_V8_FLAGS } from './launcher-v8-flags.js';
 
 const MAIN = join(__dirname, 'main.cjs');
 
@@ -58,12 +60,14 @@ function writeCache(dir: string, key: string, file: string, digest: Buffer, data
   }
 }
 
-/** Bytes of bytecode in the heap. node:v8 is loaded only here: ~1-2 ms that `--version` need not pay. */
+/** Bytes of bytecode in the heap. */
 function bytecodeBytes(): number {
-  return (createRequire(MAIN)('node:v8') as typeof import('node:v8')).getHeapCodeStatistics().bytecode_and_metadata_size;
+  return getHeapCodeStatistics().bytecode_and_metadata_size;
 }
 
 function launch(): void {
+  // Before the bundle is compiled: V8 keys the code cache by its flags (launcher-v8-flags.ts).
+  for (const flag of LAUNCHER_V8_FLAGS) setFlagsFromString(flag);
   restoreDeferredExtraCaCerts();
   // The entry's `#!` line survives bundling; Node's loader would drop it, so do the same.
   const bytes = readFileSync(MAIN);

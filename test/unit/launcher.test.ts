@@ -13,6 +13,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { PROJECT_DIR, runBuiltCli } from '../helpers/quorum.js';
 import { cacheKey, decodeCache, decodeCacheFile, encodeCache, sourceDigest } from '../../runner/code-cache.js';
 import { FIRST_WRITE } from '../../runner/code-cache-policy.js';
+import { LAUNCHER_V8_FLAGS } from '../../runner/launcher-v8-flags.js';
 
 const PLAYBOOK = join(PROJECT_DIR, 'examples/local.yaml');
 /** A full load and static check of the richest example, touching no host. */
@@ -160,8 +161,9 @@ const MAIN = join(PROJECT_DIR, 'dist/bundle/main.cjs');
 
 /**
  * V8 code cache data for a script of exactly the bundle's wrapped length that writes `marker`
- * when the launcher calls it. Made in a child Node, with the launcher's V8 flags (none); the
- * function is called there once (with a harmless require) so that its code is in the cache.
+ * when the launcher calls it. Made in a child Node, with the launcher's V8 flags (V8 rejects a
+ * cache made under other flags); the function is called there once (with a harmless require) so
+ * that its code is in the cache.
  */
 function forgeCache(marker: string): { data: Buffer; digest: Buffer } {
   const wrapped = Module.wrap(readFileSync(MAIN, 'utf8').replace(/^#!.*/, ''));
@@ -171,6 +173,7 @@ function forgeCache(marker: string): { data: Buffer; digest: Buffer } {
   const evilFile = join(mkdtempSync(join(tmpdir(), 'quorum-forge-')), 'evil.js');
   writeFileSync(evilFile, evil);
   const generator = [
+    `for (const flag of ${JSON.stringify(LAUNCHER_V8_FLAGS)}) require('node:v8').setFlagsFromString(flag);`,
     "const vm = require('node:vm');",
     `const s = new vm.Script(require('node:fs').readFileSync(process.argv[1], 'utf8'), { filename: ${JSON.stringify(MAIN)} });`,
     's.runInThisContext()({}, () => ({ writeFileSync() {} }));',

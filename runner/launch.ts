@@ -11,15 +11,19 @@
  * runner/launch/code-cache.ts decides whether one is used: keyed by the SHA-256 of the bundle's bytes,
  * in a directory and a file only this user can write, with the digest of its data; anything
  * else is ignored, recompiled and (where the directory is ours) rewritten.
+ * runner/launch/code-cache-policy.ts decides when a run writes it again (to hold the paths later runs took).
  * QUORUM_NO_COMPILE_CACHE=1 (or QUORUM_NO_CACHE=1) turns it off.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { getHeapCodeStatistics, setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { userCacheDirectory, writeCacheFile } from './files/cache-dir.js';
 import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './launch/code-cache.js';
 import { restoreDeferredExtraCaCerts } from './launch/extra-ca-certs.js';
+import { FIRST_WRITE, settleProbe, shouldProbe, type CacheRecord } from './launch/code-cache-policy.js';
+import { LAUNCHER_V8_FLAGS } from './launch/v8-flags.js';
 
 const MAIN = join(__dirname, 'main.cjs');
 
@@ -45,18 +49,25 @@ function cacheFiles(dir: string, digest: Buffer): { key: string; run: string; ot
  * Write the cache atomically, with its header (code-cache.ts), and drop the caches of other
  * builds; only into a directory only this user can write. Never fails the run.
  */
-function writeCache(dir: string, key: string, file: string, digest: Buffer, data: Buffer): void {
+function writeCache(dir: string, key: string, file: string, digest: Buffer, data: Buffer, record: CacheRecord): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (untrustedDirectoryReason(dir) !== undefined) return;
-    writeCacheFile(file, encodeCache(digest, data));
+    writeCacheFile(file, encodeCache(digest, data, record));
     for (const old of readdirSync(dir)) if (old.endsWith('.v8cache') && !old.startsWith(key)) rmSync(join(dir, old), { force: true });
   } catch {
     // A read-only or missing home: the next run compiles again, nothing else changes.
   }
 }
 
+/** Bytes of bytecode in the heap. */
+function bytecodeBytes(): number {
+  return getHeapCodeStatistics().bytecode_and_metadata_size;
+}
+
 function launch(): void {
+  // Before the bundle is compiled: V8 keys the code cache by its flags (launch/v8-flags.ts).
+  for (const flag of LAUNCHER_V8_FLAGS) setFlagsFromString(flag);
   restoreDeferredExtraCaCerts();
   // The entry's `#!` line survives bundling; Node's loader would drop it, so do the same.
   const bytes = readFileSync(MAIN);
@@ -67,12 +78,23 @@ function launch(): void {
   const read = (file: string) => (cache ? readTrustedCache(cache.dir, file, cache.digest) : undefined);
   const isRun = process.argv[2] === 'run';
   const runCache = files && read(files.run);
-  const cachedData = runCache ?? (files && read(files.other));
+  const loaded = runCache ?? (files && read(files.other));
+  const cachedData = loaded?.data;
   const script = new Script(Module.wrap(source), { filename: MAIN, ...(cachedData ? { cachedData } : {}) });
   const wanted = files && (!cachedData || script.cachedDataRejected || (isRun && !runCache)) ? (isRun ? files.run : files.other) : undefined;
   if (cache && files && wanted) {
     // At exit the cache also holds every function the run compiled lazily.
-    process.once('exit', () => writeCache(cache.dir, files.key, wanted, cache.digest, script.createCachedData()));
+    process.once('exit', () => writeCache(cache.dir, files.key, wanted, cache.digest, script.createCachedData(), FIRST_WRITE));
+  } else if (cache && files && isRun && runCache) {
+    // A run that compiled much more than its cache held writes it again (code-cache-policy.ts).
+    const bytecodeAtStart = bytecodeBytes();
+    process.once('exit', () => {
+      const newBytecode = bytecodeBytes() - bytecodeAtStart;
+      if (!shouldProbe(runCache.record, newBytecode)) return;
+      const data = script.createCachedData();
+      const settled = settleProbe(runCache.record, runCache.data.length, data.length, newBytecode);
+      writeCache(cache.dir, files.key, files.run, cache.digest, settled.useNew ? data : runCache.data, settled.record);
+    });
   }
   const wrapper = script.runInThisContext() as ModuleWrapper;
   const mainModule = new Module(MAIN);

@@ -13,14 +13,18 @@
  *  - its name and its header carry the SHA-256 of the exact bundle text it was compiled from,
  *    and that is the bundle being run (not its size and date: another build of the same size
  *    and time, or a file copied from elsewhere, does not match);
- *  - its header carries the SHA-256 of the V8 data that follows, and the data matches (a
- *    truncated or altered file is ignored).
+ *  - its header carries the SHA-256 of what follows (the rewrite record of code-cache-policy.ts,
+ *    then the V8 data), and it matches (a truncated or altered file is ignored).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
+import { FIRST_WRITE, type CacheRecord } from './code-cache-policy.js';
 
-const MAGIC = Buffer.from('quorum-v8cache-1\n');
+// Version 2 added the rewrite record: a version 1 file is not read, and is rewritten once.
+const MAGIC = Buffer.from('quorum-v8cache-2\n');
 const DIGEST_BYTES = 32;
+/** The rewrite record: writes so far, then the quiet bytecode figure (code-cache-policy.ts), u32 LE each. */
+const RECORD_BYTES = 8;
 /** Far above a real cache (a few MB): a bigger file is not read at all. */
 const MAX_CACHE_BYTES = 256 * 1024 * 1024;
 
@@ -34,19 +38,35 @@ export function cacheKey(digest: Uint8Array): string {
   return `main-${Buffer.from(digest).toString('hex')}-${process.version}-${process.arch}`;
 }
 
-/** A cache file's bytes: magic, the source's digest, the data's digest, the V8 data. */
-export function encodeCache(digest: Uint8Array, data: Uint8Array): Buffer {
-  return Buffer.concat([MAGIC, digest, createHash('sha256').update(data).digest(), data]);
+/** A cache file's bytes: magic, the source's digest, the digest of the rest, the rewrite record, the V8 data. */
+export function encodeCache(digest: Uint8Array, data: Uint8Array, record: CacheRecord = FIRST_WRITE): Buffer {
+  const recordBytes = Buffer.alloc(RECORD_BYTES);
+  recordBytes.writeUInt32LE(Math.min(record.writes, 0xffffffff), 0);
+  recordBytes.writeUInt32LE(Math.min(record.quietBytecode, 0xffffffff), 4);
+  const rest = Buffer.concat([recordBytes, data]);
+  return Buffer.concat([MAGIC, digest, createHash('sha256').update(rest).digest(), rest]);
+}
+
+/** A cache file as read: the V8 data and its rewrite record. */
+export interface DecodedCache {
+  data: Buffer;
+  record: CacheRecord;
+}
+
+/** The V8 data and record of a cache file made for the source `digest`, or undefined when anything differs. */
+export function decodeCacheFile(file: Buffer, digest: Uint8Array): DecodedCache | undefined {
+  const head = MAGIC.length + 2 * DIGEST_BYTES;
+  if (file.length <= head + RECORD_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  if (!file.subarray(MAGIC.length, MAGIC.length + DIGEST_BYTES).equals(digest)) return undefined;
+  const rest = file.subarray(head);
+  const restDigest = file.subarray(MAGIC.length + DIGEST_BYTES, head);
+  if (!createHash('sha256').update(rest).digest().equals(restDigest)) return undefined;
+  return { data: rest.subarray(RECORD_BYTES), record: { writes: rest.readUInt32LE(0), quietBytecode: rest.readUInt32LE(4) } };
 }
 
 /** The V8 data of a cache file made for the source `digest`, or undefined when anything differs. */
 export function decodeCache(file: Buffer, digest: Uint8Array): Buffer | undefined {
-  const head = MAGIC.length + 2 * DIGEST_BYTES;
-  if (file.length <= head || !file.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  if (!file.subarray(MAGIC.length, MAGIC.length + DIGEST_BYTES).equals(digest)) return undefined;
-  const data = file.subarray(head);
-  const dataDigest = file.subarray(MAGIC.length + DIGEST_BYTES, head);
-  return createHash('sha256').update(data).digest().equals(dataDigest) ? data : undefined;
+  return decodeCacheFile(file, digest)?.data;
 }
 
 /** Why a code cache may not come from `dir`, or undefined when only this user can write it. */
@@ -62,10 +82,10 @@ export function untrustedDirectoryReason(dir: string): string | undefined {
 }
 
 /**
- * The V8 data of the cache `file` in the trusted directory `dir` for the source `digest`;
- * undefined when the directory, the file or its content is not as described above.
+ * The V8 data (and rewrite record) of the cache `file` in the trusted directory `dir` for the
+ * source `digest`; undefined when the directory, the file or its content is not as described above.
  */
-export function readTrustedCache(dir: string, file: string, digest: Uint8Array): Buffer | undefined {
+export function readTrustedCache(dir: string, file: string, digest: Uint8Array): DecodedCache | undefined {
   if (untrustedDirectoryReason(dir) !== undefined) return undefined;
   let fd: number;
   try {
@@ -76,7 +96,7 @@ export function readTrustedCache(dir: string, file: string, digest: Uint8Array):
   try {
     const info = fstatSync(fd);
     if (!info.isFile() || info.size > MAX_CACHE_BYTES || notOnlyMine(file, info) !== undefined) return undefined;
-    return decodeCache(readFileSync(fd), digest);
+    return decodeCacheFile(readFileSync(fd), digest);
   } catch {
     return undefined;
   } finally {

@@ -20,6 +20,7 @@ import { createHostState } from '../engine/run-state.js';
 import { renderValue } from '../lang/template.js';
 import { evaluateBool } from '../lang/expr.js';
 import { sortProblems } from '../validators/validate.js';
+import { withoutSuggestions } from '../util/suggest.js';
 import { getPlaybookSources, type PlaybookSources } from './playbook.js';
 import { encodePointer, loadYamlFile, type YamlSource } from './yaml.js';
 
@@ -127,14 +128,18 @@ function checkTaskOnHost(ctx: Context, state: RunState, play: Play, shared: Shar
   let args: unknown;
   try {
     // A host the task is skipped on is not checked; a condition that needs facts counts as true.
-    if (scoped.when.some((w) => !evaluateQuietly(w, vars))) return [];
-    args = renderValue(task.args, vars);
+    // Errors here are dropped, so their messages need no "did you mean".
+    args = withoutSuggestions(() => (scoped.when.some((w) => !evaluateQuietly(w, vars)) ? SKIPPED : renderValue(task.args, vars)));
   } catch {
     return [];
   }
+  if (args === SKIPPED) return [];
   if (typeof args !== 'object' || args === null || Array.isArray(args)) return [];
   return module.checkArgs!(args, host).map((problem) => locateProblem(ctx, play, scoped, host, problem));
 }
+
+/** checkTaskOnHost: the task is skipped on this host. */
+const SKIPPED = Symbol('skipped');
 
 /** A condition's value; true when it cannot be evaluated without the host. */
 function evaluateQuietly(expression: string, vars: Record<string, unknown>): boolean {

@@ -41,8 +41,27 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   return best;
 }
 
+/** Depth of withoutSuggestions calls in progress: formatSuggestion answers "" while above 0. */
+let quietDepth = 0;
+
+/**
+ * Run `fn` with formatSuggestion returning "": for callers that catch the errors `fn` throws and
+ * never show them (checkHostArgs renders every host's arguments ahead of the run, and an
+ * undefined variable there only means "not known yet"). Comparing a name with every variable of
+ * a host cost ~14 ms of an etcd-ha run for messages thrown away.
+ */
+export function withoutSuggestions<T>(fn: () => T): T {
+  quietDepth++;
+  try {
+    return fn();
+  } finally {
+    quietDepth--;
+  }
+}
+
 /** " (did you mean 'x'?)" or "" — ready to append to a message. */
 export function formatSuggestion(word: string, candidates: Iterable<string>): string {
+  if (quietDepth > 0) return '';
   const match = didYouMean(word, candidates);
   return match === undefined ? '' : ` (did you mean '${match}'?)`;
 }

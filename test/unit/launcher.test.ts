@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
 import { PROJECT_DIR, runBuiltCli } from '../helpers/quorum.js';
-import { cacheKey, decodeCache, encodeCache, sourceDigest } from '../../runner/launch/code-cache.js';
+import { cacheKey, decodeCache, decodeCacheFile, encodeCache, sourceDigest } from '../../runner/launch/code-cache.js';
+import { FIRST_WRITE } from '../../runner/launch/code-cache-policy.js';
+import { LAUNCHER_V8_FLAGS } from '../../runner/launch/v8-flags.js';
 
 const PLAYBOOK = join(PROJECT_DIR, 'examples/local.yaml');
 /** A full load and static check of the richest example, touching no host. */
@@ -38,7 +40,7 @@ function cacheFiles(home: string): string[] {
   }
 }
 
-test('the built executable runs; --version writes a cache, a run writes the run cache once, later runs reuse it', async (t) => {
+test('the built executable runs; --version writes a cache, a run writes the run cache, later runs of the same command reuse it without rewriting it', async (t) => {
   const home = cacheHome();
   const env = { XDG_CACHE_HOME: home };
   const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as { version: string };
@@ -53,12 +55,48 @@ test('the built executable runs; --version writes a cache, a run writes the run 
   t.truthy(runCache, 'a run writes its own cache');
   const file = join(home, 'quorum', runCache!);
   t.is(statSync(file).mode & 0o777, 0o600);
-  const written = statSync(file).mtimeMs;
+  const record = () => decodeCacheFile(readFileSync(file), sourceDigest(readFileSync(MAIN)))?.record;
+  t.deepEqual(record(), FIRST_WRITE);
 
+  // The same command again: at most one probe (code-cache-policy.ts), which finds nothing to add
+  // and remembers so; after it, an accepted cache is left alone.
   const second = await runBuiltCli(SYNTAX_CHECK, { env });
   t.is(second.code, 0, second.stderr);
   t.is(second.stdout, first.stdout);
-  t.is(statSync(file).mtimeMs, written, 'an accepted cache is not rewritten');
+  t.true(record()!.writes <= 2, `writes ${record()!.writes}`);
+  const settled = statSync(file).mtimeMs;
+  for (let i = 0; i < 2; i++) {
+    const again = await runBuiltCli(SYNTAX_CHECK, { env });
+    t.is(again.code, 0, again.stderr);
+    t.is(again.stdout, first.stdout);
+  }
+  t.is(statSync(file).mtimeMs, settled, 'an accepted cache is not rewritten once the runs compile nothing new');
+});
+
+test('a run that takes a path its cache did not hold writes the cache again, holding more; the same run again leaves it alone', async (t) => {
+  const home = cacheHome();
+  const env = { XDG_CACHE_HOME: home };
+  const tiny = join(home, 'tiny.yaml');
+  writeFileSync(tiny, '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: { msg: hi }\n');
+  t.is((await runBuiltCli(['run', tiny, '--syntax-check'], { env })).code, 0);
+  const file = join(home, 'quorum', cacheFiles(home).find((f) => f.endsWith('.run.v8cache'))!);
+  const read = () => decodeCacheFile(readFileSync(file), sourceDigest(readFileSync(MAIN)))!;
+  const first = read();
+  t.deepEqual(first.record, FIRST_WRITE);
+  // A dry run of the richest example compiles the loader's, the engine's and the modules' code.
+  const check = ['run', PLAYBOOK, '-i', join(PROJECT_DIR, 'examples/inventory.local.yaml'), '-e', `workdir=${join(home, 'work')}`, '--check'];
+  const r = await runBuiltCli(check, { env });
+  t.is(r.code, 0, r.stderr);
+  const second = read();
+  t.is(second.record.writes, 2);
+  t.true(second.data.length > first.data.length * 1.1, `${first.data.length} -> ${second.data.length}`);
+  t.is(statSync(file).mode & 0o777, 0o600);
+  // Again: at most one probe that finds nothing new, then the cache is left alone.
+  t.is((await runBuiltCli(check, { env })).code, 0);
+  t.true(read().record.writes <= 3);
+  const settled = statSync(file).mtimeMs;
+  t.is((await runBuiltCli(check, { env })).code, 0);
+  t.is(statSync(file).mtimeMs, settled, 'its paths are cached now: no rewrite');
 });
 
 test('a cache V8 rejects is replaced, and the run is unaffected', async (t) => {
@@ -123,8 +161,9 @@ const MAIN = join(PROJECT_DIR, 'dist/bundle/main.cjs');
 
 /**
  * V8 code cache data for a script of exactly the bundle's wrapped length that writes `marker`
- * when the launcher calls it. Made in a child Node, with the launcher's V8 flags (none); the
- * function is called there once (with a harmless require) so that its code is in the cache.
+ * when the launcher calls it. Made in a child Node, with the launcher's V8 flags (V8 rejects a
+ * cache made under other flags); the function is called there once (with a harmless require) so
+ * that its code is in the cache.
  */
 function forgeCache(marker: string): { data: Buffer; digest: Buffer } {
   const wrapped = Module.wrap(readFileSync(MAIN, 'utf8').replace(/^#!.*/, ''));
@@ -134,6 +173,7 @@ function forgeCache(marker: string): { data: Buffer; digest: Buffer } {
   const evilFile = join(mkdtempSync(join(tmpdir(), 'quorum-forge-')), 'evil.js');
   writeFileSync(evilFile, evil);
   const generator = [
+    `for (const flag of ${JSON.stringify(LAUNCHER_V8_FLAGS)}) require('node:v8').setFlagsFromString(flag);`,
     "const vm = require('node:vm');",
     `const s = new vm.Script(require('node:fs').readFileSync(process.argv[1], 'utf8'), { filename: ${JSON.stringify(MAIN)} });`,
     's.runInThisContext()({}, () => ({ writeFileSync() {} }));',

@@ -23,7 +23,7 @@ import { userCacheDirectory, writeCacheFile } from './files/cache-dir.js';
 import { cacheKey, encodeCache, readTrustedCache, sourceDigest, untrustedDirectoryReason } from './launch/code-cache.js';
 import { restoreDeferredExtraCaCerts } from './launch/extra-ca-certs.js';
 import { FIRST_WRITE, settleProbe, shouldProbe, type CacheRecord } from './launch/code-cache-policy.js';
-import { LAUNCHER_V8_FLAGS } from './launch/v8-flags.js';
+import { setLauncherV8Flags } from './launch/v8-flags.js';
 
 const MAIN = join(__dirname, 'main.cjs');
 
@@ -66,8 +66,9 @@ function bytecodeBytes(): number {
 }
 
 function launch(): void {
-  // Before the bundle is compiled: V8 keys the code cache by its flags (launch/v8-flags.ts).
-  for (const flag of LAUNCHER_V8_FLAGS) setFlagsFromString(flag);
+  // Before the bundle is compiled: V8 keys the code cache by its flags (launch/v8-flags.ts),
+  // and after Node's built-ins are loaded, which would otherwise lose their own code cache.
+  setLauncherV8Flags(process.argv[2], (id) => require(id), setFlagsFromString);
   restoreDeferredExtraCaCerts();
   // The entry's `#!` line survives bundling; Node's loader would drop it, so do the same.
   const bytes = readFileSync(MAIN);

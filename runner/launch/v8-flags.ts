@@ -27,3 +27,23 @@
  * code cache made under other flags is rejected by V8 and rewritten once.
  */
 export const LAUNCHER_V8_FLAGS = ['--interrupt-budget=270336'] as const;
+
+/**
+ * Node's built-in modules the bundle loads, required BEFORE the flags are set. Node compiles its
+ * built-ins from a code cache embedded in the node binary, made under the default flags: a
+ * built-in first required after setFlagsFromString no longer matches it and is compiled from its
+ * source (measured: loading crypto, net, tls, readline, zlib, dns, http and the like took 9 ms
+ * before the flag and 26-30 ms after it; a `run` loads ~100 built-ins, ~20 ms of every run).
+ * Required first, they come from Node's cache and are only looked up later. Every command loads
+ * the first list at the bundle's top level; a `run` also loads the second (its connections,
+ * prompts, downloads and reporters).
+ */
+export const BUILTINS_OF_EVERY_COMMAND = ['crypto', 'os', 'net', 'dgram', 'child_process', 'stream', 'string_decoder', 'process'] as const;
+export const BUILTINS_OF_A_RUN = ['fs/promises', 'tls', 'http', 'https', 'timers/promises', 'assert', 'dns', 'zlib', 'readline', 'tty', 'perf_hooks'] as const;
+
+/** Load the built-ins `command` will load (from Node's own code cache), then set the V8 flags. */
+export function setLauncherV8Flags(command: string | undefined, load: (id: string) => unknown, setFlag: (flag: string) => void): void {
+  for (const id of BUILTINS_OF_EVERY_COMMAND) load(`node:${id}`);
+  if (command === 'run') for (const id of BUILTINS_OF_A_RUN) load(`node:${id}`);
+  for (const flag of LAUNCHER_V8_FLAGS) setFlag(flag);
+}

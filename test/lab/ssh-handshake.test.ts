@@ -28,14 +28,19 @@ const ALGORITHMS = [
   { algo: 'rsa-sha2-256', file: 'rsa' },
 ];
 
+/** A strict connection spec to the lab host, pinned to the fingerprint of its host key of type `file` (ed25519, ecdsa, rsa). */
+async function strictSpecPinnedTo(file: string): Promise<ConnectionSpec> {
+  const line = await rootSh(host, `cat /etc/ssh/ssh_host_${file}_key.pub`);
+  const pinned = fingerprintOf(Buffer.from(line.trim().split(/\s+/)[1]!, 'base64'));
+  return {
+    name: host.name, kind: 'ssh', address: host.address, port: host.port, user: host.user,
+    privateKeyFile: host.keyFile, hostKeyPolicy: 'strict', hostKeyFingerprints: [pinned], connectTimeoutMs: 20_000,
+  };
+}
+
 for (const { algo, file } of ALGORITHMS) {
   test(`host key ${algo}: the host's signature is verified, the key file signs the login, no hostkeys-prove`, async (t) => {
-    const line = await rootSh(host, `cat /etc/ssh/ssh_host_${file}_key.pub`);
-    const pinned = fingerprintOf(Buffer.from(line.trim().split(/\s+/)[1]!, 'base64'));
-    const spec: ConnectionSpec = {
-      name: host.name, kind: 'ssh', address: host.address, port: host.port, user: host.user,
-      privateKeyFile: host.keyFile, hostKeyPolicy: 'strict', hostKeyFingerprints: [pinned], connectTimeoutMs: 20_000,
-    };
+    const spec = await strictSpecPinnedTo(file);
     let refused: Error | undefined;
     const config = await buildSshConfig(spec, (err) => (refused = err));
     const debug: string[] = [];
@@ -66,12 +71,7 @@ for (const { algo, file } of ALGORITHMS) {
 }
 
 test('a pinned fingerprint of another key type is still refused (the check is unchanged)', async (t) => {
-  const line = await rootSh(host, 'cat /etc/ssh/ssh_host_ed25519_key.pub');
-  const pinned = fingerprintOf(Buffer.from(line.trim().split(/\s+/)[1]!, 'base64'));
-  const spec: ConnectionSpec = {
-    name: host.name, kind: 'ssh', address: host.address, port: host.port, user: host.user,
-    privateKeyFile: host.keyFile, hostKeyPolicy: 'strict', hostKeyFingerprints: [pinned], connectTimeoutMs: 20_000,
-  };
+  const spec = await strictSpecPinnedTo('ed25519');
   let refused: Error | undefined;
   const config = await buildSshConfig(spec, (err) => (refused = err));
   config.algorithms = { serverHostKey: ['ecdsa-sha2-nistp256'] as never };

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CurveResults, CurveSample, CurveSize } from './curve.js';
+import type { CurveResults, CurveRunKind, CurveSize } from './curve.js';
 
 const PROJECT = join(import.meta.dirname, '..');
 const RESULTS_MD = join(PROJECT, 'bench/results.md');
@@ -20,6 +20,8 @@ const END = '<!-- curve: end -->';
 const KEEP = '<!-- everything below this line is hand-written and kept by bench/run.ts -->';
 /** facts + 20 file tasks (bench/curve.ts TASKS_PER_HOST; repeated to keep this file free of curve.ts's side effects). */
 const TASKS = 21;
+/** File tasks of the longer workload (bench/curve.ts LONG_FILE_TASKS), against the 20 of the curve's. */
+const LONG_FILE_TASKS = 60;
 
 /** Least-squares line y = a + b x. */
 export interface Fit {
@@ -47,14 +49,38 @@ const median = (xs: number[]) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-type Kind = CurveSample['kind'];
+/** The runs the curve itself is drawn from: the files workload's first run and re-run. */
+type Kind = 'first' | 're-run';
 const KINDS: Kind[] = ['first', 're-run'];
-const medianOf = (size: CurveSize, kind: Kind, key: 'cpuS' | 'peakRssMb' | 'wallS' | 'machineBusyS') => median(size.samples.filter((s) => s.kind === kind).map((s) => s[key]));
+const medianOf = (size: CurveSize, kind: CurveRunKind, key: 'cpuS' | 'peakRssMb' | 'wallS' | 'machineBusyS') => median(size.samples.filter((s) => s.kind === kind).map((s) => s[key]));
 
 /** Fits over the medians of every size: CPU and RSS against hosts, per kind of run. */
 export function fits(results: CurveResults): Record<Kind, { cpu: Fit; rss: Fit }> {
   const of = (kind: Kind, key: 'cpuS' | 'peakRssMb') => leastSquares(results.sizes.map((s) => ({ x: s.hosts, y: medianOf(s, kind, key) })));
   return { first: { cpu: of('first', 'cpuS'), rss: of('first', 'peakRssMb') }, 're-run': { cpu: of('re-run', 'cpuS'), rss: of('re-run', 'peakRssMb') } };
+}
+
+/**
+ * What a host costs, taken apart (bench/curve.ts, unless --no-decompose): `connect` is the
+ * connect workload's CPU against hosts (its slope: reaching one host); `perTask[kind]` fits, per
+ * size, (longer workload - files workload) / (LONG_FILE_TASKS - 20) against hosts, so its slope
+ * is what one more file task costs per host. Undefined when fewer than two sizes have all three.
+ */
+export interface Decomposition {
+  connect: Fit;
+  perTask: Record<Kind, Fit>;
+}
+
+export function decompose(results: CurveResults): Decomposition | undefined {
+  const extra: CurveRunKind[] = ['connect', 'first-long', 're-run-long'];
+  const sizes = results.sizes.filter((s) => extra.every((k) => s.samples.some((x) => x.kind === k)));
+  if (sizes.length < 2) return undefined;
+  const added = LONG_FILE_TASKS - 20;
+  const perTask = (kind: Kind) => leastSquares(sizes.map((s) => ({ x: s.hosts, y: (medianOf(s, `${kind}-long`, 'cpuS') - medianOf(s, kind, 'cpuS')) / added })));
+  return {
+    connect: leastSquares(sizes.map((s) => ({ x: s.hosts, y: medianOf(s, 'connect', 'cpuS') }))),
+    perTask: { first: perTask('first'), 're-run': perTask('re-run') },
+  };
 }
 
 /** Two panels side by side: controller CPU (s) and peak RSS (MB) against hosts, points and fitted lines. */
@@ -141,6 +167,27 @@ export function renderSection(results: CurveResults): string {
   for (const k of KINDS) {
     const perTaskMs = (f[k].cpu.slope / TASKS) * 1000;
     lines.push(`- ${k === 'first' ? 'first run' : 're-run'}: CPU = ${f[k].cpu.intercept.toFixed(3)} s + ${(f[k].cpu.slope * 1000).toFixed(2)} ms x hosts (R² ${f[k].cpu.r2.toFixed(3)}) = **${perTaskMs.toFixed(3)} ms per host per task** (goal under ${goalCpu}: ${perTaskMs < goalCpu ? 'met' : '**missed**'}); RSS = ${f[k].rss.intercept.toFixed(1)} MB + **${(f[k].rss.slope * 1024).toFixed(0)} KB per host** (R² ${f[k].rss.r2.toFixed(3)}; goal under ${goalRss} MB: ${f[k].rss.slope < goalRss ? 'met' : '**missed**'})`);
+  }
+  const parts = decompose(results);
+  if (parts) {
+    const ms = (s: number) => (s * 1000).toFixed(2);
+    const fixed = (k: Kind) => f[k].cpu.slope - parts.connect.slope - 20 * parts.perTask[k].slope;
+    lines.push('');
+    lines.push(`What one host costs the controller, taken apart (same rounds; slopes of least-squares lines over the sizes): reaching it is the connect workload (bench/workloads/connect.quorum.yaml: SSH handshake, login, the root shell by sudo, one command, no facts); each further task is a workload of facts + ${LONG_FILE_TASKS} file tasks against the 20-task one, (CPU of ${LONG_FILE_TASKS} - CPU of 20) / ${LONG_FILE_TASKS - 20} per size; the rest is the curve's slope less both.`);
+    lines.push('');
+    lines.push('| per host | first run (ms) | re-run (ms) | R² (first, re-run) |');
+    lines.push('| --- | --- | --- | --- |');
+    lines.push(`| reaching the host (connect workload) | ${ms(parts.connect.slope)} | ${ms(parts.connect.slope)} | ${parts.connect.r2.toFixed(3)} |`);
+    // The parts are separate fits: on noisy or few sizes they can overshoot the curve's slope.
+    const rest = (k: Kind) => (fixed(k) >= 0 ? ms(fixed(k)) : `(${ms(fixed(k))}: the fits do not add up)`);
+    lines.push(`| facts, read-ahead and the rest of a host's fixed work | ${rest('first')} | ${rest('re-run')} | |`);
+    lines.push(`| each file task | **${ms(parts.perTask.first.slope)}** | **${ms(parts.perTask['re-run'].slope)}** | ${parts.perTask.first.r2.toFixed(3)}, ${parts.perTask['re-run'].r2.toFixed(3)} |`);
+    lines.push(`| the whole files workload (facts + 20 tasks: the curve's slope) | ${ms(f.first.cpu.slope)} | ${ms(f['re-run'].cpu.slope)} | ${f.first.cpu.r2.toFixed(3)}, ${f['re-run'].cpu.r2.toFixed(3)} |`);
+    lines.push('');
+    for (const k of KINDS) {
+      const each = parts.perTask[k].slope * 1000;
+      lines.push(`- ${k === 'first' ? 'first run' : 're-run'}: each task costs a host **${each.toFixed(3)} ms** (goal under ${goalCpu}: ${each < goalCpu ? 'met' : '**missed**'}); reaching the host alone is ${ms(parts.connect.slope)} ms, ${((parts.connect.slope / TASKS) * 1000).toFixed(3)} ms of the per host per task figure above over ${TASKS} tasks`);
+    }
   }
   const largest = results.sizes.at(-1);
   const profiled = largest?.samples.filter((s) => s.threads);

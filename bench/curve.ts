@@ -14,6 +14,12 @@
  * thread pinned while a core idles?). Afterwards, untimed, the hosts' memory: PSS and RSS of
  * their processes idle, and at the peak of one more run.
  *
+ * What a host costs is then taken apart (unless --no-decompose), in the same rounds: the
+ * connect workload (bench/workloads/connect.quorum.yaml: reach the host, open the root shell,
+ * one command, no facts) is what merely reaching a host costs, and a longer files workload
+ * (facts + LONG_FILE_TASKS file tasks, written into --work-dir) against the 20-task one gives
+ * what each further task costs a host, first run and re-run.
+ *
  * Writes bench/curve-results.json after every size, then bench/curve-report.ts renders the
  * section of bench/results.md and bench/curve.svg from it.
  */
@@ -29,13 +35,22 @@ const PROJECT = join(import.meta.dirname, '..');
 const BUNDLE = join(PROJECT, 'dist/bundle/quorum.cjs');
 const WORKLOAD = join(PROJECT, 'bench/workloads/files.quorum.yaml');
 const RESET = join(PROJECT, 'bench/workloads/curve-reset.quorum.yaml');
+const CONNECT = join(PROJECT, 'bench/workloads/connect.quorum.yaml');
 export const RESULTS_JSON = join(PROJECT, 'bench/curve-results.json');
 /** facts + 20 file tasks: the work per host that "per task" divides by. */
 export const TASKS_PER_HOST = 21;
+/** File tasks of the longer workload that measures what each further task costs (with facts: 61). */
+export const LONG_FILE_TASKS = 60;
+
+/**
+ * The kinds of timed run: the files workload's first run and re-run (the curve itself), the
+ * connect workload, and the longer files workload's first run and re-run.
+ */
+export type CurveRunKind = 'first' | 're-run' | 'connect' | 'first-long' | 're-run-long';
 
 /** One timed run. */
 export interface CurveSample {
-  kind: 'first' | 're-run';
+  kind: CurveRunKind;
   round: number;
   userS: number;
   sysS: number;
@@ -70,10 +85,11 @@ interface Options {
   labId: number;
   workDir: string;
   keepLab: boolean;
+  decompose: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { sizes: [3, 30, 100, 300], rounds: 3, labId: Number(process.env.QUORUM_LAB_ID || 5), workDir: '/tmp/quorum-curve', keepLab: false };
+  const o: Options = { sizes: [3, 30, 100, 300], rounds: 3, labId: Number(process.env.QUORUM_LAB_ID || 5), workDir: '/tmp/quorum-curve', keepLab: false, decompose: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -86,7 +102,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--lab-id') o.labId = Number(value());
     else if (a === '--work-dir') o.workDir = value();
     else if (a === '--keep-lab') o.keepLab = true;
-    else throw new Error(`bench:curve: unknown option ${a} (--sizes 3,30,100,300 --rounds N --lab-id N --work-dir DIR --keep-lab)`);
+    else if (a === '--no-decompose') o.decompose = false;
+    else throw new Error(`bench:curve: unknown option ${a} (--sizes 3,30,100,300 --rounds N --lab-id N --work-dir DIR --keep-lab --no-decompose)`);
   }
   if (!o.sizes.every((n) => Number.isInteger(n) && n >= 1 && n <= 1000)) throw new Error('bench:curve: --sizes takes whole numbers from 1 to 1000, comma-separated');
   if (!(Number.isInteger(o.rounds) && o.rounds >= 1)) throw new Error('bench:curve: --rounds takes a whole number from 1');
@@ -141,10 +158,28 @@ function machineBusySeconds(): number {
   return readMachineBusyMs() / 1000;
 }
 
-/** Every host present, and the changes the kind of run must (first) or must not (re-run) make. */
-function checkRecap(kind: 'first' | 're-run' | 'reset', end: { exitCode: number; recap: Record<string, { changed: number; failed: number; unreachable: number }> }, hosts: number): void {
+/**
+ * The longer files workload: the same kinds of task as bench/workloads/files.quorum.yaml (its 4
+ * directories, then small files with content spread over them), `files` of them after facts.
+ */
+export function longFilesWorkload(files: number): string {
+  const lines = ['# Written by bench/curve.ts: files.quorum.yaml with more file tasks (what each further task costs).', `- name: facts and ${files} file tasks`, '  hosts: all', '  become: true', '  gather_facts: true', '  tasks:'];
+  for (let d = 0; d < 4; d++) lines.push(`    - name: directory /var/tmp/qbench/d${d}`, `      file: { path: /var/tmp/qbench/d${d}, state: directory, mode: "0755" }`);
+  for (let i = 0; i < files - 4; i++) {
+    const path = `/var/tmp/qbench/d${i % 4}/f${String(i).padStart(2, '0')}.conf`;
+    lines.push(`    - name: file ${path}`, `      file: { path: ${path}, content: "# bench file ${i}\\nkey${i} = value ${i}\\n", mode: "0644" }`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Every host present, and the changes the kind of run must make: every file task on a first
+ * run, none on a re-run or the connect workload (its one command is `changed_when: false`).
+ */
+function checkRecap(kind: CurveRunKind | 'reset', end: { exitCode: number; recap: Record<string, { changed: number; failed: number; unreachable: number }> }, hosts: number): void {
   const entries = Object.entries(end.recap);
-  const bad = entries.filter(([, r]) => r.failed > 0 || r.unreachable > 0 || (kind === 'first' ? r.changed !== 20 : kind === 're-run' ? r.changed !== 0 : false));
+  const expected = kind === 'first' ? 20 : kind === 'first-long' ? LONG_FILE_TASKS : kind === 'reset' ? undefined : 0;
+  const bad = entries.filter(([, r]) => r.failed > 0 || r.unreachable > 0 || (expected !== undefined && r.changed !== expected));
   if (end.exitCode !== 0 || entries.length !== hosts || bad.length > 0) {
     throw new Error(`bench:curve: ${kind} run: exit ${end.exitCode}, ${entries.length}/${hosts} hosts, unexpected: ${bad.slice(0, 5).map(([h, r]) => `${h} ${JSON.stringify(r)}`).join('; ')}`);
   }
@@ -160,6 +195,8 @@ async function main(): Promise<void> {
   if (paths.LAB_ID !== o.labId) throw new Error(`bench:curve: runner/lab was loaded for lab ${paths.LAB_ID}`);
   const { labUp, labDown } = await import('../runner/lab/lab.js');
   mkdirSync(join(o.workDir, 'logs'), { recursive: true });
+  const longWorkload = join(o.workDir, 'files-long.quorum.yaml');
+  writeFileSync(longWorkload, longFilesWorkload(LONG_FILE_TASKS));
   const results: CurveResults = {
     generatedAt: new Date().toISOString(),
     machine: { cores: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, loadAverageAtStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') },
@@ -181,6 +218,10 @@ async function main(): Promise<void> {
       // A warm-up run writes the code cache (runner/launch.ts) and warms the hosts' page cache.
       checkRecap('reset', (await timedRun(['run', RESET, ...common], logFile('warmup-reset'), false)).end, hosts);
       await timedRun(['run', WORKLOAD, ...common], logFile('warmup'), false);
+      if (o.decompose) {
+        await timedRun(['run', CONNECT, ...common], logFile('warmup-connect'), false);
+        await timedRun(['run', longWorkload, ...common], logFile('warmup-long'), false);
+      }
       for (let round = 1; round <= o.rounds; round++) {
         const profile = round === o.rounds;
         checkRecap('reset', (await timedRun(['run', RESET, ...common], logFile(`reset-${round}`), false)).end, hosts);
@@ -191,6 +232,18 @@ async function main(): Promise<void> {
         checkRecap('re-run', rerun.end, hosts);
         size.samples.push({ kind: 're-run', round, ...rerun.sample });
         log(`${hosts} hosts round ${round}: first ${first.sample.cpuS.toFixed(2)} s CPU ${first.sample.peakRssMb.toFixed(0)} MB ${first.sample.wallS.toFixed(2)} s wall; re-run ${rerun.sample.cpuS.toFixed(2)} s CPU ${rerun.sample.peakRssMb.toFixed(0)} MB ${rerun.sample.wallS.toFixed(2)} s wall`);
+        if (!o.decompose) continue;
+        const connect = await timedRun(['run', CONNECT, ...common], logFile(`connect-${round}`), false);
+        checkRecap('connect', connect.end, hosts);
+        size.samples.push({ kind: 'connect', round, ...connect.sample });
+        checkRecap('reset', (await timedRun(['run', RESET, ...common], logFile(`reset-long-${round}`), false)).end, hosts);
+        const firstLong = await timedRun(['run', longWorkload, ...common], logFile(`first-long-${round}`), false);
+        checkRecap('first-long', firstLong.end, hosts);
+        size.samples.push({ kind: 'first-long', round, ...firstLong.sample });
+        const rerunLong = await timedRun(['run', longWorkload, ...common], logFile(`rerun-long-${round}`), false);
+        checkRecap('re-run-long', rerunLong.end, hosts);
+        size.samples.push({ kind: 're-run-long', round, ...rerunLong.sample });
+        log(`${hosts} hosts round ${round}: connect ${connect.sample.cpuS.toFixed(2)} s CPU; ${LONG_FILE_TASKS} tasks first ${firstLong.sample.cpuS.toFixed(2)} s CPU, re-run ${rerunLong.sample.cpuS.toFixed(2)} s CPU`);
       }
       // Hosts' memory (untimed): idle, then the peak while serving one more first run.
       const inodes = namespaceInodes(state.hosts.map((h) => paths.netnsName(h.name)));

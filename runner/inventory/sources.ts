@@ -7,7 +7,7 @@
  * quorum stops with the reason (exit 5): a run never starts on an inventory it half read.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { InputFileError, readInputText } from '../load/read-input.js';
+import { InputFileError, MAX_INVENTORY_BYTES, readInputText } from '../load/read-input.js';
 import { extname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseYamlText, type YamlSource } from '../load/yaml.js';
@@ -94,7 +94,7 @@ function readFile(draft: InventoryDraft, file: string, files: string[]): void {
   let text: string;
   try {
     // The one reader of input files: regular files only, bounded, encodings checked (BOM, UTF-16).
-    text = readInputText(file);
+    text = readInputText(file, MAX_INVENTORY_BYTES);
     // An executable file is a dynamic inventory script for Ansible: quorum runs no scripts.
     if ((statSync(file).mode & 0o111) !== 0 && text.startsWith('#!')) {
       draft.problems.push({ location: { file, line: 1, col: 1 }, pointer: '', message: 'this is an inventory script (executable, starts with #!): quorum does not run inventory scripts; write its output to a file with `ansible-inventory -i FILE --list -y > inventory.yaml` and use that' });

@@ -68,7 +68,7 @@ function generate(kind: string, path: string): void {
     case 'tasks-130k': return writeFileSync(path, tasks(130_000));
     case 'tasks-4k': return writeFileSync(path, tasks(4_000).split('\n').slice(2).join('\n'));
     case 'vars-200k': return writeFileSync(path, Array.from({ length: 10_000 }, (_, i) => `v${i}: value number ${i}\n`).join(''));
-    case 'inventory-200k': return writeFileSync(path, 'all:\n  hosts:\n' + Array.from({ length: 8_000 }, (_, i) => `    host${i}: {ansible_host: 192.0.2.1}\n`).join(''));
+    case 'inventory-9m': return writeFileSync(path, 'all:\n  hosts:\n' + Array.from({ length: 260_000 }, (_, i) => `    host${i}: {ansible_host: 192.0.2.1}\n`).join(''));
     case 'block-depth-150': return writeFileSync(path, '- hosts: all\n  vars:\n    x:\n' + Array.from({ length: 150 }, (_, i) => `${' '.repeat(6 + i * 2)}k${i}:\n`).join('') + `${' '.repeat(6 + 150 * 2)}leaf\n  tasks: []\n`);
     case 'flow-depth-60k': return writeFileSync(path, `- hosts: all\n  vars:\n    x: ${'['.repeat(60_000)}${']'.repeat(60_000)}\n  tasks: []\n`);
     case 'fifo': return void execFileSync('mkfifo', [path]);

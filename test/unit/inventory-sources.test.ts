@@ -144,6 +144,17 @@ test('group_vars beside the playbook: above the inventory\'s for the same group,
   t.deepEqual(inv.hosts.get('infra0')!.origins!.level, { file: join(dir, 'playbooks/group_vars/etcd.yml'), line: 1, col: 8 });
 });
 
+test('a one-file inventory of thousands of hosts loads (over the 128 KiB of other YAML files), each host located at its own lines', (t) => {
+  const hosts = Array.from({ length: 3_000 }, (_, i) => `    node${i}:\n      ansible_host: 10.1.${i >> 8}.${i & 255}\n      zone: z${i % 3}\n`);
+  const dir = tree({ 'hosts.yaml': `all:\n  hosts:\n${hosts.join('')}` });
+  t.true(hosts.join('').length > 128 * 1024);
+  const inv = loadInventorySources([join(dir, 'hosts.yaml')]);
+  t.is(inv.hosts.size, 3_000);
+  // Host i starts on line 3 + 3 i; its variables sit on the two lines below, after "key: ".
+  t.deepEqual(inv.hosts.get('node2999')!.origins!.zone, { file: join(dir, 'hosts.yaml'), line: 3 + 3 * 2999 + 2, col: 13 });
+  t.deepEqual(inv.hosts.get('node0')!.origins!.ansible_host, { file: join(dir, 'hosts.yaml'), line: 4, col: 21 });
+});
+
 test('implicit localhost: only its own name selects it, with the variables of all', (t) => {
   const dir = tree({ 'hosts.ini': '[web]\nweb1\n[all:vars]\nntp=pool.example.org\n' });
   const inv = loadInventorySources([join(dir, 'hosts.ini')]);

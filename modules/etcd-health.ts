@@ -20,7 +20,8 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { etcdHealthSchema } from '../schemas/modules/etcd-health.js';
 import type { ModuleContext, ModuleDefinition, Plan } from '../runner/types.js';
 import type { EndpointProbe } from '../runner/etcd/types.js';
-import { probeEtcdctl, EtcdctlMissingError } from '../runner/etcd/probe-etcdctl.js';
+import { probeEtcdctlCluster, EtcdctlMissingError } from '../runner/etcd/probe-etcdctl.js';
+import type { HealthLine } from '../runner/etcd/etcdctl.js';
 import { probeGateway, type GatewayTls } from '../runner/etcd/gateway.js';
 import { clientUrlProblem, defaultClientUrl } from '../runner/etcd/urls.js';
 import { judgeCluster } from '../runner/etcd/verdict.js';
@@ -36,6 +37,10 @@ export interface EtcdHealthFacts {
   unreachable?: string[];
   /** Set when the check could not run at all (no endpoints, etcdctl missing). */
   error?: string;
+  /** What `etcdctl endpoint health` printed (method etcdctl): host data, shown, never rendered. */
+  healthOutput?: string;
+  /** With `cluster`: etcdctl's verdicts on advertised client URLs that are not among the endpoints. */
+  advertised?: HealthLine[];
 }
 
 export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
@@ -46,10 +51,12 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
   // Endpoints rendered from variables, checked before any host is touched (a literal one is
   // checked by the schema's pattern): `http://[::1` failed only after the 5 s timeout.
   checkArgs(params) {
-    return (params.endpoints ?? []).flatMap((url) => {
+    const problems = (params.endpoints ?? []).flatMap((url) => {
       const message = clientUrlProblem(url);
       return message ? [{ param: 'endpoints', message }] : [];
     });
+    if (params.cluster && params.method === 'gateway') problems.push({ param: 'cluster', message: 'cluster: true is etcdctl\'s `endpoint health --cluster`: use it with method etcdctl (the default), or list every endpoint for method gateway' });
+    return problems;
   },
   docs: {
     examples: [
@@ -61,6 +68,12 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
       '  retries: 20',
       '  delay: 3',
       '  until: health.healthy',
+      '- etcd-health:',
+      '    cluster: true   # also every client URL the member list advertises (etcdctl endpoint health --cluster)',
+      '    cacert: /etc/kubernetes/pki/etcd/ca.crt',
+      '    cert: /etc/kubernetes/pki/etcd/peer.crt',
+      '    key: /etc/kubernetes/pki/etcd/peer.key',
+      '  register: cluster_health   # cluster_health.etcdctl_output: what etcdctl printed',
       '- etcd-health:',
       '    method: gateway',
       '    endpoints: [https://10.0.0.6:2379, https://10.0.0.7:2379, https://10.0.0.8:2379]',
@@ -75,6 +88,7 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
       healthy: 'All endpoints healthy, one leader, member lists agree and have expect_members entries.',
       leader: 'Hex id of the leader, or null.',
       quorum: 'More than half of the expected members are healthy.',
+      etcdctl_output: 'What `etcdctl endpoint health` (with `cluster`: `--cluster`) printed, stdout then stderr, as etcdctl wrote them (its verdict lines); null for method gateway.',
       unreachable_hosts: 'Inventory hosts of the checked endpoints that this run could not reach over SSH (marked unreachable), e.g. by a cut network; the verdict names them. `until: health.healthy || size(health.unreachable_hosts) > 0` stops retrying at once for a host that will not come back during this run.',
     },
     notes: [
@@ -97,8 +111,8 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
     try {
       // Direct execs, not cached facts: health is live state and retries must see it change.
       // As root, like facts: the client keys (kubeadm's peer.key) are root-only 0600 files.
-      const probes = await probeEtcdctl(ctx.conn, endpoints, options, true);
-      return { probes, names, unreachable };
+      const r = await probeEtcdctlCluster(ctx.conn, endpoints, options, true, params.cluster === true);
+      return { probes: r.probes, names, unreachable, healthOutput: r.healthOutput, advertised: r.advertised };
     } catch (err) {
       if (err instanceof EtcdctlMissingError) return { probes: [], names, unreachable, error: err.message };
       throw err;
@@ -112,9 +126,10 @@ export const etcdHealth: ModuleDefinition<EtcdHealthParams, EtcdHealthFacts> = {
 /** The pure verdict of etcd-health (exported for the plan tests). */
 export function planEtcdHealth(params: EtcdHealthParams, facts: EtcdHealthFacts): Plan {
   const unreachable = facts.unreachable ?? [];
-  if (facts.error) return { changes: [], failed: facts.error, result: { healthy: false, quorum: false, leader: null, endpoints: [], members: [], unreachable_hosts: unreachable } };
-  const v = judgeCluster(facts.probes, facts.names, params.expect_members ?? facts.probes.length, unreachable);
-  const result = { endpoints: v.endpoints, members: v.members, healthy: v.healthy, leader: v.leader, quorum: v.quorum, unreachable_hosts: unreachable };
+  const etcdctlOutput = facts.healthOutput ?? null;
+  if (facts.error) return { changes: [], failed: facts.error, result: { healthy: false, quorum: false, leader: null, endpoints: [], members: [], unreachable_hosts: unreachable, etcdctl_output: etcdctlOutput } };
+  const v = judgeCluster(facts.probes, facts.names, params.expect_members ?? facts.probes.length, unreachable, facts.advertised ?? []);
+  const result = { endpoints: v.endpoints, members: v.members, healthy: v.healthy, leader: v.leader, quorum: v.quorum, unreachable_hosts: unreachable, etcdctl_output: etcdctlOutput };
   const plan: Plan = { changes: [], noop: 'etcd-health only reads', result, msg: v.summary };
   if (v.failure) plan.failed = v.failure;
   return plan;

@@ -32,6 +32,12 @@ export function buildEtcdctlArgv(endpoint: string, subcommand: readonly string[]
 
 /** Plain output on purpose: its verdict lines are the same in 3.4 and 3.5+ (only the stream differs). */
 export const HEALTH_SUBCOMMAND = ['endpoint', 'health'] as const;
+/**
+ * The kubeadm doc's check: etcdctl reads the member list from the endpoints it is given, then
+ * checks every client URL the members advertise (one process, one TLS handshake more than
+ * HEALTH_SUBCOMMAND). Its verdict lines are HEALTH_SUBCOMMAND's.
+ */
+export const HEALTH_CLUSTER_SUBCOMMAND = ['endpoint', 'health', '--cluster'] as const;
 /** JSON, parsed with big ids quoted (see ids.ts). */
 export const STATUS_SUBCOMMAND = ['endpoint', 'status', '-w', 'json'] as const;
 /** JSON; `-w json --hex` gives hex ids only from 3.5 (spec 4.6), quoting big ints works for every version. */

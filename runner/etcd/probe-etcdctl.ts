@@ -7,6 +7,7 @@ import { execConcurrently } from '../connection/concurrent.js';
 import type { EndpointProbe, EtcdStatus } from './types.js';
 import {
   buildEtcdctlArgv,
+  HEALTH_CLUSTER_SUBCOMMAND,
   HEALTH_SUBCOMMAND,
   MEMBERS_SUBCOMMAND,
   parseHealthOutput,
@@ -15,6 +16,7 @@ import {
   STATUS_SUBCOMMAND,
   summarizeEtcdctlError,
   type EtcdctlOptions,
+  type HealthLine,
 } from './etcdctl.js';
 
 /**
@@ -63,10 +65,51 @@ export interface EtcdctlReplies {
  * (an unhealthy endpoint is data, not an error); rejects only when etcdctl itself is missing.
  */
 export async function probeEtcdctl(conn: Connection, endpoints: readonly string[], options: EtcdctlOptions, sudo: boolean): Promise<EndpointProbe[]> {
+  return (await probeEtcdctlCluster(conn, endpoints, options, sudo, false)).probes;
+}
+
+/** probeEtcdctl's probes, with what the health call printed and, with `--cluster`, its other verdicts. */
+export interface EtcdctlClusterProbe {
+  probes: EndpointProbe[];
+  /** What `endpoint health` printed, stdout then stderr, as etcdctl wrote them (bounded): host data, for display only. */
+  healthOutput: string;
+  /** With `cluster`: etcdctl's verdicts on client URLs the member list advertises that are not among `endpoints`. */
+  advertised: HealthLine[];
+}
+
+/** Bound on the health output kept for display: a few lines per member in practice. */
+const MAX_HEALTH_OUTPUT = 16 * 1024;
+
+/**
+ * As probeEtcdctl; with `cluster`, the health call is the kubeadm doc's `endpoint health
+ * --cluster` (etcdctl checks every client URL the member list advertises), so one etcdctl run
+ * is both this module's health read and the doc's check: a separate `etcdctl endpoint health
+ * --cluster` afterwards would start a second Go program (~35 ms of host CPU with its TLS
+ * handshakes) for the same verdicts.
+ */
+export async function probeEtcdctlCluster(conn: Connection, endpoints: readonly string[], options: EtcdctlOptions, sudo: boolean, cluster: boolean): Promise<EtcdctlClusterProbe> {
   const all = endpoints.join(',');
-  const argvs = [buildEtcdctlArgv(all, HEALTH_SUBCOMMAND, options), buildEtcdctlArgv(all, STATUS_SUBCOMMAND, options), ...endpoints.map((e) => buildEtcdctlArgv(e, MEMBERS_SUBCOMMAND, options))];
+  const healthCommand = cluster ? HEALTH_CLUSTER_SUBCOMMAND : HEALTH_SUBCOMMAND;
+  const argvs = [buildEtcdctlArgv(all, healthCommand, options), buildEtcdctlArgv(all, STATUS_SUBCOMMAND, options), ...endpoints.map((e) => buildEtcdctlArgv(e, MEMBERS_SUBCOMMAND, options))];
   const [health, status, ...members] = (await execConcurrently(conn, argvs, { sudo, env: { ETCDCTL_API: '3' } })) as [ExecResult, ExecResult, ...ExecResult[]];
-  return endpoints.map((endpoint, i) => judgeEndpoint(conn.host, endpoint, { health, status, members: members[i]! }, options));
+  return judgeReplies(conn.host, endpoints, { health, status, members }, options, cluster);
+}
+
+/**
+ * Every endpoint's probe from the replies of one probeEtcdctlCluster round trip (pure; exported
+ * for the replay tests): `members[i]` is endpoint i's member list.
+ */
+export function judgeReplies(host: string, endpoints: readonly string[], replies: { health: ExecResult; status: ExecResult; members: ExecResult[] }, options: Pick<EtcdctlOptions, 'binary'>, cluster: boolean): EtcdctlClusterProbe {
+  const { health, status, members } = replies;
+  const probes = endpoints.map((endpoint, i) => judgeEndpoint(host, endpoint, { health, status, members: members[i]! }, options, cluster));
+  const output = `${health.stdout.toString('utf8')}${health.stderr.toString('utf8')}`;
+  const ours = new Set(endpoints.map(withoutTrailingSlash));
+  const advertised = cluster ? parseHealthOutput(health.stdout.toString('utf8'), health.stderr.toString('utf8')).filter((l) => !ours.has(withoutTrailingSlash(l.endpoint))) : [];
+  return { probes, healthOutput: output.length > MAX_HEALTH_OUTPUT ? `${output.slice(0, MAX_HEALTH_OUTPUT)}\n[... cut at ${MAX_HEALTH_OUTPUT} characters]` : output, advertised };
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }
 
 /**
@@ -74,7 +117,7 @@ export async function probeEtcdctl(conn: Connection, endpoints: readonly string[
  * exit codes of health and status say whether every endpoint answered; this endpoint's verdict
  * is its own line and its own entry.
  */
-export function judgeEndpoint(host: string, endpoint: string, replies: EtcdctlReplies, options: Pick<EtcdctlOptions, 'binary'> = {}): EndpointProbe {
+export function judgeEndpoint(host: string, endpoint: string, replies: EtcdctlReplies, options: Pick<EtcdctlOptions, 'binary'> = {}, cluster = false): EndpointProbe {
   const { health, status, members } = replies;
   if (health.exitCode === NOT_FOUND) {
     throw new EtcdctlMissingError(`${options.binary ?? 'etcdctl'} not found on ${host}: install it (Debian: apt-get install etcd-client) or use method: gateway`);
@@ -82,10 +125,14 @@ export function judgeEndpoint(host: string, endpoint: string, replies: EtcdctlRe
   const stdout = health.stdout.toString('utf8');
   const stderr = health.stderr.toString('utf8');
   const statusStderr = status.stderr.toString('utf8');
-  const line = parseHealthOutput(stdout, stderr).find((l) => l.endpoint === endpoint);
+  const lines = parseHealthOutput(stdout, stderr);
+  const line = lines.find((l) => withoutTrailingSlash(l.endpoint) === withoutTrailingSlash(endpoint));
   const probe: EndpointProbe = { endpoint, healthy: line?.healthy === true };
   if (!probe.healthy) {
-    probe.error = line?.error ?? summarizeEtcdctlError(stderr, health.exitCode);
+    // `--cluster` checked the URLs the member list advertises: an endpoint it judged none of
+    // is not one of them (a member advertising another address, or no member at all).
+    const notAdvertised = cluster && !line && lines.length > 0 ? 'not among the client URLs the member list advertises (etcdctl endpoint health --cluster checked those)' : undefined;
+    probe.error = line?.error ?? notAdvertised ?? summarizeEtcdctlError(stderr, health.exitCode);
     // 3.4's health line only says "context deadline exceeded"; the status call's gRPC log
     // names the dial error (connection refused, no route), which is what the user needs.
     const dial = findDialError(stderr, endpoint) ?? findDialError(statusStderr, endpoint);

@@ -3,6 +3,7 @@
  * message that names every unhealthy member with its reason. Pure, so plan tests cover it.
  */
 import type { EndpointProbe, EtcdMember } from './types.js';
+import type { HealthLine } from './etcdctl.js';
 
 /** One endpoint in the registered result (null where the endpoint did not answer). */
 export interface EndpointReport {
@@ -40,8 +41,10 @@ export interface ClusterVerdict {
  * Judge the cluster from its probes; `names` maps endpoint URL to a display name, and
  * `unreachable` names the hosts this run could not reach over SSH: their members are said to be
  * on an unreachable host, the likeliest reason they do not answer and one retrying will not fix.
+ * `advertised`: etcdctl's verdicts (`endpoint health --cluster`) on client URLs the member list
+ * advertises besides the probed endpoints; an unhealthy one fails the cluster as `--cluster` does.
  */
-export function judgeCluster(probes: EndpointProbe[], names: Record<string, string>, expectMembers: number, unreachable: readonly string[] = []): ClusterVerdict {
+export function judgeCluster(probes: EndpointProbe[], names: Record<string, string>, expectMembers: number, unreachable: readonly string[] = [], advertised: readonly HealthLine[] = []): ClusterVerdict {
   const up = probes.filter((p) => p.healthy);
   const members = up[0]?.members ?? [];
   const nameOf = (endpoint: string) => names[endpoint] ?? members.find((m) => m.clientURLs.includes(endpoint))?.name ?? endpoint;
@@ -59,6 +62,11 @@ export function judgeCluster(probes: EndpointProbe[], names: Record<string, stri
   const leaders = [...new Set(up.map((p) => p.status?.leader ?? '0').filter((l) => l !== '0'))];
   if (up.length > 0 && leaders.length === 0) problems.push('no leader: no healthy endpoint knows a raft leader');
   if (leaders.length > 1) problems.push(`more than one leader: ${leaders.join(', ')}`);
+
+  const advertisedDown = advertised.filter((l) => !l.healthy);
+  if (advertisedDown.length > 0) {
+    problems.push(`client URLs the member list advertises are unhealthy: ${advertisedDown.map((l) => `${members.find((m) => m.clientURLs.includes(l.endpoint))?.name || l.endpoint} (${l.endpoint}): ${l.error ?? 'unhealthy'}`).join('; ')}`);
+  }
 
   const down = probes.filter((p) => !p.healthy);
   const quorum = up.length > expectMembers / 2;

@@ -20,5 +20,9 @@ export const etcdHealthSchema = {
     expect_members: { type: 'integer', minimum: 1, description: 'Members the cluster must have (default: the number of endpoints).' },
     timeout: { type: 'integer', minimum: 1, maximum: 300, description: 'Seconds allowed per endpoint request (default 5).' },
     etcdctl: { type: 'string', description: 'etcdctl binary to run for method etcdctl (default `etcdctl` from PATH).' },
+    cluster: {
+      type: 'boolean',
+      description: 'Also check every client URL the member list advertises, as the kubeadm doc\'s `etcdctl endpoint health --cluster` does, in the same etcdctl call (method etcdctl only; default false). An endpoint no member advertises is then unhealthy.',
+    },
   },
 } as const;

@@ -154,6 +154,11 @@ test.serial('three members started with no_block become one healthy cluster; etc
   const status = await etcdctlOwn('endpoint status');
   t.is(status.out.split('\n').find((l) => l.split(', ')[4] === 'true')?.split(', ')[1], r.leader, 'leader equals the IS LEADER row');
 
+  // cluster: etcdctl's own `endpoint health --cluster` in the same call; its lines are registered.
+  const cluster = await runModule(conns.get('infra3')!, etcdHealth, { ...healthParams, cluster: true }, { vars });
+  t.is(cluster.plan.failed, undefined, cluster.plan.failed);
+  for (const h of HOSTS) t.regex((cluster.plan.result as any).etcdctl_output, new RegExp(`${endpoint(h).replace(/\./g, '\\.')} is healthy: successfully committed proposal`));
+
   const gateway = await runModule(conns.get('infra3')!, etcdHealth, gatewayParams, { playbookDir: certDir });
   t.is(gateway.plan.failed, undefined, gateway.plan.failed);
   t.is((gateway.plan.result as any).leader, r.leader);
@@ -222,6 +227,14 @@ test.serial('one member stopped: degraded, quorum kept, the member named; etcdct
   const [viaEngine] = await runHealthPlaybook(false);
   t.is(viaEngine?.status, 'failed');
   t.true(String(viaEngine?.result?.['msg']).startsWith(prefix), JSON.stringify(viaEngine?.result?.['msg']));
+  // Asked about infra3 and infra4 alone, the stopped member goes unseen; with cluster: true
+  // etcdctl also checks the client URL infra5 advertises in the member list, and fails it.
+  const two = { cacert: healthParams.cacert, cert: healthParams.cert, key: healthParams.key, timeout: healthParams.timeout, endpoints: [endpoint('infra3'), endpoint('infra4')], expect_members: 3 };
+  t.is((await runModule(conns.get('infra3')!, etcdHealth, two, { vars })).plan.failed, undefined);
+  const clusterTwo = (await runModule(conns.get('infra3')!, etcdHealth, { ...two, cluster: true }, { vars })).plan;
+  t.true(clusterTwo.failed?.startsWith(`client URLs the member list advertises are unhealthy: infra5 (${endpoint('infra5')}): `), clusterTwo.failed);
+  t.regex((clusterTwo.result as any).etcdctl_output, new RegExp(`${endpoint('infra5').replace(/\./g, '\\.')} is unhealthy`));
+
   const gateway = await runModule(conns.get('infra3')!, etcdHealth, gatewayParams, { playbookDir: certDir });
   t.is(gateway.plan.failed, `degraded, quorum kept: infra5 (${endpoint('infra5')}) unhealthy: connection refused`);
 });

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import Ajv from 'ajv';
 import { quoteBigInts, toHexId } from '../../runner/etcd/ids.js';
 import { buildEtcdctlArgv, HEALTH_SUBCOMMAND, MEMBERS_SUBCOMMAND, parseHealthOutput, parseMemberListJson, parseStatusJson, STATUS_SUBCOMMAND, summarizeEtcdctlError } from '../../runner/etcd/etcdctl.js';
-import { findDialError, judgeEndpoint, probeEtcdctl } from '../../runner/etcd/probe-etcdctl.js';
+import { findDialError, judgeEndpoint, judgeReplies, probeEtcdctl, probeEtcdctlCluster } from '../../runner/etcd/probe-etcdctl.js';
 import type { EndpointProbe } from '../../runner/etcd/types.js';
 import type { Connection, ExecResult } from '../../runner/connection/types.js';
 import { etcdHealth, planEtcdHealth, resolveEndpoints } from '../../modules/etcd-health.js';
@@ -180,7 +180,7 @@ test('module metadata: read-only, and every docs example validates against the s
   t.true(etcdHealth.flags?.readOnly);
   const validate = new Ajv.default({ strict: false }).compile(etcdHealth.schema);
   const tasks = parseYaml(etcdHealth.docs.examples) as Array<Record<string, unknown>>;
-  t.is(tasks.length, 2);
+  t.is(tasks.length, 3);
   for (const task of tasks) t.true(validate(task['etcd-health']), JSON.stringify(validate.errors));
   t.false(validate({ endpoints: ['10.0.0.1:2379'] }));
   t.false(validate({ method: 'curl' }));
@@ -246,4 +246,70 @@ test('gather: unreachable_hosts are the checked group\'s hosts among those the r
   t.deepEqual((await etcdHealth.gather(ctx, {})).unreachable, [], 'no run state: nothing is unreachable');
   const plan = planEtcdHealth({}, facts);
   t.regex(plan.failed ?? '', /infra2 \(host unreachable in this run; https:\/\/infra2:2379 unhealthy: /);
+});
+
+/** A connection that records the scripts it is given and answers nothing. */
+function recordingConnection(scripts: string[]): Connection {
+  return {
+    host: 'infra3',
+    async exec(command) {
+      scripts.push(String(command));
+      return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), durationMs: 1 };
+    },
+    async put() {},
+    async get() {
+      return Buffer.alloc(0);
+    },
+    async close() {},
+  };
+}
+
+test('cluster: the health call is `endpoint health --cluster`, in the same round trip, no extra etcdctl', async (t) => {
+  const scripts: string[] = [];
+  await probeEtcdctlCluster(recordingConnection(scripts), [E3, E4, E5], { timeoutSeconds: 3 }, true, true).catch(() => undefined);
+  t.is(scripts.length, 1, 'one round trip');
+  t.is(scripts[0]!.match(/etcdctl/g)?.length, 5, 'health --cluster, status, a member list per endpoint');
+  t.is(scripts[0]!.match(/--cluster/g)?.length, 1);
+  const plain: string[] = [];
+  await probeEtcdctlCluster(recordingConnection(plain), [E3, E4, E5], { timeoutSeconds: 3 }, true, false).catch(() => undefined);
+  t.false(plain[0]!.includes('--cluster'));
+});
+
+/** The replies of a healthy 3-member cluster (real 3.4.23 output), `endpoint health` printed as given. */
+function healthyReplies(health: ExecResult) {
+  return { health, status: captured('status-3.4-healthy'), members: [captured('members-3.4-healthy'), captured('members-3.4-healthy'), captured('members-3.4-healthy')] };
+}
+
+test('cluster: what etcdctl printed is registered as etcdctl_output; a healthy cluster passes', (t) => {
+  const r = judgeReplies('infra3', [E3, E4, E5], healthyReplies(captured('health-3.4-healthy')), {}, true);
+  t.deepEqual(r.advertised, []);
+  const plan = planEtcdHealth({ cluster: true }, { probes: r.probes, names: {}, healthOutput: r.healthOutput, advertised: r.advertised });
+  t.is(plan.failed, undefined);
+  t.is((plan.result as any).etcdctl_output, read('health-3.4-healthy.stderr'), '3.4 prints its verdict lines on stderr');
+});
+
+test('cluster: an advertised client URL that is not among the endpoints and unhealthy fails the check, named', (t) => {
+  // etcdctl --cluster judged E5 (advertised by infra5) unhealthy; the task listed only E3 and E4.
+  const one = captured('health-3.4-one-down');
+  const r = judgeReplies('infra3', [E3, E4], { health: one, status: captured('status-3.4-one-down'), members: [captured('members-3.4-one-down'), captured('members-3.4-one-down')] }, {}, true);
+  t.deepEqual(r.advertised, [{ endpoint: E5, healthy: false, error: 'context deadline exceeded' }]);
+  t.true(r.probes.every((p) => p.healthy));
+  const plan = planEtcdHealth({ cluster: true }, { probes: r.probes, names: {}, healthOutput: r.healthOutput, advertised: r.advertised });
+  t.regex(plan.failed ?? '', new RegExp(`client URLs the member list advertises are unhealthy: infra5 \\(${E5.replace(/[.:/]/g, '\\$&')}\\): context deadline exceeded`));
+  t.is((plan.result as any).healthy, false);
+  // Without cluster the same replies judge only the listed endpoints: etcdctl's other lines are not ours.
+  t.deepEqual(judgeReplies('infra3', [E3, E4], { health: one, status: captured('status-3.4-one-down'), members: [captured('members-3.4-one-down'), captured('members-3.4-one-down')] }, {}, false).advertised, []);
+});
+
+test('cluster: an endpoint no member advertises is unhealthy, saying so', (t) => {
+  const other = 'https://10.213.0.16:22379';
+  const r = judgeReplies('infra3', [E3, E4, E5, other], { ...healthyReplies(captured('health-3.4-healthy')), members: [0, 1, 2, 3].map(() => captured('members-3.4-healthy')) }, {}, true);
+  t.deepEqual(r.probes[3], { endpoint: other, healthy: false, error: 'not among the client URLs the member list advertises (etcdctl endpoint health --cluster checked those)' });
+  t.true(r.probes.slice(0, 3).every((p) => p.healthy));
+});
+
+test('cluster is refused with method gateway before any host is touched', (t) => {
+  const problems = etcdHealth.checkArgs!({ cluster: true, method: 'gateway' }, 'infra3');
+  t.is(problems.length, 1);
+  t.is(problems[0]!.param, 'cluster');
 });

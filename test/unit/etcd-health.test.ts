@@ -103,18 +103,7 @@ function probeAll(scenario: 'healthy' | 'one-down'): EndpointProbe[] {
 
 test('probeEtcdctl runs health and status once for all endpoints and member list per endpoint, at once', async (t) => {
   const scripts: string[] = [];
-  const conn: Connection = {
-    host: 'infra3',
-    async exec(command) {
-      scripts.push(String(command));
-      return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), durationMs: 1 };
-    },
-    async put() {},
-    async get() {
-      return Buffer.alloc(0);
-    },
-    async close() {},
-  };
+  const conn = recordingConnection(scripts);
   await probeEtcdctl(conn, [E3, E4, E5], { timeoutSeconds: 3 }, true).catch(() => undefined);
   t.is(scripts.length, 1, 'one round trip');
   const script = scripts[0]!;

@@ -14,15 +14,21 @@
  * - ssh2 floor: one line written to `cat` on a raw ssh2 exec channel and its echo awaited: one
  *   packet out and one in, through ssh2 and Node's streams and nothing of quorum's;
  * - ssh2 floor, two streams: the line echoed on stdout and on stderr, both awaited: the packets
- *   of a framed command without the framing.
+ *   of a framed command without the framing;
+ * - and what the command's shape on the host adds, with the same controller code for all three
+ *   (a raw channel to `sudo -n sh`, the two trailers found by a plain text search): only the two
+ *   trailers printed; `true` in a subshell as runner/connection/frame.ts's encodeCommand runs it;
+ *   `true` with its output through the session's FIFO relays (encodeIsolatedCommand, what quorum
+ *   sends).
  *
- * Prints microseconds of controller CPU per round trip for each, alternating the three kinds over
- * three passes and giving the median (this machine's speed drifts within minutes).
+ * Prints microseconds of controller CPU per round trip for each, alternating the kinds over three
+ * passes and giving the median (this machine's speed drifts within minutes).
  */
 import { readFileSync } from 'node:fs';
 import type { ClientChannel } from 'ssh2';
 import { buildSshConfig, openConnection } from '../runner/connection/connect.js';
 import { connectRawClient } from '../runner/connection/ssh.js';
+import { createMarker, encodeCommand, encodeIsolatedCommand, FIFO_BATCH, sessionSetup } from '../runner/connection/frame.js';
 import type { Connection, ConnectionSpec } from '../runner/connection/types.js';
 
 interface LabState {
@@ -84,10 +90,40 @@ const cats = await Promise.all(specs.map((spec) => rawChannel(spec, 'cat')));
 const twoStreams = 'while IFS= read -r l; do printf "%s\\n" "$l"; printf "%s\\n" "$l" >&2; done';
 const echoes = await Promise.all(specs.map((spec) => rawChannel(spec, twoStreams)));
 
+// The command's shape on the host, one root shell per host and kind, the same controller code.
+const marker = createMarker();
+const rootShell = async (spec: ConnectionSpec, setUp: boolean) => {
+  const channel = await rawChannel(spec, 'sudo -n sh');
+  if (setUp) channel.write(sessionSetup(marker));
+  return { channel, seq: 0 };
+};
+const trailersOnly = await Promise.all(specs.map((spec) => rootShell(spec, false)));
+const subshell = await Promise.all(specs.map((spec) => rootShell(spec, false)));
+const relayed = await Promise.all(specs.map((spec) => rootShell(spec, true)));
+
+/** Write a command; resolves once both streams have shown its marker (a plain text search). */
+function framed(shell: { channel: ClientChannel; seq: number }, text: (seq: number) => string): Promise<void> {
+  const seq = ++shell.seq;
+  const tag = `${marker}${seq}`;
+  return new Promise((resolve) => {
+    let out = '';
+    let err = '';
+    let waiting = 2;
+    const onOut = (b: Buffer) => void ((out += b.toString('latin1')).includes(tag) && (shell.channel.removeListener('data', onOut), --waiting === 0) && resolve());
+    const onErr = (b: Buffer) => void ((err += b.toString('latin1')).includes(tag) && (shell.channel.stderr.removeListener('data', onErr), --waiting === 0) && resolve());
+    shell.channel.on('data', onOut);
+    shell.channel.stderr.on('data', onErr);
+    shell.channel.write(text(seq));
+  });
+}
+
 const kinds = {
   'quorum: framed root shell, `true`': (host: number) => conns[host]!.exec('true', { sudo: true }),
   'ssh2 floor: a line echoed by cat': (host: number, round: number) => echo(cats[host]!, `line ${round}\n`, false),
   'ssh2 floor: echoed on stdout and stderr': (host: number, round: number) => echo(echoes[host]!, `line ${round}\n`, true),
+  'shape: the two trailers only': (host: number) => framed(trailersOnly[host]!, (seq) => `printf '${marker}${seq}:0\\n'; printf '${marker}${seq}\\n' >&2\n`),
+  'shape: `true` in a subshell': (host: number) => framed(subshell[host]!, (seq) => encodeCommand(marker, seq, 'true')),
+  'shape: `true` through the FIFO relays': (host: number) => framed(relayed[host]!, (seq) => encodeIsolatedCommand(marker, seq, 'true', undefined, seq % FIFO_BATCH === 1 ? seq + FIFO_BATCH - 1 : undefined)),
 };
 const samples = new Map<string, number[]>(Object.keys(kinds).map((k) => [k, []]));
 for (let pass = 0; pass < 3; pass++) {
@@ -95,6 +131,6 @@ for (let pass = 0; pass < 3; pass++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`${specs.length} hosts at once, ${rounds} round trips each, 3 passes alternated; controller CPU per round trip (us):`);
-for (const [name, xs] of samples) console.log(`  ${name.padEnd(42)} median ${median(xs).toFixed(0).padStart(4)}   (${xs.map((x) => x.toFixed(0)).join(', ')})`);
+for (const [name, xs] of samples) console.log(`  ${name.padEnd(44)} median ${median(xs).toFixed(0).padStart(4)}   (${xs.map((x) => x.toFixed(0)).join(', ')})`);
 await Promise.all(conns.map((c) => c.close()));
 process.exit(0);

@@ -54,6 +54,18 @@ const ASCII_HOSTNAME = new RegExp(`^${ASCII_LABEL}(?:\\.${ASCII_LABEL})*$`);
 
 /** Split `host:port` the way Ansible's parse_address does; undefined when it is no address. */
 export function parseAddress(entry: string): { host: string; port?: number } | undefined {
+  return splitAddress(entry, (address) => ASCII_HOSTNAME.test(address) || IPV4.test(address) || IPV6.test(address) || HOSTNAME.test(address));
+}
+
+/**
+ * parseAddress without the ASCII fast path: what it answered before the fast path existed, and
+ * must still answer (test/unit/host-pattern.test.ts compares the two on many names).
+ */
+export function parseAddressWithoutFastPath(entry: string): { host: string; port?: number } | undefined {
+  return splitAddress(entry, (address) => IPV4.test(address) || IPV6.test(address) || HOSTNAME.test(address));
+}
+
+function splitAddress(entry: string, isAddress: (address: string) => boolean): { host: string; port?: number } | undefined {
   let address = entry;
   let port: number | undefined;
   // Both forms are tried in turn, the second on what the first left, as in Ansible.
@@ -64,7 +76,7 @@ export function parseAddress(entry: string): { host: string; port?: number } | u
       port = Number(m[2]);
     }
   }
-  if (!ASCII_HOSTNAME.test(address) && !IPV4.test(address) && !IPV6.test(address) && !HOSTNAME.test(address)) return undefined;
+  if (!isAddress(address)) return undefined;
   return port === undefined ? { host: address } : { host: address, port };
 }
 

@@ -21,7 +21,8 @@ import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../run
 import { pathState, type PathState } from '../runner/facts/path-state.js';
 import { buildAttributeDiff, buildContentDiff, decodeDiffText, type FileAttributes } from '../runner/plan/diff.js';
 import { chmodNoFollow, chownNoFollow, mkdirNoFollow } from '../runner/connection/no-follow.js';
-import { quoteArgv } from '../runner/connection/quote.js';
+import { quote, quoteArgv } from '../runner/connection/quote.js';
+import type { Requirement } from '../runner/connection/preconditions.js';
 import { ModuleError } from '../runner/errors.js';
 import { describeCandidates, resolveControllerFile } from '../runner/files/controller-files.js';
 
@@ -192,8 +193,7 @@ function planLink(params: FileParams, current: PathState): Plan {
   if (params.mode !== undefined) return { changes: [], failed: `mode does not apply to the symbolic link ${path}: remove mode, or set it on the target` };
   if (current.type === 'link' && current.target === target) return planAttributes(params, current, `link points to ${target}`);
   if (current.type !== 'absent' && current.type !== 'link') return refuseReplace(path, current, 'a symbolic link');
-  const changes: Change[] = [...requireParent(path, current)];
-  changes.push({ kind: 'exec', command: ['ln', '-sfn', '--', target, path], describe: `link ${path} -> ${target}` });
+  const changes: Change[] = [{ kind: 'exec', command: ['ln', '-sfn', '--', target, path], describe: `link ${path} -> ${target}`, ...parentRequirement(path, current) }];
   changes.push(...attributeChanges(path, {}, { owner: params.owner, group: params.group }, true));
   const before = current.type === 'link' ? `link to ${current.target}\n` : 'absent\n';
   return { changes, diffs: [{ label: path, before, after: `link to ${target}\n` }] };
@@ -227,11 +227,12 @@ function planFile(params: FileParams, current: PathState, content: string | Uint
     mode: want.mode ?? current.mode ?? '0644',
     ...optional('owner', want.owner ?? current.owner),
     ...optional('group', want.group ?? current.group),
+    ...parentRequirement(path, current),
   };
   const diffs: Diff[] = [buildContentDiff(path, current.type === 'absent' ? undefined : before ?? placeholder(current), decodeDiffText(bytes) ?? placeholder({ sha256: hashContent(content) }), params.secret === true)];
   const attrDiff = current.type === 'file' ? buildAttributeDiff(path, currentAttributes(current, want), want) : undefined;
   if (attrDiff) diffs.push(attrDiff);
-  return { changes: [...requireParent(path, current), put], diffs };
+  return { changes: [put], diffs };
 }
 
 /** Attributes only: chmod/chown changes, or a noop saying what already matched (get_url uses it too). */
@@ -274,12 +275,15 @@ function currentAttributes(current: PathState, want: FileAttributes): FileAttrib
   };
 }
 
-/** A guard that fails with a clear message when the parent directory is missing at apply. */
-function requireParent(path: string, current: PathState): Change[] {
-  if (current.parentExists) return [];
+/**
+ * When the parent directory was missing at the read: the change checks it is there before it
+ * runs, in the same command, and fails with what to do when it is not (the task before may
+ * have created it since: facts/kept-reads.ts plans from such a read).
+ */
+function parentRequirement(path: string, current: PathState): { requires?: Requirement[] } {
+  if (current.parentExists) return {};
   const dir = dirname(path);
-  const script = 'test -d "$1" || { echo "parent directory $1 does not exist: create it first (file with state: directory)" >&2; exit 1; }';
-  return [{ kind: 'exec', command: ['sh', '-c', script, 'sh', dir], describe: `require parent directory ${dir}` }];
+  return { requires: [{ test: `[ -d ${quote(dir)} ]`, message: `parent directory ${dir} does not exist: create it first (file with state: directory)` }] };
 }
 
 function refuseReplace(path: string, current: PathState, wanted: string): Plan {

@@ -80,6 +80,17 @@ export class CommandError extends RunnerError {
 }
 CommandError.prototype.name = 'CommandError';
 
+/**
+ * A put whose `unchanged` precondition did not hold (connection/preconditions.ts): the host is no
+ * longer in the state the write was planned from, and nothing was written. Its task reads again.
+ */
+export class StaleStateError extends RunnerError {
+  constructor(what: string) {
+    super('E_STALE', `${what}: the host changed since it was read; nothing was written`);
+  }
+}
+StaleStateError.prototype.name = 'StaleStateError';
+
 /** A module met a state it cannot handle (unit does not exist, kubeadm missing, ...). */
 export class ModuleError extends RunnerError {
   constructor(message: string, options?: { cause?: unknown }) {

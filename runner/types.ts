@@ -8,6 +8,7 @@
  * Check mode is gather + plan, never apply, so modules never branch on check mode.
  */
 import type { Connection } from './connection/types.js';
+import type { Requirement } from './connection/preconditions.js';
 import type { Secret } from './secret.js';
 
 /** Bytes for a `put`, possibly produced lazily (a thunk is only called at apply time). */
@@ -25,6 +26,8 @@ export type Change =
       env?: Record<string, string>;
       /** Exit codes that count as success (default [0]). */
       okExitCodes?: number[];
+      /** Checked on the host in the same command, before it runs (connection/preconditions.ts). */
+      requires?: readonly Requirement[];
     }
   | {
       kind: 'put';
@@ -34,6 +37,8 @@ export type Change =
       mode?: string;
       owner?: string;
       group?: string;
+      /** Checked on the host in the same command, before anything is written. */
+      requires?: readonly Requirement[];
     }
   | {
       kind: 'call';
@@ -138,10 +143,24 @@ export interface Fact<T, A = void> {
   parse(output: { stdout: string; stderr: string; exitCode: number }, args: A): T;
   /** Run as root. */
   sudo?: boolean;
+  /**
+   * A shell condition that holds on the host while the fact would still read `value`, or
+   * undefined when that cannot be told without reading it again. It lets a task plan from an
+   * answer read before a later change and check, in the same command as its first change, that
+   * the answer still holds (facts/kept-reads.ts). It must run only shell builtins and tools the
+   * fact's own command runs, print nothing that matters and change nothing.
+   */
+  guard?(args: A, value: T): string | undefined;
 }
 
 export interface FactCache {
   get<T, A>(fact: Fact<T, A>, args: A): Promise<T>;
+  /**
+   * An answer read before a change applied since (so it may be stale), when the cache still
+   * holds one that was read in full, for a fact that has a guard; else undefined. `get` never
+   * returns such an answer: it reads the fact again.
+   */
+  kept?<T, A>(fact: Fact<T, A>, args: A): { value: T } | undefined;
   /** Forget every cached fact of this host (called after any change on it). */
   clear(): void;
 }

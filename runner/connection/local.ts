@@ -13,7 +13,8 @@ import { buildPutScript } from './ssh.js';
 import { CappedOutput, droppedOf } from './capped-output.js';
 import { trackProcessGroup } from './local-children.js';
 import { syncDirectory, writeNewFile } from '../files/atomic-write.js';
-import { CommandError } from '../errors.js';
+import { CommandError, StaleStateError } from '../errors.js';
+import { stoppedStale, withPreconditions } from './preconditions.js';
 
 const runningAsRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -21,6 +22,7 @@ export class LocalConnection implements Connection {
   readonly host: string;
   /** Every local "host" is this controller. */
   readonly endpoint = 'local';
+  readonly checksPreconditions = true;
   /** Whether `sudo` is needed at all: false runs privileged work through `sudo -n`. */
   readonly #isRoot: boolean;
   /** @param options.asRoot whether this process counts as root (tests pass false to take the sudo path) */
@@ -29,8 +31,13 @@ export class LocalConnection implements Connection {
     this.#isRoot = options.asRoot ?? runningAsRoot;
   }
 
-  exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const script = buildScript(command, options);
+  async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const { script, staleMark } = withPreconditions(buildScript(command, options), options.preconditions);
+    const r = await this.#run(script, options);
+    return stoppedStale(r, staleMark) ? { ...r, stale: true } : r;
+  }
+
+  #run(script: string, options: ExecOptions): Promise<ExecResult> {
     const argv = options.sudo && !this.#isRoot ? ['sudo', '-n', 'sh', '-c', script] : ['sh', '-c', script];
     const started = performance.now();
     return new Promise((resolve, reject) => {
@@ -76,6 +83,12 @@ export class LocalConnection implements Connection {
 
   async put(dest: string, content: Uint8Array, options: PutOptions = {}): Promise<void> {
     if (options.sudo && !this.#isRoot) return this.putWithSudo(dest, content, options);
+    if (options.preconditions) {
+      // Checked by the shell just before the write: on the controller there is no round trip to save.
+      const r = await this.exec(':', { preconditions: options.preconditions });
+      if (r.stale) throw new StaleStateError(`put ${dest}`);
+      if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString());
+    }
     const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
     // Created exclusively (never through a link), with its mode and owner, checked and fsync'ed
     // before it gets its name (atomic-write.ts); the directory is fsync'ed after the rename.
@@ -99,7 +112,8 @@ export class LocalConnection implements Connection {
    */
   private async putWithSudo(dest: string, content: Uint8Array, options: PutOptions): Promise<void> {
     const tmp = join(dirname(dest), `.${basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
-    const r = await this.exec(buildPutScript('-', tmp, dest, options, createHash('sha256').update(content).digest('hex')), { sudo: true, stdin: content });
+    const r = await this.exec(buildPutScript('-', tmp, dest, options, createHash('sha256').update(content).digest('hex')), { sudo: true, stdin: content, ...(options.preconditions ? { preconditions: options.preconditions } : {}) });
+    if (r.stale) throw new StaleStateError(`put ${dest}`);
     if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString());
   }
 

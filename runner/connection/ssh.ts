@@ -12,7 +12,8 @@ import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult, PutOptions } from './types.js';
 import { buildScript, quote } from './quote.js';
 import { ShellClosedError, ShellSession, type PasswordStart, type ShellPipes } from './shell-session.js';
-import { CommandError, UnreachableError } from '../errors.js';
+import { CommandError, StaleStateError, UnreachableError } from '../errors.js';
+import { stoppedStale, withPreconditions } from './preconditions.js';
 import { ignoreHostKeysAnnouncement, installFastHostSignatureCheck, watchKeyExchange } from './ssh2-patches.js';
 
 /** Files above this size go over SFTP instead of a base64 here-document through the shell. */
@@ -31,6 +32,7 @@ interface Lane {
 export class SshConnection implements Connection {
   readonly host: string;
   readonly endpoint: string;
+  readonly checksPreconditions = true;
   readonly #spec: ConnectionSpec;
   readonly #client: Client;
   readonly #user: Lane = { root: false, tail: Promise.resolve() };
@@ -70,11 +72,13 @@ export class SshConnection implements Connection {
   }
 
   async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const script = buildScript(command, options);
+    const { script, staleMark } = withPreconditions(buildScript(command, options), options.preconditions);
     const lane = this.#laneFor(options.sudo);
     const run = lane.tail.then(() => this.#runOnLane(lane, script, options));
     lane.tail = run.catch(() => {});
-    return run;
+    if (staleMark === undefined) return run;
+    const r = await run;
+    return stoppedStale(r, staleMark) ? { ...r, stale: true } : r;
   }
 
   async #runOnLane(lane: Lane, script: string, options: ExecOptions): Promise<ExecResult> {
@@ -182,18 +186,22 @@ export class SshConnection implements Connection {
     const dir = posix.dirname(dest);
     const tmp = posix.join(dir, `.${posix.basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
     const sudo = Boolean(options.sudo);
+    const pre = options.preconditions ? { preconditions: options.preconditions } : {};
     let r: ExecResult;
     const text = textForScript(content);
     if (text !== undefined) {
-      r = await this.exec(buildPutScript({ text }, tmp, dest, options), { sudo });
+      r = await this.exec(buildPutScript({ text }, tmp, dest, options), { sudo, ...pre });
     } else if (content.length <= SFTP_THRESHOLD) {
-      r = await this.exec(buildPutScript('-', tmp, dest, options, sha256Of(content)), { sudo, stdin: content });
+      r = await this.exec(buildPutScript('-', tmp, dest, options, sha256Of(content)), { sudo, stdin: content, ...pre });
     } else {
       // SFTP runs as the login user: as root, upload beside nothing we own, then copy in as root.
       const upload = sudo ? `/tmp/.quorum-upload-${randomBytes(6).toString('hex')}` : tmp;
       await this.#sftpWrite(upload, content);
-      r = await this.exec(buildPutScript(sudo ? upload : undefined, tmp, dest, options, sha256Of(content)), { sudo });
+      r = await this.exec(buildPutScript(sudo ? upload : undefined, tmp, dest, options, sha256Of(content)), { sudo, ...pre });
+      // The preconditions stopped the script before it could remove the upload.
+      if (r.stale || (r.exitCode !== 0 && options.preconditions)) await this.exec(['rm', '-f', '--', upload]).catch(() => undefined);
     }
+    if (r.stale) throw new StaleStateError(`put ${dest}`);
     if (r.exitCode !== 0) throw new CommandError(`put ${dest}`, r.exitCode, r.stderr.toString('utf8'));
   }
 

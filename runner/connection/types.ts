@@ -4,6 +4,7 @@
  * `exec` never throws because a command failed: a non-zero exit is data. It throws only when
  * the transport itself fails (UnreachableError), the execa/zx `reject: false` idea.
  */
+import type { Preconditions } from './preconditions.js';
 
 /** Options for one command. */
 export interface ExecOptions {
@@ -23,6 +24,11 @@ export interface ExecOptions {
    * where the caller asked for the whole of something (reading a file).
    */
   keepOutput?: number;
+  /**
+   * Checked on the host before the command, in the same command (preconditions.ts): honoured
+   * only by connections whose `checksPreconditions` is true.
+   */
+  preconditions?: Preconditions;
 }
 
 /** What a finished command returned; bytes are exact, never trimmed, unless `dropped` says so. */
@@ -34,6 +40,8 @@ export interface ExecResult {
   timedOut?: boolean;
   /** Present when a stream printed more than ExecOptions.keepOutput: bytes dropped from its middle. */
   dropped?: { stdout: number; stderr: number };
+  /** The `unchanged` precondition did not hold: the command did not run (preconditions.ts). */
+  stale?: true;
 }
 
 /** Attributes of a file written by `put`. */
@@ -43,6 +51,8 @@ export interface PutOptions {
   owner?: string;
   group?: string;
   sudo?: boolean;
+  /** Checked on the host before anything is written; a stale state throws StaleStateError. */
+  preconditions?: Preconditions;
 }
 
 /** A live connection to one host. */
@@ -61,6 +71,11 @@ export interface Connection {
    * that the connection quotes (use arrays whenever the words come from user data).
    */
   exec(command: string | readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Whether `exec` and `put` check ExecOptions.preconditions on the host. A connection without
+   * it (a test double) is never given a plan made from answers read before a change.
+   */
+  readonly checksPreconditions?: boolean;
   /** Write `content` to `dest` atomically (temp file in the same directory, then rename). */
   put(dest: string, content: Uint8Array, options?: PutOptions): Promise<void>;
   /** Read a whole file. Throws CommandError when it cannot be read. */

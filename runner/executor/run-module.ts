@@ -7,6 +7,7 @@ import type { Connection } from '../connection/types.js';
 import type { FactCache } from '../types.js';
 import type { TaskNode } from '../playbook.js';
 import { applyPlan, type ApplyOutcome } from '../plan/apply.js';
+import { KeptReads } from '../facts/kept-reads.js';
 import { validateModuleArgs } from '../validators/module-args.js';
 import { renderText } from '../lang/template.js';
 import { RunnerError, UnreachableError, formatLocation } from '../errors.js';
@@ -71,46 +72,70 @@ export async function invokeModule(inv: Invocation): Promise<TaskResult> {
     ...(inv.reportWait ? { reportWait: inv.reportWait } : {}),
   };
 
-  let plan: Plan;
+  // Plans may start from answers read before another task's change (facts/kept-reads.ts): a
+  // changing task then costs the host one command instead of a read and a command.
+  const reads = inv.conn.checksPreconditions ? new KeptReads(inv.facts, inv.become) : undefined;
+  let planned = await gatherAndPlan(inv, reads ? { ...ctx, facts: reads.cache } : ctx);
+  let unchanged = reads?.used && !('failure' in planned) ? reads.guardFor(planned, inv.check) : undefined;
+  if (reads?.used && unchanged === undefined) planned = await gatherAndPlan(inv, ctx);
+  for (;;) {
+    if ('failure' in planned) return done(planned.failure);
+    const result = await applyOrReport(inv, ctx, planned, unchanged);
+    if (result !== 'stale') return done(result);
+    // The host changed since the reads the plan was made from, and nothing ran: read it again.
+    unchanged = undefined;
+    planned = await gatherAndPlan(inv, ctx);
+  }
+}
+
+/** Gather and plan; a failure of either is the task's outcome (a lost connection throws). */
+async function gatherAndPlan(inv: Invocation, ctx: ModuleContext): Promise<Plan | { failure: Omit<TaskResult, 'durationMs'> }> {
   try {
     const facts = await inv.module.gather(ctx, inv.args);
-    plan = inv.module.plan(inv.args, facts, { host: inv.targetHost, inventoryHost: inv.inventoryHost, checkMode: inv.check });
+    return inv.module.plan(inv.args, facts, { host: inv.targetHost, inventoryHost: inv.inventoryHost, checkMode: inv.check });
   } catch (err) {
     if (err instanceof UnreachableError) throw err;
-    return done(failedFrom(err));
+    return { failure: failedFrom(err) };
   }
+}
 
+/**
+ * What a plan comes to: failed, skipped, nothing to do, what check mode would change, or what
+ * applying it did; 'stale' when its first change found the host no longer as `unchanged` says.
+ */
+async function applyOrReport(inv: Invocation, ctx: ModuleContext, plan: Plan, unchanged: string | undefined): Promise<Omit<TaskResult, 'durationMs'> | 'stale'> {
   const changes = plan.changes.map((c) => c.describe);
   const diffs = plan.diffs ?? [];
   const base: Record<string, unknown> = { ...(plan.result ?? {}), ...(plan.msg !== undefined ? { msg: plan.msg } : {}) };
 
   if (plan.failed !== undefined) {
-    return done({ status: 'failed', changes: [], diffs, result: { ...base, failed: true, msg: plan.failed }, msg: plan.failed });
+    return { status: 'failed', changes: [], diffs, result: { ...base, failed: true, msg: plan.failed }, msg: plan.failed };
   }
   if (inv.check && plan.unpredictable !== undefined && !inv.module.flags?.readOnly) {
     const msg = `cannot predict in check mode (${plan.unpredictable}): skipped`;
-    return done({ status: 'skipped', changes, diffs, result: { ...base, skipped: true, msg }, msg });
+    return { status: 'skipped', changes, diffs, result: { ...base, skipped: true, msg }, msg };
   }
   if (plan.changes.length === 0) {
-    return done({ status: 'ok', changes: [], diffs: [], result: { ...base, changed: false }, ...(plan.noop ? { msg: plan.msg ?? plan.noop } : plan.msg ? { msg: plan.msg } : {}) });
+    return { status: 'ok', changes: [], diffs: [], result: { ...base, changed: false }, ...(plan.noop ? { msg: plan.msg ?? plan.noop } : plan.msg ? { msg: plan.msg } : {}) };
   }
   if (inv.check) {
-    return done({ status: 'changed', changes, diffs, result: { ...base, changed: true }, ...(plan.msg ? { msg: plan.msg } : {}) });
+    return { status: 'changed', changes, diffs, result: { ...base, changed: true }, ...(plan.msg ? { msg: plan.msg } : {}) };
   }
 
   let outcome: ApplyOutcome;
   try {
-    outcome = await applyPlan(ctx, plan);
+    outcome = await applyPlan(ctx, plan, unchanged);
   } catch (err) {
     if (err instanceof UnreachableError) throw err;
-    return done({ ...failedFrom(err), changes });
+    return { ...failedFrom(err), changes };
   }
+  if (outcome.stale) return 'stale';
   const result: Record<string, unknown> = { ...base, ...outcome.data, ...execFields(outcome), changed: outcome.applied.length > 0 };
   if (outcome.failure) {
     const msg = `${outcome.failure.change}: ${outcome.failure.message}`;
-    return done({ status: 'failed', changes: outcome.applied, diffs, result: { ...result, failed: true, msg }, msg });
+    return { status: 'failed', changes: outcome.applied, diffs, result: { ...result, failed: true, msg }, msg };
   }
-  return done({ status: 'changed', changes: outcome.applied, diffs, result, ...(plan.msg ? { msg: plan.msg } : {}) });
+  return { status: 'changed', changes: outcome.applied, diffs, result, ...(plan.msg ? { msg: plan.msg } : {}) };
 }
 
 /** Per task: what validating its arguments said, when they hold no template; null when they do. */

@@ -1,13 +1,18 @@
 /**
  * The per-host fact cache: each fact runs once per (name, arguments, privilege) until a change
- * is applied, which clears it (later tasks must never see state from before a change). A fact
- * read as the login user and the same fact read as root are different entries: the login user
- * may not see a root-only path at all.
+ * is applied; after it, `get` reads the fact again (later tasks must never see state from before
+ * a change as if it were current). A fact read as the login user and the same fact read as root
+ * are different entries: the login user may not see a root-only path at all.
  *
- * A change applied to any host clears the caches of every host of the run (they share one
+ * A change applied to any host ends what every host of the run read before it (they share one
  * ChangeEpoch): a task on one host may change another (a command that copies files to its
  * peers, a member that rewrites cluster state), and paths are read ahead for the whole play
  * (strategy/prefetch.ts). A run that changes nothing, a re-run, keeps everything it read.
+ *
+ * What was read before a change is not thrown away when its fact has a guard (Fact.guard): a
+ * task may plan from it through `kept`, and its first change then checks on the host, in the
+ * same command, that the answer still holds (facts/kept-reads.ts). That spares a changing task
+ * the round trip of reading its path again after the previous task's change.
  */
 import type { Connection } from '../connection/types.js';
 import type { Fact, FactCache } from '../types.js';
@@ -32,32 +37,65 @@ export interface HostFactCache {
 }
 
 /**
+ * Answers read before a change that the cache keeps for FactCache.kept, per host: the newest
+ * ones. A re-run never needs them (it changes nothing); a first run needs the paths of the
+ * tasks still to come, which the play's read-ahead bounds (strategy/prefetch.ts MAX_PATHS).
+ */
+const MAX_KEPT = 256;
+
+/** One cached answer: the read (shared by concurrent gets), when it started, and its value once read. */
+interface Entry {
+  read: Promise<unknown>;
+  /** The run's change count when the read started: after any later change the answer is only kept. */
+  generation: number;
+  fact: Fact<unknown, never>;
+  done?: { value: unknown };
+}
+
+/**
  * The caches of one host over `conn`. Both views share one memo; concurrent gets of the same
  * key share one command; a transport failure is not cached, so the next get tries again.
  */
 export function createHostFactCache(conn: Connection, epoch: ChangeEpoch = { value: 0 }): HostFactCache {
-  const memo = new Map<string, Promise<unknown>>();
+  const memo = new Map<string, Entry>();
   let seen = epoch.value;
-  // Forget what was read before a change applied anywhere in the run.
+  // After a change applied anywhere in the run: keep only the newest answers a guard can check.
   const sync = () => {
     if (seen === epoch.value) return;
-    memo.clear();
     seen = epoch.value;
+    let keep = MAX_KEPT;
+    for (const [key, entry] of [...memo].reverse()) {
+      if (entry.fact.guard === undefined || entry.done === undefined || keep-- <= 0) memo.delete(key);
+    }
+  };
+  const store = (key: string, fact: Fact<unknown, never>, read: Promise<unknown>, generation: number) => {
+    const entry: Entry = { read, generation, fact };
+    memo.delete(key); // re-inserted last: the newest answers are the ones kept
+    memo.set(key, entry);
+    read.then(
+      (value) => (entry.done = { value }),
+      () => {
+        if (memo.get(key) === entry) memo.delete(key);
+      },
+    );
   };
   const keyOf = (fact: Fact<unknown, never>, sudo: boolean, args: unknown) => `${fact.name}\0${sudo ? 'root' : 'user'}\0${JSON.stringify(args) ?? ''}`;
   const view = (become: boolean): FactCache => ({
     get<T, A>(fact: Fact<T, A>, args: A): Promise<T> {
       sync();
       const sudo = become || fact.sudo === true;
-      const key = keyOf(fact, sudo, args);
+      const key = keyOf(fact as Fact<unknown, never>, sudo, args);
       const hit = memo.get(key);
-      if (hit) return hit as Promise<T>;
+      if (hit && hit.generation === epoch.value) return hit.read as Promise<T>;
       const pending = runFact(conn, fact, args, sudo);
-      memo.set(key, pending);
-      pending.catch(() => {
-        if (memo.get(key) === pending) memo.delete(key);
-      });
+      store(key, fact as Fact<unknown, never>, pending, epoch.value);
       return pending;
+    },
+    kept<T, A>(fact: Fact<T, A>, args: A): { value: T } | undefined {
+      sync();
+      if (fact.guard === undefined) return undefined;
+      const hit = memo.get(keyOf(fact as Fact<unknown, never>, become || fact.sudo === true, args));
+      return hit && hit.generation !== epoch.value ? (hit.done as { value: T } | undefined) : undefined;
     },
     clear(): void {
       epoch.value++;
@@ -73,8 +111,9 @@ export function createHostFactCache(conn: Connection, epoch: ChangeEpoch = { val
     },
     seed(become, fact, args, value, since) {
       sync();
-      const key = keyOf(fact, become || fact.sudo === true, args);
-      if (since === epoch.value && !memo.has(key)) memo.set(key, Promise.resolve(value));
+      const key = keyOf(fact as Fact<unknown, never>, become || fact.sudo === true, args);
+      const hit = memo.get(key);
+      if (since === epoch.value && !(hit && hit.generation === epoch.value)) store(key, fact as Fact<unknown, never>, Promise.resolve(value), since);
     },
   };
 }

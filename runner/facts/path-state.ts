@@ -51,7 +51,37 @@ export const pathState: Fact<PathState, PathStateArgs> = {
     }
     return parsePathState(output.stdout, path);
   },
+  guard: ({ path }, state) => pathStateGuard(path, state),
 };
+
+/**
+ * A shell condition that holds while `path` is still what `state` says (Fact.guard): its kind;
+ * for what exists, its mode, ids and owner names; a file's sha256; a link's target. Builtins
+ * only for an absent path, the case of every file a first run creates. That the parent exists
+ * is checked only when `state` says so: a plan made while it was missing checks for it itself
+ * (modules/file.ts), and creating it is what the tasks before usually did. Undefined for a
+ * special file (nothing plans from one).
+ */
+export function pathStateGuard(path: string, state: PathState): string | undefined {
+  const p = quote(path);
+  const parts = state.parentExists ? [`[ -d ${quote(posix.dirname(path))} ]`] : [];
+  if (state.type === 'absent') return [...parts, `[ ! -e ${p} ]`, `[ ! -L ${p} ]`].join(' && ');
+  if (state.type === 'other' || state.mode === undefined || !Number.isInteger(state.uid) || !Number.isInteger(state.gid)) return undefined;
+  // stat's %a has no leading zeros ("644"); PathState keeps four digits ("0644").
+  const attributes = [state.mode.replace(/^0+(?=.)/, ''), state.uid, state.gid, state.owner, state.group].join(':');
+  const statIs = `[ "$(LC_ALL=C stat --printf '%a:%u:%g:%U:%G' -- ${p})" = ${quote(attributes)} ]`;
+  switch (state.type) {
+    case 'file':
+      if (state.sha256 === undefined) return undefined;
+      return [...parts, `[ -f ${p} ]`, `[ ! -L ${p} ]`, statIs, `[ "$(sha256sum < ${p})" = ${quote(`${state.sha256}  -`)} ]`].join(' && ');
+    case 'directory':
+      return [...parts, `[ -d ${p} ]`, `[ ! -L ${p} ]`, statIs].join(' && ');
+    case 'link':
+      if (state.target === undefined) return undefined;
+      // The '.' keeps the command substitution from eating a target's own trailing newlines.
+      return [...parts, `[ -L ${p} ]`, statIs, `[ "$(readlink -- ${p}; echo .)" = ${quote(`${state.target}\n.`)} ]`].join(' && ');
+  }
+}
 
 /**
  * The same fact, always as root: for modules that read root-only paths whether or not the task

@@ -6,6 +6,8 @@
 import type { Change, ModuleContext, Plan, PutContent } from '../types.js';
 import { isSecret, type Secret } from '../secret.js';
 import type { ExecResult } from '../connection/types.js';
+import { withPreconditions, type Preconditions } from '../connection/preconditions.js';
+import { CommandError, StaleStateError } from '../errors.js';
 
 /** What applying a plan did. */
 export interface ApplyOutcome {
@@ -17,13 +19,27 @@ export interface ApplyOutcome {
   lastExec?: ExecResult;
   /** Data returned by `call` changes, merged. */
   data: Record<string, unknown>;
+  /** The first change found the host changed since the plan's reads: nothing was applied. */
+  stale?: true;
 }
 
-export async function applyPlan(ctx: ModuleContext, plan: Plan): Promise<ApplyOutcome> {
+/** What applyChange returns when its `unchanged` precondition did not hold. */
+const STALE = 'stale';
+
+/**
+ * @param unchanged a shell condition the first change checks before it runs (facts/kept-reads.ts):
+ *   when it does not hold, nothing is applied and the outcome says `stale`
+ */
+export async function applyPlan(ctx: ModuleContext, plan: Plan, unchanged?: string): Promise<ApplyOutcome> {
+  if (unchanged !== undefined && !ctx.conn.checksPreconditions) throw new Error(`${ctx.host}: this connection cannot check a plan's reads before applying it`);
   const outcome: ApplyOutcome = { applied: [], data: {} };
   try {
-    for (const change of plan.changes) {
-      const failure = await applyChange(ctx, change, outcome);
+    for (const [i, change] of plan.changes.entries()) {
+      const failure = await applyChange(ctx, change, outcome, i === 0 ? unchanged : undefined);
+      if (failure === STALE) {
+        outcome.stale = true;
+        break;
+      }
       if (failure) {
         outcome.failure = { change: change.describe, ...failure };
         break;
@@ -41,7 +57,15 @@ async function applyChange(
   ctx: ModuleContext,
   change: Change,
   outcome: ApplyOutcome,
-): Promise<{ message: string; exec?: ExecResult } | undefined> {
+  unchanged: string | undefined,
+): Promise<{ message: string; exec?: ExecResult } | typeof STALE | undefined> {
+  let pre = preconditionsOf(change, unchanged);
+  if (pre?.requires && !ctx.conn.checksPreconditions) {
+    // A connection that cannot check them with the change (a test double) checks them before it.
+    const r = await ctx.conn.exec(withPreconditions(':', { requires: pre.requires }).script, { sudo: ctx.become });
+    if (r.exitCode !== 0) return { message: lastLines(r.stderr.toString('utf8').trim(), 25) || `exit ${r.exitCode}` };
+    pre = undefined;
+  }
   switch (change.kind) {
     case 'exec': {
       const stdin = isSecret(change.stdin) ? change.stdin.reveal() : change.stdin;
@@ -51,7 +75,9 @@ async function applyChange(
         ...(stdin !== undefined ? { stdin } : {}),
         ...(change.cwd ? { cwd: change.cwd } : {}),
         ...(env ? { env } : {}),
+        ...(pre ? { preconditions: pre } : {}),
       });
+      if (r.stale) return STALE;
       outcome.lastExec = r;
       if (!(change.okExitCodes ?? [0]).includes(r.exitCode)) {
         const stderr = r.stderr.toString('utf8').trim();
@@ -62,12 +88,20 @@ async function applyChange(
     case 'put': {
       if (ctx.becomeUser) return { message: `become_user ${ctx.becomeUser}: quorum writes files as root only (commands run as ${ctx.becomeUser}); drop become_user here and set owner: ${ctx.becomeUser}` };
       const bytes = await resolveContent(change.content);
-      await ctx.conn.put(change.dest, bytes, {
-        sudo: ctx.become,
-        ...(change.mode ? { mode: change.mode } : {}),
-        ...(change.owner ? { owner: change.owner } : {}),
-        ...(change.group ? { group: change.group } : {}),
-      });
+      try {
+        await ctx.conn.put(change.dest, bytes, {
+          sudo: ctx.become,
+          ...(change.mode ? { mode: change.mode } : {}),
+          ...(change.owner ? { owner: change.owner } : {}),
+          ...(change.group ? { group: change.group } : {}),
+          ...(pre ? { preconditions: pre } : {}),
+        });
+      } catch (err) {
+        if (err instanceof StaleStateError) return STALE;
+        // A requirement that did not hold says what to do on stderr: that is the failure.
+        if (err instanceof CommandError && change.requires?.length) return { message: lastLines(err.stderr.trim(), 25) || err.message };
+        throw err;
+      }
       return undefined;
     }
     case 'call': {
@@ -76,6 +110,16 @@ async function applyChange(
       return undefined;
     }
   }
+}
+
+/** What the host checks before the change, in the same command: its requirements, and `unchanged` for the first. */
+function preconditionsOf(change: Change, unchanged: string | undefined): Preconditions | undefined {
+  if (change.kind === 'call') {
+    if (unchanged !== undefined) throw new Error(`${change.describe}: a controller-side step cannot check the host first`);
+    return undefined;
+  }
+  if (unchanged === undefined && !change.requires?.length) return undefined;
+  return { ...(unchanged !== undefined ? { unchanged } : {}), ...(change.requires?.length ? { requires: change.requires } : {}) };
 }
 
 /**

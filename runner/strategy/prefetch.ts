@@ -5,10 +5,11 @@
  * re-run (nothing to change) costs the host a handful of processes for the whole play instead
  * of one or two per task: pyinfra reads facts ahead the same way, for the same reason.
  *
- * It never gives a task an answer staler than the cache already could: any change applied to
- * any host of the run clears every host's cache (apply.ts, facts/cache.ts), a change made while
- * the batch runs stops it from being stored (the cache's generation), and a task whose path or
- * privilege differs from the guess reads its own. Guesses come only from what is known before
+ * It never gives a task an answer staler than the cache already could: after any change applied
+ * to any host of the run, a task uses what was read ahead only through facts/kept-reads.ts (its
+ * first change checks on the host that the path is still as read, else it reads again), a change
+ * made while the batch runs stops it from being stored (the cache's generation), and a task whose
+ * path or privilege differs from the guess reads its own. Guesses come only from what is known before
  * the play starts: tasks without a loop or a delegate, whose path renders with the play's
  * variables. Plays without facts read ahead before a host's first task instead.
  *

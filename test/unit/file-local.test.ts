@@ -202,7 +202,7 @@ test('missing parent directory: the apply fails with what to do, nothing is writ
   const path = join(dir, 'missing', 'app.conf');
   const { outcome } = await runModule(file, { path, content: 'x' }, localModuleContext(dir));
   t.deepEqual(outcome.applied, []);
-  t.is(outcome.failure?.change, `require parent directory ${join(dir, 'missing')}`);
+  t.is(outcome.failure?.change, `create ${path} (1 bytes)`);
   t.regex(outcome.failure?.message ?? '', /does not exist: create it first \(file with state: directory\)/);
   await t.throwsAsync(lstat(join(dir, 'missing')), { code: 'ENOENT' });
   await rm(dir, { recursive: true });

@@ -26,7 +26,7 @@ import type { Connection } from '../../runner/connection/types.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'modules');
 const FIXTURE_KEYS = ['description', 'params', 'facts', 'vars', 'ctx', 'changes', 'noop', 'failed', 'unpredictable', 'msg', 'diffs', 'result', 'invalid'];
-const CHANGE_KEYS = ['describe', 'kind', 'argv', 'stdin', 'cwd', 'env', 'okExitCodes', 'dest', 'content', 'mode', 'owner', 'group'];
+const CHANGE_KEYS = ['describe', 'kind', 'argv', 'stdin', 'cwd', 'env', 'okExitCodes', 'dest', 'content', 'mode', 'owner', 'group', 'requires'];
 const DIFF_KEYS = ['label', 'before', 'after', 'secret'];
 
 type Fixture = Record<string, unknown>;

@@ -21,7 +21,7 @@ import type { Change, Diff, ModuleContext, ModuleDefinition, Plan } from '../run
 import { pathState, type PathState } from '../runner/facts/path-state.js';
 import { buildAttributeDiff, buildContentDiff, decodeDiffText, type FileAttributes } from '../runner/plan/diff.js';
 import { chmodNoFollow, chownNoFollow, mkdirNoFollow } from '../runner/connection/no-follow.js';
-import { quote, quoteArgv } from '../runner/connection/quote.js';
+import { quote } from '../runner/connection/quote.js';
 import type { Requirement } from '../runner/connection/preconditions.js';
 import { ModuleError } from '../runner/errors.js';
 import { describeCandidates, resolveControllerFile } from '../runner/files/controller-files.js';
@@ -36,12 +36,6 @@ export interface FileFacts {
   content?: string | Uint8Array;
   /** Current content as text, read only when it differs, is small, is text and is not secret. */
   before?: string;
-  /**
-   * For a directory to create whose parent is missing: the deepest ancestor that existed when
-   * the path was read. Links up to it are followed as named; below it quorum creates each
-   * directory itself and follows no link (mkdirNoFollow).
-   */
-  existingAncestor?: string;
 }
 
 // Larger files are compared by hash only: a diff of megabytes helps nobody.
@@ -81,9 +75,6 @@ export const file: ModuleDefinition<FileParams, FileFacts> = {
     const content = resolveState(params) === 'file' ? await loadWantedContent(ctx, params) : undefined;
     const current = await ctx.facts.get(pathState, { path: params.path });
     const facts: FileFacts = { current };
-    if (resolveState(params) === 'directory' && current.type === 'absent' && !current.parentExists) {
-      facts.existingAncestor = await findExistingAncestor(ctx, params.path);
-    }
     if (content === undefined) return facts;
     facts.content = content;
     const differs = current.type === 'file' && current.sha256 !== hashContent(content);
@@ -127,7 +118,7 @@ function planState(state: FileState, params: FileParams, facts: FileFacts): Plan
     case 'absent':
       return planAbsent(params.path, facts.current);
     case 'directory':
-      return planDirectory(params, facts.current, facts.existingAncestor);
+      return planDirectory(params, facts.current);
     case 'link':
       return planLink(params, facts.current);
     case 'touch':
@@ -146,7 +137,7 @@ function planAbsent(path: string, current: PathState): Plan {
   };
 }
 
-function planDirectory(params: FileParams, current: PathState, existingAncestor: string | undefined): Plan {
+function planDirectory(params: FileParams, current: PathState): Plan {
   const { path } = params;
   if (current.type === 'directory') return planAttributes(params, current, 'directory exists');
   if (current.type !== 'absent') return refuseReplace(path, current, 'a directory');
@@ -154,7 +145,9 @@ function planDirectory(params: FileParams, current: PathState, existingAncestor:
   // link planted after the read (mkdirNoFollow); new directories get the umask's mode unless
   // asked. The mode goes to mkdir -m, the owner to chown of the directory entered: one command.
   const want = wantedAttributes(params);
-  const { base, names } = componentsToCreate(path, current.parentExists ? undefined : existingAncestor);
+  // Links up to the deepest directory that existed when the path was read are followed as
+  // named; below it quorum creates each directory itself and follows no link.
+  const { base, names } = componentsToCreate(path, current.parentExists ? undefined : current.existingAncestor);
   const owner = want.owner !== undefined || want.group !== undefined ? `${want.owner ?? ''}${want.group !== undefined ? `:${want.group}` : ''}` : undefined;
   const command = mkdirNoFollow(base, names, { ...optional('mode', want.mode), ...optional('owner', owner) });
   const changes: Change[] = [{ kind: 'exec', command, describe: `create directory ${path}${want.mode === undefined ? '' : ` (mode ${want.mode})`}${owner === undefined ? '' : ` (owner ${owner})`}` }];
@@ -173,18 +166,6 @@ function componentsToCreate(path: string, existingAncestor: string | undefined):
   const names = rest === '' ? [] : rest.split('/');
   if (names.length === 0 || names.includes('..')) throw new ModuleError(`cannot create ${path} below ${base}`);
   return { base, names };
-}
-
-/** The deepest ancestor of `path` that is a directory on the host now (links followed): builtins only. */
-async function findExistingAncestor(ctx: ModuleContext, path: string): Promise<string> {
-  const ancestors: string[] = [];
-  for (let d = posix.dirname(posix.normalize(path)); ; d = posix.dirname(d)) {
-    ancestors.push(d);
-    if (d === '/' || d === '.') break;
-  }
-  const r = await ctx.conn.exec(`set -- ${quoteArgv(ancestors)}; for d; do if [ -d "$d" ]; then printf %s "$d"; exit 0; fi; done; exit 1`, { sudo: ctx.become });
-  if (r.exitCode !== 0) throw new ModuleError(`cannot find an existing directory above ${path}: ${r.stderr.toString('utf8').trim() || `exit ${r.exitCode}`}`);
-  return r.stdout.toString('utf8');
 }
 
 function planLink(params: FileParams, current: PathState): Plan {

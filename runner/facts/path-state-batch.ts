@@ -14,7 +14,7 @@
  */
 import { posix } from 'node:path';
 import { quote } from '../connection/quote.js';
-import { parsePathState, type PathState } from './path-state.js';
+import { parsePathState, printExistingAncestor, type PathState } from './path-state.js';
 
 /** The same fields, in the same order, as the one-path script's `stat --printf`. */
 const STAT_FORMAT = 'type=%F\\nmode=%a\\nowner=%U\\ngroup=%G\\nuid=%u\\ngid=%g\\nsize=%s\\n';
@@ -29,7 +29,9 @@ export function buildPathStatesScript(paths: readonly string[]): string {
   for (const [i, path] of paths.entries()) {
     lines.push(
       `p=${q[i]}; if [ -d ${quote(posix.dirname(path))} ]; then r=y; else r=n; fi; ` +
-        `if [ -L "$p" ]; then echo "$r"l; elif [ -f "$p" ]; then echo "$r"f; elif [ -e "$p" ]; then echo "$r"o; else echo "$r"a; fi`,
+        `if [ -L "$p" ]; then echo "$r"l; elif [ -f "$p" ]; then echo "$r"f; elif [ -e "$p" ]; then echo "$r"o; ` +
+        // Absent with its parent missing: also where creating it would start (path-state.ts).
+        `elif [ $r = y ]; then echo ya; else ${printExistingAncestor(path).replace('echo ancestor=$i', 'echo na$i')}; fi`,
     );
   }
   // Each list is built again with the same tests: the parser checks the counts and kinds agree.
@@ -44,7 +46,7 @@ export function buildPathStatesScript(paths: readonly string[]): string {
 export function parsePathStates(stdout: string, paths: readonly string[]): PathState[] {
   const [kindsText, statText, shaText, linkText] = splitSections(stdout);
   const kinds = kindsText.split('\n').filter((l) => l !== '');
-  if (kinds.length !== paths.length || kinds.some((k) => !/^[yn][lfoa]$/.test(k))) throw new Error(`path-state batch: expected ${paths.length} kind lines, got ${JSON.stringify(kindsText.slice(0, 200))}`);
+  if (kinds.length !== paths.length || kinds.some((k) => !/^(?:[yn][lfo]|ya|na[1-9]\d*)$/.test(k))) throw new Error(`path-state batch: expected ${paths.length} kind lines, got ${JSON.stringify(kindsText.slice(0, 200))}`);
 
   const statLines = statText === '' ? [] : statText.replace(/\n$/, '').split('\n');
   const present = kinds.filter((k) => k[1] !== 'a').length;
@@ -61,7 +63,7 @@ export function parsePathStates(stdout: string, paths: readonly string[]): PathS
     const kind = kinds[i]!;
     // The text the one-path script would have printed for this path.
     const text = [`parent=${kind[0] === 'y' ? 'yes' : 'no'}`];
-    if (kind[1] === 'a') text.push('type=absent');
+    if (kind[1] === 'a') text.push('type=absent', ...(kind[0] === 'n' ? [`ancestor=${kind.slice(2)}`] : []));
     else text.push(...statLines.slice(nextStat * STAT_LINES, ++nextStat * STAT_LINES));
     if (kind[1] === 'f') text.push(`sha256=${hashes[nextHash++]}  -`);
     if (kind[1] === 'l') text.push(`target=${targets[nextTarget++]}\0`);

@@ -12,7 +12,7 @@
  */
 import { posix } from 'node:path';
 import type { Fact } from '../types.js';
-import { quote } from '../connection/quote.js';
+import { quote, quoteArgv } from '../connection/quote.js';
 import { ModuleError } from '../errors.js';
 
 /** What a path is on the host. Only `path`, `type` and `parentExists` are set when absent. */
@@ -32,6 +32,11 @@ export interface PathState {
   target?: string;
   /** The directory that would hold the path exists (a write there can succeed). */
   parentExists: boolean;
+  /**
+   * Absent with its parent missing: the deepest ancestor that was a directory (links followed)
+   * when the path was read, where creating the path starts (modules/file.ts, mkdirNoFollow).
+   */
+  existingAncestor?: string;
 }
 
 /** Arguments of {@link pathState}. */
@@ -65,6 +70,8 @@ export const pathState: Fact<PathState, PathStateArgs> = {
 export function pathStateGuard(path: string, state: PathState): string | undefined {
   const p = quote(path);
   const parts = state.parentExists ? [`[ -d ${quote(posix.dirname(path))} ]`] : [];
+  // Where creating it starts: still a directory (a plan made from this read enters it).
+  if (state.existingAncestor !== undefined) parts.push(`[ -d ${quote(state.existingAncestor)} ]`);
   if (state.type === 'absent') return [...parts, `[ ! -e ${p} ]`, `[ ! -L ${p} ]`].join(' && ');
   if (state.type === 'other' || state.mode === undefined || !Number.isInteger(state.uid) || !Number.isInteger(state.gid)) return undefined;
   // stat's %a has no leading zeros ("644"); PathState keeps four digits ("0644").
@@ -98,12 +105,31 @@ export function buildPathStateScript(path: string): string {
   return [
     `p=${p}`,
     `if [ -d ${parent} ]; then echo parent=yes; else echo parent=no; fi`,
-    `if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo type=absent; exit 0; fi`,
+    `if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo type=absent; [ -d ${parent} ] || ${printExistingAncestor(path)}; exit 0; fi`,
     `LC_ALL=C stat --printf 'type=%F\\nmode=%a\\nowner=%U\\ngroup=%G\\nuid=%u\\ngid=%g\\nsize=%s\\n' -- "$p" || exit 3`,
     // Last, and ended by NUL, not newline: a link's target may hold a newline.
     `if [ -L "$p" ]; then printf 'target='; readlink -z -- "$p" || exit 3;`,
     `elif [ -f "$p" ]; then printf 'sha256='; sha256sum < "$p" || exit 3; fi`,
   ].join('\n');
+}
+
+/**
+ * The ancestors of `path` from its parent up to `/`: where creating it could start. Index 0,
+ * the parent, is never printed as the existing ancestor (that is `parent=yes`).
+ */
+export function ancestorsOf(path: string): string[] {
+  const ancestors: string[] = [];
+  for (let d = posix.dirname(posix.normalize(path)); ; d = posix.dirname(d)) {
+    ancestors.push(d);
+    if (d === '/' || d === '.') return ancestors;
+  }
+}
+
+/** Shell: print `ancestor=I`, the index in ancestorsOf(path) of the deepest that is a directory (builtins only). */
+export function printExistingAncestor(path: string): string {
+  const above = ancestorsOf(path).slice(1);
+  if (above.length === 0) return 'true';
+  return `{ i=1; for d in ${quoteArgv(above)}; do if [ -d "$d" ]; then echo ancestor=$i; break; fi; i=$((i + 1)); done; }`;
 }
 
 /** Parse the `key=value` output of {@link buildPathStateScript} (pure). */
@@ -115,7 +141,16 @@ export function parsePathState(stdout: string, path: string): PathState {
     throw new ModuleError(`unexpected path-state output for ${path}: ${JSON.stringify(stdout.slice(0, 200))}`);
   }
   const state: PathState = { path, type: mapType(rawType), parentExists: fields.get('parent') === 'yes' };
-  if (state.type === 'absent') return state;
+  if (state.type === 'absent') {
+    if (!state.parentExists) {
+      const ancestor = ancestorsOf(path)[Number(fields.get('ancestor') ?? NaN)];
+      if (!/^[1-9]\d*$/.test(fields.get('ancestor') ?? '') || ancestor === undefined) {
+        throw new ModuleError(`unexpected path-state output for ${path}: no directory above it (${JSON.stringify(stdout.slice(0, 200))})`);
+      }
+      state.existingAncestor = ancestor;
+    }
+    return state;
+  }
   state.mode = (fields.get('mode') ?? '').padStart(4, '0');
   state.owner = fields.get('owner');
   state.group = fields.get('group');

@@ -239,6 +239,6 @@ test('path-state fact on real paths: file, directory, link, absent, missing pare
   t.like(await get('l'), { type: 'link', target: 'f', sha256: undefined });
   t.like(await ctx.facts.get(pathState, { path: dir }), { type: 'directory' });
   t.deepEqual(await get('nope'), { path: join(dir, 'nope'), type: 'absent', parentExists: true });
-  t.deepEqual(await get('no/pe'), { path: join(dir, 'no/pe'), type: 'absent', parentExists: false });
+  t.deepEqual(await get('no/pe'), { path: join(dir, 'no/pe'), type: 'absent', parentExists: false, existingAncestor: dir });
   await rm(dir, { recursive: true });
 });

@@ -81,10 +81,14 @@ test('output that does not add up is refused, never guessed at', (t) => {
   // A kind line too few, and a missing section.
   t.throws(() => parsePathStates(`yf\n::stat\n::sha256\n::link\n`, paths), { message: /kind lines/ });
   t.throws(() => parsePathStates(`ya\nya\n::stat\n::sha256\n`, paths), { message: /::link/ });
-  t.deepEqual(parsePathStates(`ya\nna\n::stat\n::sha256\n::link\n`, paths), [
+  // An absent path whose parent is missing names where creating it starts (an index into its ancestors).
+  const deep = ['/a', '/x/y/b'];
+  t.deepEqual(parsePathStates(`ya\nna2\n::stat\n::sha256\n::link\n`, deep), [
     { path: '/a', type: 'absent', parentExists: true },
-    { path: '/b', type: 'absent', parentExists: false },
+    { path: '/x/y/b', type: 'absent', parentExists: false, existingAncestor: '/' },
   ]);
+  t.throws(() => parsePathStates(`ya\nna\n::stat\n::sha256\n::link\n`, deep), { message: /kind lines/ });
+  t.throws(() => parsePathStates(`ya\nna7\n::stat\n::sha256\n::link\n`, deep), { message: /no directory above it/ });
 });
 
 test('paths read ahead are found by the tasks without a command; a clear during the read drops them', async (t) => {

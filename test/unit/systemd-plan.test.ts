@@ -3,12 +3,16 @@
  * and the module's pure plan for each captured unit state.
  */
 import test from 'ava';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { parseSystemctlShow, normalizeUnitName, isUnitRunning, systemdUnit, UNIT_PROPERTIES, type SystemdUnitState } from '../../runner/facts/systemd-unit.js';
 import { planSystemd, systemd, UNIT_DIR, type SystemdFacts } from '../../modules/systemd.js';
 import { mkdirNoFollow } from '../../runner/connection/no-follow.js';
 import { pathState } from '../../runner/facts/path-state.js';
 import type { Fact, ModuleContext } from '../../runner/types.js';
+import { createHostFactCache } from '../../runner/facts/cache.js';
+import { readPathsAhead } from '../../runner/strategy/prefetch.js';
+import { fileContent } from '../../runner/facts/file-content.js';
+import { recordingLocal } from '../helpers/module-run.js';
 
 const dir = new URL('../fixtures/facts/systemctl-show/', import.meta.url);
 const show = (name: string): SystemdUnitState => parseSystemctlShow(readFileSync(new URL(`${name}.stdout`, dir), 'utf8'));
@@ -182,4 +186,21 @@ test('gather reads the drop-in directory only when none of the drop-ins is there
   const rerunFacts = await systemd.gather(rerun.ctx, params);
   t.false(rerun.asked.some((a) => a.startsWith('path-state')));
   t.deepEqual(describes(systemd.plan(params, rerunFacts, { host: 'h', inventoryHost: 'h', checkMode: true })).slice(0, 1), [`write drop-in ${dirPath}/20-b.conf`]);
+});
+
+test('the directory read ahead with the play\'s paths answers gather: no command of its own', async (t) => {
+  // A name whose drop-in directory cannot exist here: the batch runs for real on this machine.
+  const params = { name: `quorum-absent-${process.pid}`, dropins: { '10-a.conf': 'a\n' } };
+  const name = `quorum-absent-${process.pid}.service`;
+  const { conn, calls } = recordingLocal();
+  const cache = createHostFactCache(conn);
+  // What systemctl and the drop-in read would say, put in the cache as if read by the tasks before.
+  cache.seed(true, systemdUnit, name, show('not-found'), cache.generation);
+  cache.seed(true, fileContent, `${UNIT_DIR}/${name}.d/10-a.conf`, { path: `${UNIT_DIR}/${name}.d/10-a.conf` }, cache.generation);
+  await readPathsAhead(conn, cache, systemd.inspectsPaths!(params).map((path) => ({ path: String(path), become: true })));
+  t.is(calls.length, 1, 'the play\'s batch');
+  const ctx = { host: 'h', inventoryHost: 'h', conn, become: true, facts: cache.forTask(true), vars: {}, checkMode: true, playbookDir: '/nonexistent', render: (x: string) => x } as unknown as ModuleContext;
+  const gathered = await systemd.gather(ctx, params);
+  t.is(calls.length, 1, 'gather found the directory in the cache');
+  t.deepEqual(gathered.dropinDir, { path: `${UNIT_DIR}/${name}.d`, type: 'absent', parentExists: existsSync(UNIT_DIR) });
 });

@@ -26,7 +26,7 @@
  *     copy_ca_key: true   # on HOST0 only (e.g. with `when:`), as the seed procedure does
  * ```
  */
-import { resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { certsSchema } from '../schemas/modules/certs.js';
 import type { ArgProblem, Change, Diff, ModuleDefinition } from '../runner/types.js';
@@ -39,6 +39,7 @@ import { buildReadScript, parseReadOutput } from '../runner/pki/remote-files.js'
 import { summarizeHostFile, type HostFile } from '../runner/pki/host-facts.js';
 import { planCaFiles, planLeaf, type FilePlan, type FilePlanInputs } from '../runner/pki/plan-files.js';
 import type { KeySize } from '../runner/pki/issue.js';
+import { mkdirNoFollow } from '../runner/connection/no-follow.js';
 import type { KeyAlgorithm } from '../runner/pki/key-algorithm.js';
 import { checkNodeName, normalizeNodeName } from '../runner/pki/node-name.js';
 
@@ -51,7 +52,10 @@ export interface CertsFacts {
   now: number;
   ca: CaDirFacts;
   files: Record<string, HostFile>;
-  /** Directories (absolute) that exist on the host. */
+  /**
+   * Directories (absolute) that exist on the host: of pki_dir, pki_dir/etcd and every ancestor
+   * of pki_dir, those that were there (links followed) when gather read the host.
+   */
   dirs: string[];
   /**
    * The CA certificate this host trusts (etcd/ca.crt, public), read when ca_dir holds none: it is
@@ -106,7 +110,9 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
       throw new ModuleError(err.message, { cause: err });
     });
     const rel = listHostFiles(opts);
-    const dirs = [opts.pkiDir, `${opts.pkiDir}/etcd`];
+    // pki_dir's ancestors too, in the same read (a `[ -d ]` each, no process): the deepest one
+    // there is where creating the missing directories starts (planDirectories).
+    const dirs = [...listAncestors(opts.pkiDir), opts.pkiDir, `${opts.pkiDir}/etcd`];
     // Without a CA on the controller, the CA the host trusts is read too, whatever the profiles:
     // leaves must be judged against it, and a new CA must never be made behind its back.
     const read = !ca.cert && !rel.includes('etcd/ca.crt') ? [...rel, 'etcd/ca.crt'] : rel;
@@ -231,13 +237,34 @@ function describeCaCreation(dir: string, opts: CertsOptions, caResult: Record<st
   };
 }
 
-/** mkdir for pki_dir and pki_dir/etcd when missing (0755, as kubeadm creates parents). */
+/**
+ * One command for each of pki_dir and pki_dir/etcd that was missing (0755, as kubeadm creates
+ * them), each creating its missing parents too, as `mkdir -p` did, but never through a symbolic
+ * link planted after gather (issue 13): links in the deepest directory that existed then are
+ * followed as named, everything below it is created by mkdirNoFollow, one component at a time.
+ */
 function planDirectories(facts: CertsFacts, opts: CertsOptions): Change[] {
   const needEtcd = opts.profiles.some((p) => p === 'etcd-ca' || getLeafProfile(p as LeafProfileName).base.startsWith('etcd/'));
   const want = needEtcd ? [opts.pkiDir, `${opts.pkiDir}/etcd`] : [opts.pkiDir];
   return want
     .filter((d) => !facts.dirs.includes(d))
-    .map((d) => ({ kind: 'exec' as const, command: ['mkdir', '-p', '-m', '0755', d], describe: `create directory ${d}` }));
+    .map((d) => {
+      const path = posix.normalize(d);
+      const base = deepestExisting(path, facts.dirs);
+      return { kind: 'exec' as const, command: mkdirNoFollow(base, posix.relative(base, path).split('/'), { mode: '0755' }), describe: `create directory ${d}` };
+    });
+}
+
+/** Every ancestor of the absolute `path`, nearest first, `/` last. */
+function listAncestors(path: string): string[] {
+  const ancestors: string[] = [];
+  for (let d = posix.normalize(path); d !== '/' && d !== '.'; ) ancestors.push((d = posix.dirname(d)));
+  return ancestors;
+}
+
+/** The deepest ancestor of `path` among the directories gather found (`/` is always there). */
+function deepestExisting(path: string, dirs: readonly string[]): string {
+  return listAncestors(path).find((d) => dirs.some((e) => posix.normalize(e) === d)) ?? '/';
 }
 
 /** The host's etcd/ca.crt as a summary with its PEM (public), or undefined when absent or unreadable. */

@@ -19,6 +19,8 @@ import type { Change, Diff, ModuleDefinition, Plan } from '../runner/types.js';
 import { isUnitRunning, normalizeUnitName, systemdUnit, type SystemdUnitState } from '../runner/facts/systemd-unit.js';
 import { fileContent, type FileContent } from '../runner/facts/file-content.js';
 import { quote } from '../runner/connection/quote.js';
+import { mkdirNoFollow } from '../runner/connection/no-follow.js';
+import { pathState, type PathState } from '../runner/facts/path-state.js';
 import { systemdPendingReload } from '../runner/facts/systemd-pending-reload.js';
 
 type SystemdParams = FromSchema<typeof systemdSchema>;
@@ -28,6 +30,11 @@ export interface SystemdFacts {
   unit: SystemdUnitState;
   unitFile?: FileContent;
   dropins: Record<string, FileContent>;
+  /**
+   * The drop-in directory (`/etc/systemd/system/NAME.d`, not followed), read only when none of
+   * the task's drop-ins was there: one that is there already says the directory is.
+   */
+  dropinDir?: PathState;
   /** Without a name: the loaded units that need a daemon-reload. */
   pendingReload?: string[];
 }
@@ -42,6 +49,9 @@ export const systemd: ModuleDefinition<SystemdParams, SystemdFacts> = {
   name: 'systemd',
   summary: 'Manage a systemd unit: unit file, drop-ins, started/stopped, enabled, masked.',
   schema: systemdSchema,
+  // The drop-in directory's pathState, read ahead with the play's paths (a wrong guess, from a
+  // templated name that renders with a suffix, costs one stat of that batch).
+  inspectsPaths: (args) => (typeof args['name'] === 'string' && isNonEmpty(args['dropins']) ? [dropinDirOf(normalizeUnitName(args['name']))] : []),
   docs: {
     examples: [
       '- systemd: { name: kubelet, state: started, enabled: true }',
@@ -74,9 +84,13 @@ export const systemd: ModuleDefinition<SystemdParams, SystemdFacts> = {
     const unitFile = params.unit === undefined ? undefined : await ctx.facts.get(fileContent, `${UNIT_DIR}/${name}`);
     const dropins: Record<string, FileContent> = {};
     for (const file of Object.keys(params.dropins ?? {})) {
-      dropins[file] = await ctx.facts.get(fileContent, `${UNIT_DIR}/${name}.d/${file}`);
+      dropins[file] = await ctx.facts.get(fileContent, `${dropinDirOf(name)}/${file}`);
     }
-    return { unit, ...(unitFile ? { unitFile } : {}), dropins };
+    // Whether the drop-in directory must be created, and from where: known without a read when
+    // one of the drop-ins is there already (every re-run), else its path state (read ahead).
+    const someThere = Object.values(dropins).some((d) => d.content !== undefined);
+    const dropinDir = isNonEmpty(params.dropins) && !someThere ? await ctx.facts.get(pathState, { path: dropinDirOf(name) }) : undefined;
+    return { unit, ...(unitFile ? { unitFile } : {}), dropins, ...(dropinDir ? { dropinDir } : {}) };
   },
   plan(params, facts) {
     return planSystemd(params, facts);
@@ -158,15 +172,38 @@ function planFiles(params: SystemdParams, facts: SystemdFacts, name: string, cha
     diffs.push({ label: unitPath, before: facts.unitFile?.content ?? '', after: params.unit });
     changed = true;
   }
-  const dir = `${UNIT_DIR}/${name}.d`;
+  const dir = dropinDirOf(name);
   const stale = Object.entries(params.dropins ?? {}).filter(([file, content]) => facts.dropins[file]?.content !== content);
-  if (stale.length > 0) changes.push(exec(['mkdir', '-p', dir], `create drop-in directory ${dir}`));
+  if (stale.length > 0 && isDropinDirMissing(facts)) {
+    // Not `mkdir -p`: never through a link planted at NAME.d after gather (issue 13). Its parent
+    // is the unit directory, there on every systemd host (a host without it fails here).
+    changes.push(exec(mkdirNoFollow(UNIT_DIR, [`${name}.d`]), `create drop-in directory ${dir}`));
+  }
   for (const [file, content] of stale) {
     changes.push(put(`${dir}/${file}`, content, `write drop-in ${dir}/${file}`));
     diffs.push({ label: `${dir}/${file}`, before: facts.dropins[file]?.content ?? '', after: content });
     changed = true;
   }
   return changed;
+}
+
+/** `/etc/systemd/system/NAME.d`, where this module writes the unit's drop-ins. */
+function dropinDirOf(name: string): string {
+  return `${UNIT_DIR}/${name}.d`;
+}
+
+/**
+ * The drop-in directory was not there when gather read the host. A drop-in found in it says it
+ * was; so does a directory, or a link (followed as named, as `mkdir -p` did). Anything else is
+ * to be created: a file there makes that mkdir fail, as it made `mkdir -p` fail.
+ */
+function isDropinDirMissing(facts: SystemdFacts): boolean {
+  if (Object.values(facts.dropins).some((d) => d.content !== undefined)) return false;
+  return facts.dropinDir?.type !== 'directory' && facts.dropinDir?.type !== 'link';
+}
+
+function isNonEmpty(dropins: unknown): boolean {
+  return typeof dropins === 'object' && dropins !== null && Object.keys(dropins).length > 0;
 }
 
 /** start / stop / restart / reload as the wanted state and the file changes ask. */

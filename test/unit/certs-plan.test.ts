@@ -1,7 +1,7 @@
 // certs module: plan decisions from hand-made facts (real certs made with runner/pki, no host),
 // then a real gather -> plan -> apply -> gather -> plan round trip on the controller itself.
 import test from 'ava';
-import { mkdtempSync, rmSync, statSync, existsSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { resolveWantedLeaf } from '../../runner/pki/check.js';
 import { applyPlan } from '../../runner/plan/apply.js';
 import { LocalConnection } from '../../runner/connection/local.js';
 import { isSecret } from '../../runner/secret.js';
-import { chmodNoFollow } from '../../runner/connection/no-follow.js';
+import { chmodNoFollow, mkdirNoFollow } from '../../runner/connection/no-follow.js';
 import type { Change, ModuleContext, Plan, PlanContext } from '../../runner/types.js';
 
 const work = mkdtempSync(join(tmpdir(), 'quorum-certs-plan-'));
@@ -58,7 +58,12 @@ const describe = (plan: Plan) => plan.changes.map((c) => c.describe);
 
 test('fresh host, CA on the controller: mkdir, then key before cert for every leaf, ca.crt as bytes', async (t) => {
   const ca = await caPromise;
-  const plan = certs.plan(base, { ...buildFacts(ca, {}), dirs: [] }, pctx);
+  // gather found / and /etc, not /etc/kubernetes: both directories are created from /etc.
+  const plan = certs.plan(base, { ...buildFacts(ca, {}), dirs: ['/etc', '/'] }, pctx);
+  t.deepEqual(plan.changes.slice(0, 2).map((c) => (c.kind === 'exec' ? c.command : c.kind)), [
+    mkdirNoFollow('/etc', ['kubernetes', 'pki'], { mode: '0755' }),
+    mkdirNoFollow('/etc', ['kubernetes', 'pki', 'etcd'], { mode: '0755' }),
+  ]);
   t.deepEqual(describe(plan), [
     `create directory ${PKI}`,
     `create directory ${PKI}/etcd`,
@@ -98,6 +103,18 @@ test('fresh host, CA on the controller: mkdir, then key before cert for every le
   t.is(serverDiff.before, '(absent)');
   t.is(serverDiff.after, 'subject: CN=infra0\nissuer: CN=etcd-ca\nSANs: DNS:infra0, DNS:localhost, IP:10.0.0.6, IP:127.0.0.1, IP:::1\nEKU: serverAuth, clientAuth\nvalidity: apply time - 5m .. apply time + 365d');
   t.is(plan.noop, undefined);
+});
+
+test('only the missing directory is created, from the deepest one gather found; none when both are there', async (t) => {
+  const ca = await caPromise;
+  const plan = certs.plan({ ...base, profile: 'etcd-ca' }, { ...buildFacts(ca, {}), dirs: ['/', '/etc', '/etc/kubernetes', PKI] }, pctx);
+  t.deepEqual(plan.changes[0], { kind: 'exec', command: mkdirNoFollow(PKI, ['etcd'], { mode: '0755' }), describe: `create directory ${PKI}/etcd` });
+  t.deepEqual(describe(plan), [`create directory ${PKI}/etcd`, 'put etcd/ca.crt: missing']);
+  // Client profiles outside etcd/ need pki_dir only.
+  const client = certs.plan({ ...base, profile: 'apiserver-etcd-client' }, { ...buildFacts(ca, {}), dirs: ['/'] }, pctx);
+  t.deepEqual(client.changes[0], { kind: 'exec', command: mkdirNoFollow('/', ['etc', 'kubernetes', 'pki'], { mode: '0755' }), describe: `create directory ${PKI}` });
+  t.false(describe(client).includes(`create directory ${PKI}/etcd`));
+  t.false(describe(certs.plan({ ...base, profile: 'etcd-ca' }, buildFacts(ca, {}), pctx)).some((d) => d.startsWith('create directory')));
 });
 
 test('fresh host, no CA yet: the CA creation comes first and ca.crt is lazy too', (t) => {
@@ -262,6 +279,29 @@ test('real round trip on this machine: check mode generates nothing; apply write
   t.truthy(second.noop);
   const keyPut = checkPlan.changes.find((c) => c.kind === 'put' && c.dest.endsWith('server.key')) as Extract<Change, { kind: 'put' }>;
   t.true(isSecret(await (keyPut.content as () => Promise<unknown>)()));
+});
+
+test('a link planted as a missing parent of pki_dir between gather and apply is refused; the directory it points to is untouched', async (t) => {
+  const root = join(work, 'planted');
+  const victim = join(work, 'planted-victim');
+  mkdirSync(root);
+  mkdirSync(victim, { mode: 0o700 });
+  const params: CertsParams = { ...base, profile: 'etcd-ca', pki_dir: join(root, 'k8s', 'pki'), ca_dir: 'planted-ca' };
+  const plan = certs.plan(params, await certs.gather(buildContext(false), params), pctx);
+  t.deepEqual(describe(plan).filter((d) => d.startsWith('create directory')), [`create directory ${root}/k8s/pki`, `create directory ${root}/k8s/pki/etcd`]);
+  symlinkSync(victim, join(root, 'k8s')); // planted after the read
+  const outcome = await applyPlan(buildContext(false), plan);
+  t.regex(outcome.failure?.message ?? '', /\/k8s is a symbolic link that appeared after quorum read the path: not following it/);
+  t.deepEqual(readdirSync(victim), [], 'nothing made or put inside the victim');
+  t.is(statSync(victim).mode & 0o777, 0o700);
+  // Without the link, the same plan creates both directories 0755, the missing parent too.
+  rmSync(join(root, 'k8s'));
+  const again = await applyPlan(buildContext(false), certs.plan(params, await certs.gather(buildContext(false), params), pctx));
+  t.is(again.failure, undefined);
+  // The parent gets the umask's mode, as with mkdir -p -m; the two PKI directories 0755.
+  t.deepEqual([join(root, 'k8s'), params.pki_dir!, join(params.pki_dir!, 'etcd')].map((d) => statSync(d).mode & 0o7777), [0o777 & ~process.umask(), 0o755, 0o755]);
+  t.false(lstatSync(join(root, 'k8s')).isSymbolicLink());
+  t.true(existsSync(join(params.pki_dir!, 'etcd', 'ca.crt')));
 });
 
 test('parallel hosts with no CA yet: every plan says "create CA", applied concurrently they share ONE CA', async (t) => {

@@ -3,9 +3,16 @@
  * and the module's pure plan for each captured unit state.
  */
 import test from 'ava';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { parseSystemctlShow, normalizeUnitName, isUnitRunning, systemdUnit, UNIT_PROPERTIES, type SystemdUnitState } from '../../runner/facts/systemd-unit.js';
-import { planSystemd, type SystemdFacts } from '../../modules/systemd.js';
+import { planSystemd, systemd, UNIT_DIR, type SystemdFacts } from '../../modules/systemd.js';
+import { mkdirNoFollow } from '../../runner/connection/no-follow.js';
+import { pathState } from '../../runner/facts/path-state.js';
+import type { Fact, ModuleContext } from '../../runner/types.js';
+import { createHostFactCache } from '../../runner/facts/cache.js';
+import { readPathsAhead } from '../../runner/strategy/prefetch.js';
+import { fileContent } from '../../runner/facts/file-content.js';
+import { recordingLocal } from '../helpers/module-run.js';
 
 const dir = new URL('../fixtures/facts/systemctl-show/', import.meta.url);
 const show = (name: string): SystemdUnitState => parseSystemctlShow(readFileSync(new URL(`${name}.stdout`, dir), 'utf8'));
@@ -68,7 +75,8 @@ test('a missing unit fails with what to do; asking only to stop it is a no-op', 
 test('a new unit with a drop-in: write both, daemon-reload, enable, start with --no-block; diffs show the content', (t) => {
   const unit = '[Service]\nType=notify\nExecStart=/usr/bin/etcd\n';
   const params = { name: 'quorum-etcd', unit, dropins: { '10-env.conf': '[Service]\nEnvironment=A=1\n' }, enabled: true, state: 'started' as const, no_block: true };
-  const plan = planSystemd(params, facts('not-found', { unitFile: { path: '/etc/systemd/system/quorum-etcd.service' }, dropins: { '10-env.conf': { path: 'x' } } }));
+  const dropinDir = { path: '/etc/systemd/system/quorum-etcd.service.d', type: 'absent' as const, parentExists: true };
+  const plan = planSystemd(params, facts('not-found', { unitFile: { path: '/etc/systemd/system/quorum-etcd.service' }, dropins: { '10-env.conf': { path: 'x' } }, dropinDir }));
   t.deepEqual(describes(plan), [
     'write unit file /etc/systemd/system/quorum-etcd.service',
     'create drop-in directory /etc/systemd/system/quorum-etcd.service.d',
@@ -90,7 +98,7 @@ test('a new unit with a drop-in: write both, daemon-reload, enable, start with -
 test('a changed drop-in on a running unit: reload and restart, even without state', (t) => {
   const old = { path: '/etc/systemd/system/ssh.service.d/10-a.conf', content: 'old\n' };
   const plan = planSystemd({ name: 'ssh', dropins: { '10-a.conf': 'new\n' } }, facts('enabled-running', { dropins: { '10-a.conf': old } }));
-  t.deepEqual(describes(plan), ['create drop-in directory /etc/systemd/system/ssh.service.d', 'write drop-in /etc/systemd/system/ssh.service.d/10-a.conf', 'daemon-reload (unit files of ssh.service changed)', 'restart ssh.service (unit files changed)']);
+  t.deepEqual(describes(plan), ['write drop-in /etc/systemd/system/ssh.service.d/10-a.conf', 'daemon-reload (unit files of ssh.service changed)', 'restart ssh.service (unit files changed)'], 'the drop-in was there, so its directory is: nothing to create');
   t.deepEqual(plan.diffs, [{ label: '/etc/systemd/system/ssh.service.d/10-a.conf', before: 'old\n', after: 'new\n' }]);
   const same = planSystemd({ name: 'ssh', dropins: { '10-a.conf': 'old\n' } }, facts('enabled-running', { dropins: { '10-a.conf': old } }));
   t.deepEqual(same.changes, [], 'unchanged drop-in: nothing to do');
@@ -136,4 +144,63 @@ test('masking a unit whose file is in /etc/systemd/system is refused before syst
   // Observed: `systemctl mask` there fails with "File /etc/systemd/system/X already exists."
   t.is(planSystemd({ name: 'quorum-cap-act', masked: true }, facts('disabled-inactive')).failed, 'cannot mask quorum-cap-act.service: its unit file is /etc/systemd/system/quorum-cap-act.service, where the mask link must go; remove that file (and `unit:`) first');
   t.regex(planSystemd({ name: 'ssh', masked: true, unit: 'x' }, facts('enabled-running', { unitFile: { path: 'p' } })).failed ?? '', /^cannot mask ssh.service/);
+});
+
+test('the drop-in directory is created by mkdirNoFollow (never mkdir -p), and only when it was not there', (t) => {
+  const params = { name: 'ssh', dropins: { '20-b.conf': 'b\n' } };
+  const dirAs = (type: 'absent' | 'directory' | 'link' | 'file') => facts('enabled-running', { dropins: { '20-b.conf': { path: 'p' } }, dropinDir: { path: `${UNIT_DIR}/ssh.service.d`, type, parentExists: true } });
+  const absent = planSystemd(params, dirAs('absent'));
+  t.deepEqual(absent.changes[0], { kind: 'exec', command: mkdirNoFollow(UNIT_DIR, ['ssh.service.d']), describe: `create drop-in directory ${UNIT_DIR}/ssh.service.d` });
+  t.deepEqual(describes(absent).slice(1), [`write drop-in ${UNIT_DIR}/ssh.service.d/20-b.conf`, 'daemon-reload (unit files of ssh.service changed)', 'restart ssh.service (unit files changed)']);
+  // A directory there, or a link the administrator made (followed as named, as mkdir -p did): no command.
+  t.deepEqual(describes(planSystemd(params, dirAs('directory'))), [`write drop-in ${UNIT_DIR}/ssh.service.d/20-b.conf`, 'daemon-reload (unit files of ssh.service changed)', 'restart ssh.service (unit files changed)']);
+  t.deepEqual(describes(planSystemd(params, dirAs('link'))), describes(planSystemd(params, dirAs('directory'))));
+  // A file there: mkdir is planned and fails on the host, as mkdir -p did.
+  t.is(planSystemd(params, dirAs('file')).changes[0]?.describe, `create drop-in directory ${UNIT_DIR}/ssh.service.d`);
+});
+
+/** A fact cache that answers from `answers` by fact name and records what was asked. */
+function recordingFacts(answers: Record<string, (args: unknown) => unknown>): { ctx: ModuleContext; asked: string[] } {
+  const asked: string[] = [];
+  const get = async <T, A>(fact: Fact<T, A>, args: A): Promise<T> => {
+    asked.push(`${fact.name} ${typeof args === 'string' ? args : JSON.stringify(args)}`);
+    return answers[fact.name]!(args) as T;
+  };
+  const ctx = { host: 'h', inventoryHost: 'h', become: true, facts: { get, clear: () => {} }, vars: {}, checkMode: true, playbookDir: '/nonexistent', render: (x: string) => x } as unknown as ModuleContext;
+  return { ctx, asked };
+}
+
+test('gather reads the drop-in directory only when none of the drop-ins is there; the play reads it ahead', async (t) => {
+  const params = { name: 'kubelet', dropins: { '10-a.conf': 'a\n', '20-b.conf': 'b\n' } };
+  const dirPath = `${UNIT_DIR}/kubelet.service.d`;
+  t.deepEqual(systemd.inspectsPaths!(params), [dirPath]);
+  t.deepEqual(systemd.inspectsPaths!({ name: 'kubelet', state: 'started' }), [], 'no drop-ins: nothing to read ahead');
+  const unit = () => show('enabled-running');
+  // First run: no drop-in there, so the directory is read (from the read-ahead cache in a play).
+  const fresh = recordingFacts({ 'systemd-unit': unit, 'file-content': (p) => ({ path: p }), [pathState.name]: () => ({ path: dirPath, type: 'absent', parentExists: true }) });
+  const freshFacts = await systemd.gather(fresh.ctx, params);
+  t.deepEqual(fresh.asked, ['systemd-unit kubelet.service', `file-content ${dirPath}/10-a.conf`, `file-content ${dirPath}/20-b.conf`, `path-state {"path":"${dirPath}"}`]);
+  t.is(systemd.plan(params, freshFacts, { host: 'h', inventoryHost: 'h', checkMode: true }).changes[0]?.describe, `create drop-in directory ${dirPath}`);
+  // Re-run with one drop-in changed: the other one says the directory is there, no read.
+  const rerun = recordingFacts({ 'systemd-unit': unit, 'file-content': (p) => ({ path: p, ...(String(p).endsWith('10-a.conf') ? { content: 'a\n' } : {}) }), [pathState.name]: () => t.fail('read the directory') });
+  const rerunFacts = await systemd.gather(rerun.ctx, params);
+  t.false(rerun.asked.some((a) => a.startsWith('path-state')));
+  t.deepEqual(describes(systemd.plan(params, rerunFacts, { host: 'h', inventoryHost: 'h', checkMode: true })).slice(0, 1), [`write drop-in ${dirPath}/20-b.conf`]);
+});
+
+test('the directory read ahead with the play\'s paths answers gather: no command of its own', async (t) => {
+  // A name whose drop-in directory cannot exist here: the batch runs for real on this machine.
+  const params = { name: `quorum-absent-${process.pid}`, dropins: { '10-a.conf': 'a\n' } };
+  const name = `quorum-absent-${process.pid}.service`;
+  const { conn, calls } = recordingLocal();
+  const cache = createHostFactCache(conn);
+  // What systemctl and the drop-in read would say, put in the cache as if read by the tasks before.
+  cache.seed(true, systemdUnit, name, show('not-found'), cache.generation);
+  cache.seed(true, fileContent, `${UNIT_DIR}/${name}.d/10-a.conf`, { path: `${UNIT_DIR}/${name}.d/10-a.conf` }, cache.generation);
+  await readPathsAhead(conn, cache, systemd.inspectsPaths!(params).map((path) => ({ path: String(path), become: true })));
+  t.is(calls.length, 1, 'the play\'s batch');
+  const ctx = { host: 'h', inventoryHost: 'h', conn, become: true, facts: cache.forTask(true), vars: {}, checkMode: true, playbookDir: '/nonexistent', render: (x: string) => x } as unknown as ModuleContext;
+  const gathered = await systemd.gather(ctx, params);
+  t.is(calls.length, 1, 'gather found the directory in the cache');
+  t.deepEqual(gathered.dropinDir, { path: `${UNIT_DIR}/${name}.d`, type: 'absent', parentExists: existsSync(UNIT_DIR) });
 });

@@ -58,20 +58,23 @@ interface Entry {
  */
 export function createHostFactCache(conn: Connection, epoch: ChangeEpoch = { value: 0 }): HostFactCache {
   const memo = new Map<string, Entry>();
-  let seen = epoch.value;
-  // After a change applied anywhere in the run: keep only the newest answers a guard can check.
-  const sync = () => {
-    if (seen === epoch.value) return;
-    seen = epoch.value;
+  // Answers from before a change stay in the memo (get reads again, kept checks the guard) and
+  // are pruned only when it grows past this: a first run on hundreds of hosts sees a change per
+  // host and task, and walking the memo at each one cost more than the reads it saves.
+  let pruneAt = 2 * MAX_KEPT;
+  const prune = () => {
     let keep = MAX_KEPT;
     for (const [key, entry] of [...memo].reverse()) {
+      if (entry.generation === epoch.value) continue;
       if (entry.fact.guard === undefined || entry.done === undefined || keep-- <= 0) memo.delete(key);
     }
+    pruneAt = Math.max(2 * MAX_KEPT, 2 * memo.size);
   };
   const store = (key: string, fact: Fact<unknown, never>, read: Promise<unknown>, generation: number) => {
     const entry: Entry = { read, generation, fact };
     memo.delete(key); // re-inserted last: the newest answers are the ones kept
     memo.set(key, entry);
+    if (memo.size > pruneAt) prune();
     read.then(
       (value) => (entry.done = { value }),
       () => {
@@ -82,7 +85,6 @@ export function createHostFactCache(conn: Connection, epoch: ChangeEpoch = { val
   const keyOf = (fact: Fact<unknown, never>, sudo: boolean, args: unknown) => `${fact.name}\0${sudo ? 'root' : 'user'}\0${JSON.stringify(args) ?? ''}`;
   const view = (become: boolean): FactCache => ({
     get<T, A>(fact: Fact<T, A>, args: A): Promise<T> {
-      sync();
       const sudo = become || fact.sudo === true;
       const key = keyOf(fact as Fact<unknown, never>, sudo, args);
       const hit = memo.get(key);
@@ -92,14 +94,12 @@ export function createHostFactCache(conn: Connection, epoch: ChangeEpoch = { val
       return pending;
     },
     kept<T, A>(fact: Fact<T, A>, args: A): { value: T } | undefined {
-      sync();
       if (fact.guard === undefined) return undefined;
       const hit = memo.get(keyOf(fact as Fact<unknown, never>, become || fact.sudo === true, args));
       return hit && hit.generation !== epoch.value ? (hit.done as { value: T } | undefined) : undefined;
     },
     clear(): void {
       epoch.value++;
-      sync();
     },
   });
   const asUser = view(false);
@@ -110,7 +110,6 @@ export function createHostFactCache(conn: Connection, epoch: ChangeEpoch = { val
       return epoch.value;
     },
     seed(become, fact, args, value, since) {
-      sync();
       const key = keyOf(fact as Fact<unknown, never>, become || fact.sudo === true, args);
       const hit = memo.get(key);
       if (since === epoch.value && !(hit && hit.generation === epoch.value)) store(key, fact as Fact<unknown, never>, Promise.resolve(value), since);

@@ -66,16 +66,22 @@ test('after a change, get reads again; kept gives the earlier answer only for a 
   t.is(cache.kept?.(guarded, { k: 1 }), undefined, 'read again since: the fresh answer is what get gives');
 });
 
-test('the cache keeps at most 256 answers across a change, the newest', async (t) => {
+test('once the cache grows, it keeps at most 256 answers from before a change, the newest, and every answer since', async (t) => {
   const { conn } = countingLocal();
   const cache = createHostFactCache(conn).forTask(false);
   const guarded = echoFact(true);
   for (let k = 0; k < 300; k++) await cache.get(guarded, { k });
   cache.clear();
+  for (let k = 300; k < 600; k++) await cache.get(guarded, { k });
   const kept = Array.from({ length: 300 }, (_, k) => cache.kept?.(guarded, { k }) !== undefined);
   t.is(kept.filter(Boolean).length, 256);
   t.false(kept[43]!);
   t.true(kept[44]! && kept[299]!);
+  const { conn: counted, commands } = countingLocal();
+  const again = createHostFactCache(counted).forTask(false);
+  for (let k = 0; k < 600; k++) await again.get(guarded, { k });
+  for (let k = 0; k < 600; k++) await again.get(guarded, { k });
+  t.is(commands(), 600, 'answers read since the last change are never pruned');
 });
 
 test('preconditions: a stale guard stops the command with nothing run; a requirement fails with its message; a command of its own exiting 97 is not stale', async (t) => {

@@ -5,8 +5,9 @@
  * - `unchanged`: the host is still in the state the command was planned from (a fact's guard,
  *   facts/kept-reads.ts). When it does not hold, nothing runs, the command prints a mark of its
  *   own and exits with STALE_EXIT, and the result says `stale`: the caller reads the host again
- *   and plans anew. The mark is random per command, so a command's own exit 97 is never taken
- *   for it; a host that fakes it only makes quorum read again.
+ *   and plans anew. The mark is new for every command (a random tag of this run and a count), so
+ *   a command's own exit 97 is never taken for it; a host that fakes it (it sees the script)
+ *   only makes quorum read again.
  * - `requires`: conditions the change needs (a parent directory); when one does not hold, the
  *   command fails with exit 1 and its message, before anything changed.
  *
@@ -33,6 +34,10 @@ export interface Preconditions {
 /** The exit of a command whose `unchanged` condition did not hold (with its mark on stdout). */
 export const STALE_EXIT = 97;
 
+/** This run's tag for stale marks: one random draw per run, not one per command. */
+const RUN_TAG = randomBytes(8).toString('hex');
+let marks = 0;
+
 /** `script` behind its preconditions, and the mark it prints when `unchanged` does not hold. */
 export function withPreconditions(script: string, pre: Preconditions | undefined): { script: string; staleMark?: string } {
   if (!pre || (pre.unchanged === undefined && (pre.requires?.length ?? 0) === 0)) return { script };
@@ -40,7 +45,7 @@ export function withPreconditions(script: string, pre: Preconditions | undefined
   const check = (test: string, otherwise: string) => lines.push(`if ! { ${test}\n} </dev/null >/dev/null 2>&1; then ${otherwise}; fi`);
   let staleMark: string | undefined;
   if (pre.unchanged !== undefined) {
-    staleMark = `quorum-stale-${randomBytes(8).toString('hex')}`;
+    staleMark = `quorum-stale-${RUN_TAG}-${++marks}`;
     check(pre.unchanged, `printf %s ${staleMark}; exit ${STALE_EXIT}`);
   }
   for (const r of pre.requires ?? []) check(r.test, `printf '%s\\n' ${quote(r.message)} >&2; exit 1`);

@@ -40,6 +40,7 @@ import { summarizeHostFile, type HostFile } from '../runner/pki/host-facts.js';
 import { planCaFiles, planLeaf, type FilePlan, type FilePlanInputs } from '../runner/pki/plan-files.js';
 import type { KeySize } from '../runner/pki/issue.js';
 import { mkdirNoFollow } from '../runner/connection/no-follow.js';
+import { ancestorsOf } from '../runner/facts/path-state.js';
 import type { KeyAlgorithm } from '../runner/pki/key-algorithm.js';
 import { checkNodeName, normalizeNodeName } from '../runner/pki/node-name.js';
 
@@ -112,7 +113,7 @@ export const certs: ModuleDefinition<CertsParams, CertsFacts> = {
     const rel = listHostFiles(opts);
     // pki_dir's ancestors too, in the same read (a `[ -d ]` each, no process): the deepest one
     // there is where creating the missing directories starts (planDirectories).
-    const dirs = [...listAncestors(opts.pkiDir), opts.pkiDir, `${opts.pkiDir}/etcd`];
+    const dirs = [...ancestorsOf(opts.pkiDir), opts.pkiDir, `${opts.pkiDir}/etcd`];
     // Without a CA on the controller, the CA the host trusts is read too, whatever the profiles:
     // leaves must be judged against it, and a new CA must never be made behind its back.
     const read = !ca.cert && !rel.includes('etcd/ca.crt') ? [...rel, 'etcd/ca.crt'] : rel;
@@ -255,16 +256,9 @@ function planDirectories(facts: CertsFacts, opts: CertsOptions): Change[] {
     });
 }
 
-/** Every ancestor of the absolute `path`, nearest first, `/` last. */
-function listAncestors(path: string): string[] {
-  const ancestors: string[] = [];
-  for (let d = posix.normalize(path); d !== '/' && d !== '.'; ) ancestors.push((d = posix.dirname(d)));
-  return ancestors;
-}
-
 /** The deepest ancestor of `path` among the directories gather found (`/` is always there). */
 function deepestExisting(path: string, dirs: readonly string[]): string {
-  return listAncestors(path).find((d) => dirs.some((e) => posix.normalize(e) === d)) ?? '/';
+  return ancestorsOf(path).find((d) => dirs.some((e) => posix.normalize(e) === d)) ?? '/';
 }
 
 /** The host's etcd/ca.crt as a summary with its PEM (public), or undefined when absent or unreadable. */

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { applyPlan } from '../../runner/plan/apply.js';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
-import { createFactCache } from '../../runner/facts/cache.js';
 import type { ModuleContext } from '../../runner/types.js';
 import { certs } from '../../modules/certs.js';
 import { systemd } from '../../modules/systemd.js';
 import { labHosts, labState, rootSh } from '../helpers/lab.js';
 import { planModule } from '../helpers/module-run.js';
+import { labModuleContext } from '../helpers/lab-module-context.js';
 
 const test = anyTest.serial;
 const host = labHosts('etcd')[0]!;
@@ -30,19 +30,7 @@ const DROPIN_DIR = `/etc/systemd/system/${UNIT}.service.d`;
 const playbookDir = mkdtempSync(join(tmpdir(), 'quorum-planted-dirs-'));
 let conn: Connection;
 
-function sshContext(): ModuleContext {
-  return {
-    host: host.name,
-    inventoryHost: host.name,
-    conn,
-    become: true,
-    facts: createFactCache(conn, { sudo: true }),
-    vars: {},
-    checkMode: false,
-    playbookDir,
-    render: (text) => text,
-  };
-}
+const sshContext = (): ModuleContext => labModuleContext(conn, host.name, playbookDir);
 
 async function victimState(): Promise<string> {
   return rootSh(host, `ls -A ${VICTIM}; stat -c '%a %U' ${VICTIM}`);

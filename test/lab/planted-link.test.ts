@@ -9,11 +9,11 @@ import anyTest from 'ava';
 import { applyPlan } from '../../runner/plan/apply.js';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
-import { createFactCache } from '../../runner/facts/cache.js';
 import type { ModuleContext } from '../../runner/types.js';
 import { file } from '../../modules/file.js';
 import { labHosts, labState, rootSh } from '../helpers/lab.js';
 import { planModule } from '../helpers/module-run.js';
+import { labModuleContext } from '../helpers/lab-module-context.js';
 
 const test = anyTest.serial;
 const host = labHosts('etcd')[0]!;
@@ -21,19 +21,7 @@ const BASE = `/tmp/quorum-planted-${process.pid}`;
 const VICTIM = `/etc/quorum-victim-${process.pid}`;
 let conn: Connection;
 
-function sshContext(): ModuleContext {
-  return {
-    host: host.name,
-    inventoryHost: host.name,
-    conn,
-    become: true,
-    facts: createFactCache(conn, { sudo: true }),
-    vars: {},
-    checkMode: false,
-    playbookDir: '/nonexistent',
-    render: (text) => text,
-  };
-}
+const sshContext = (): ModuleContext => labModuleContext(conn, host.name);
 
 test.before(async () => {
   const lab = labState();

@@ -160,6 +160,24 @@ test('a file task planned from a kept read writes in one command, and plans agai
   await rm(dir, { recursive: true });
 });
 
+test('a task whose kept read says there is nothing to do reads again before it says so', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'quorum-kept-noop-'));
+  const { conn, commands } = countingLocal();
+  const host = createHostFactCache(conn);
+  const path = join(dir, 'app.conf');
+  await writeFile(path, 'wanted\n');
+  await host.forTask(false).get(pathState, { path }); // read while it was as wanted
+  host.forTask(false).clear(); // a change somewhere in the run
+  await writeFile(path, 'edited by hand\n'); // behind the cache
+  const task = { name: 'file', module: 'file', args: {}, keywords: {} } as unknown as TaskNode;
+  const before = commands();
+  const r = await invokeModule({ task, module: file as never, args: { path, content: 'wanted\n', mode: '0644' }, vars: {}, inventoryHost: 'counted', targetHost: 'counted', conn, facts: host.forTask(false), become: false, check: false, playbookDir: dir });
+  t.is(r.status, 'changed', 'the noop planned from the kept read was not trusted');
+  t.is(await readFile(path, 'utf8'), 'wanted\n');
+  t.true(commands() - before >= 2, 'a read, then the write');
+  await rm(dir, { recursive: true });
+});
+
 test('a path reached through a directory link is read again when the same file was written by its other name', async (t) => {
   const s = writeScenario(
     `

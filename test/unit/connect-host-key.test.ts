@@ -13,6 +13,7 @@ import ssh2 from 'ssh2';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { ConnectionSpec } from '../../runner/connection/types.js';
 import { UnreachableError } from '../../runner/errors.js';
+import { sshKeyPair } from '../helpers/ssh-key-pair.js';
 
 const PASSWORD = 'not-a-real-password-7f3a';
 
@@ -74,8 +75,8 @@ function spec(port: number, knownHostsFile: string): ConnectionSpec {
 }
 
 test.serial('a host key that does not match known_hosts stops the connection before the password is sent', async (t) => {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
-  const otherKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = sshKeyPair('ed25519');
+  const otherKey = sshKeyPair('ed25519');
   const server = await startServer(hostKey.private);
   const dir = mkdtempSync(join(tmpdir(), 'quorum-hostkey-'));
   try {
@@ -103,7 +104,7 @@ test.serial('a host key that does not match known_hosts stops the connection bef
 });
 
 test.serial('strict policy: a host missing from known_hosts is refused before authentication', async (t) => {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = sshKeyPair('ed25519');
   const server = await startServer(hostKey.private);
   const dir = mkdtempSync(join(tmpdir(), 'quorum-hostkey-'));
   try {

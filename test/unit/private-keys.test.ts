@@ -15,6 +15,7 @@ import ssh2, { type ParsedKey } from 'ssh2';
 import { defaultHashOf, KeyFileError, loadPrivateKey, type PassphraseSource } from '../../runner/connection/private-keys.js';
 import { openConnection } from '../../runner/connection/connect.js';
 import { ConfigError } from '../../runner/errors.js';
+import { sshKeyPair } from '../helpers/ssh-key-pair.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quorum-private-keys-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,11 +38,11 @@ function ssh2Parse(text: string, passphrase?: string): ParsedKey {
 }
 
 const KEY_TYPES = [
-  { name: 'ed25519', gen: () => ssh2.utils.generateKeyPairSync('ed25519'), hashes: [undefined], deterministic: true },
-  { name: 'rsa 2048', gen: () => ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }), hashes: [undefined, 'sha256', 'sha512'], deterministic: true },
-  { name: 'ecdsa 256', gen: () => ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }), hashes: [undefined], deterministic: false },
-  { name: 'ecdsa 384', gen: () => ssh2.utils.generateKeyPairSync('ecdsa', { bits: 384 }), hashes: [undefined], deterministic: false },
-  { name: 'ecdsa 521', gen: () => ssh2.utils.generateKeyPairSync('ecdsa', { bits: 521 }), hashes: [undefined], deterministic: false },
+  { name: 'ed25519', gen: () => sshKeyPair('ed25519'), hashes: [undefined], deterministic: true },
+  { name: 'rsa 2048', gen: () => sshKeyPair('rsa', { bits: 2048 }), hashes: [undefined, 'sha256', 'sha512'], deterministic: true },
+  { name: 'ecdsa 256', gen: () => sshKeyPair('ecdsa', { bits: 256 }), hashes: [undefined], deterministic: false },
+  { name: 'ecdsa 384', gen: () => sshKeyPair('ecdsa', { bits: 384 }), hashes: [undefined], deterministic: false },
+  { name: 'ecdsa 521', gen: () => sshKeyPair('ecdsa', { bits: 521 }), hashes: [undefined], deterministic: false },
 ] as const;
 
 for (const kind of KEY_TYPES) {
@@ -67,13 +68,13 @@ for (const kind of KEY_TYPES) {
 }
 
 test('a key file is parsed once: the same key for the same content, a new one when the file changes', async (t) => {
-  const first = ssh2.utils.generateKeyPairSync('ed25519');
+  const first = sshKeyPair('ed25519');
   const file = keyFile(first.private);
   const a = await loadPrivateKey(file, noPassphrase);
   const [b, c] = await Promise.all([loadPrivateKey(file, noPassphrase), loadPrivateKey(file, noPassphrase)]);
   t.is(a, b);
   t.is(a, c);
-  const second = ssh2.utils.generateKeyPairSync('ed25519');
+  const second = sshKeyPair('ed25519');
   writeFileSync(file, second.private);
   const d = await loadPrivateKey(file, noPassphrase);
   t.not(d, a);
@@ -108,7 +109,7 @@ test('an encrypted key: the passphrase is asked once for concurrent loads; a wro
 test('unreadable files and files without a private key are KeyFileErrors saying so', async (t) => {
   await t.throwsAsync(loadPrivateKey(join(dir, 'missing'), noPassphrase), { instanceOf: KeyFileError, message: /^cannot read the private key file: ENOENT/ });
   await t.throwsAsync(loadPrivateKey(keyFile('not a key\n'), noPassphrase), { instanceOf: KeyFileError, message: /^not a usable private key: / });
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = sshKeyPair('ed25519');
   await t.throwsAsync(loadPrivateKey(keyFile(pair.public), noPassphrase), { instanceOf: KeyFileError, message: /holds no private key/ });
 });
 
@@ -121,7 +122,7 @@ test('openConnection turns a bad key file into a ConfigError at file:1:1', async
 
 /** ssh2's Server on 127.0.0.1 that accepts one public key, checking the client's signature. */
 async function keyServer(allowed: ParsedKey): Promise<{ port: number; seen: string[]; close(): Promise<void> }> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = sshKeyPair('ed25519');
   const seen: string[] = [];
   const server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
     client.on('authentication', (ctx) => {

@@ -18,6 +18,7 @@ import {
 } from '../../runner/connection/ssh2-patches.js';
 import { connectRawClient } from '../../runner/connection/ssh.js';
 import type { ConnectionSpec } from '../../runner/connection/types.js';
+import { sshKeyPair } from '../helpers/ssh-key-pair.js';
 
 function parse(text: string): ParsedKey {
   const parsed = ssh2.utils.parseKey(text);
@@ -26,11 +27,11 @@ function parse(text: string): ParsedKey {
 }
 
 const PAIRS = [
-  { name: 'ed25519', pair: ssh2.utils.generateKeyPairSync('ed25519'), hashes: [undefined] },
-  { name: 'rsa', pair: ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }), hashes: [undefined, 'sha256', 'sha512'] },
-  { name: 'ecdsa 256', pair: ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }), hashes: [undefined] },
-  { name: 'ecdsa 384', pair: ssh2.utils.generateKeyPairSync('ecdsa', { bits: 384 }), hashes: [undefined] },
-  { name: 'ecdsa 521', pair: ssh2.utils.generateKeyPairSync('ecdsa', { bits: 521 }), hashes: [undefined] },
+  { name: 'ed25519', pair: sshKeyPair('ed25519'), hashes: [undefined] },
+  { name: 'rsa', pair: sshKeyPair('rsa', { bits: 2048 }), hashes: [undefined, 'sha256', 'sha512'] },
+  { name: 'ecdsa 256', pair: sshKeyPair('ecdsa', { bits: 256 }), hashes: [undefined] },
+  { name: 'ecdsa 384', pair: sshKeyPair('ecdsa', { bits: 384 }), hashes: [undefined] },
+  { name: 'ecdsa 521', pair: sshKeyPair('ecdsa', { bits: 521 }), hashes: [undefined] },
 ];
 
 test('ssh2 still has the parsed-key prototype whose verify the host signature check replaces', (t) => {
@@ -73,7 +74,7 @@ test('malformed or unknown blobs are left to ssh2 (no key built)', (t) => {
 
 /** ssh2's Server on 127.0.0.1, password login, curve25519-sha256 only. */
 async function server(): Promise<{ port: number; close(): Promise<void> }> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = sshKeyPair('ed25519');
   const clients = new Set<ssh2.Connection>();
   const srv = new ssh2.Server({ hostKeys: [hostKey.private], algorithms: { kex: ['curve25519-sha256'] } }, (client) => {
     clients.add(client);

@@ -31,7 +31,7 @@ export function buildPathStatesScript(paths: readonly string[]): string {
       `p=${q[i]}; if [ -d ${quote(posix.dirname(path))} ]; then r=y; else r=n; fi; ` +
         `if [ -L "$p" ]; then echo "$r"l; elif [ -f "$p" ]; then echo "$r"f; elif [ -e "$p" ]; then echo "$r"o; ` +
         // Absent with its parent missing: also where creating it would start (path-state.ts).
-        `elif [ $r = y ]; then echo ya; else ${printExistingAncestor(path).replace('echo ancestor=$i', 'echo na$i')}; fi`,
+        `elif [ $r = y ]; then echo ya; else ${printExistingAncestor(path, 'na')}; fi`,
     );
   }
   // Each list is built again with the same tests: the parser checks the counts and kinds agree.

@@ -125,11 +125,15 @@ export function ancestorsOf(path: string): string[] {
   }
 }
 
-/** Shell: print `ancestor=I`, the index in ancestorsOf(path) of the deepest that is a directory (builtins only). */
-export function printExistingAncestor(path: string): string {
+/**
+ * Shell: print `label` and the index in ancestorsOf(path) of the deepest ancestor that is a
+ * directory, then a newline (builtins only). `label` is shell-safe text of ours: `ancestor=` in
+ * the one-path script, `na` in the batch's kind line.
+ */
+export function printExistingAncestor(path: string, label = 'ancestor='): string {
   const above = ancestorsOf(path).slice(1);
   if (above.length === 0) return 'true';
-  return `{ i=1; for d in ${quoteArgv(above)}; do if [ -d "$d" ]; then echo ancestor=$i; break; fi; i=$((i + 1)); done; }`;
+  return `{ i=1; for d in ${quoteArgv(above)}; do if [ -d "$d" ]; then echo ${label}$i; break; fi; i=$((i + 1)); done; }`;
 }
 
 /** Parse the `key=value` output of {@link buildPathStateScript} (pure). */

@@ -197,6 +197,17 @@ test('render-diff: unified diff, secret notice, identical content', (t) => {
   t.is(stripAnsi(colored), '--- before: f\n+++ after: f\n@@ -1,1 +1,1 @@\n-x\n+y');
 });
 
+test('render-diff: a host file holding escape sequences is shown escaped, with or without color', (t) => {
+  const before = 'title \u001b]0;owned\u0007 clear \u001b[2J csi \u009b31m\n';
+  const plain = renderDiff({ label: '/etc/motd\u001b[1A', before, after: 'clean\n' }, { color: false });
+  // The diff library quotes a header holding a control character itself (\033).
+  t.is(plain, '--- "before: /etc/motd\\033[1A"\n+++ "after: /etc/motd\\033[1A"\n@@ -1,1 +1,1 @@\n-title \\x1b]0;owned\\x07 clear \\x1b[2J csi \\x9b31m\n+clean');
+  const colored = renderDiff({ label: 'f', before, after: 'clean\n' }, { color: true });
+  t.is(stripAnsi(colored).includes('\u001b'), false, 'the only escapes left are the colors');
+  t.true(colored.includes('\\x1b]0;owned\\x07'));
+  t.is(renderDiff({ label: 'k\u001b[2J', before: 'a', after: 'b', secret: true }, { color: false }), `k\\x1b[2J: ${SECRET_DIFF_NOTICE}`);
+});
+
 test('json: one parseable object per event with ts; Buffers as text; secrets masked', async (t) => {
   const buf = createBuffer();
   const events = syntheticStream();

@@ -52,9 +52,10 @@ export function encodeCommand(marker: string, seq: number, script: string, stdin
  * Each command's output its own (issue 13 item 11: a background job's output leaked into the
  * next command's frame). Sent once to a new shell: it makes a private directory of FIFOs and
  * shell functions. Command N writes to FIFOs oN (stdout) and eN (stderr), read in turn by two
- * long-lived `cat`s that copy them to the shell's own stdout and stderr; its trailer goes to tN and
- * uN, which a cat opens only once everything that held oN or eN open has closed it, command
- * and background jobs alike. So what a background job prints belongs to the command that
+ * long-lived `cat`s that copy them to the shell's own stdout and stderr. After it, the shell opens
+ * FIFOs tN and uN, which a cat opens only once everything that held oN or eN open has closed it,
+ * command and background jobs alike, and it has copied all of it; then the shell prints the
+ * trailers itself. So what a background job prints belongs to the command that
  * started it, whose frame ends when the job closes its output (as over a channel of its own,
  * and as Ansible waits): `cmd > /dev/null 2>&1 &` returns at once. No process per command: the
  * FIFOs and the two cats are made per batch of {@link FIFO_BATCH} commands. Without mktemp or
@@ -69,7 +70,10 @@ export function sessionSetup(marker: string): string {
     `trap "$q_rm" EXIT; trap "$q_rm; trap - EXIT; exit 129" HUP; trap "$q_rm; trap - EXIT; exit 143" TERM`,
     `q_mk() { [ -n "$q_d" ] || return 0; q_i=$1 q_o= q_e=; while [ $q_i -le $2 ]; do q_o="$q_o $q_d/o$q_i $q_d/t$q_i" q_e="$q_e $q_d/e$q_i $q_d/u$q_i" q_i=$((q_i + 1)); done; [ -z "$q_old" ] || rm -f $q_old; q_old="$q_o $q_e"; if mkfifo $q_o $q_e 2>/dev/null; then cat $q_o & q_r=$!; cat $q_e >&2 & q_r="$q_r $!"; else q_d=; fi; }`,
     `q_beg() { if [ -n "$q_d" ]; then exec 3>"$q_d/o$1" 4>"$q_d/e$1"; else exec 3>&1 4>&2; fi; }`,
-    `q_end() { exec 3>&- 4>&-; if [ -n "$q_d" ]; then printf '${marker}%s:%s\\n' "$1" "$2" >"$q_d/t$1"; printf '${marker}%s\\n' "$1" >"$q_d/u$1"; else printf '${marker}%s:%s\\n' "$1" "$2"; printf '${marker}%s\\n' "$1" >&2; fi; }`,
+    // Opening tN and uN returns once each relay has copied everything of oN and eN into the
+    // shell's stdout and stderr; both trailers then leave from this shell back to back, so sshd
+    // reads them together and sends one segment instead of one per relay.
+    `q_end() { exec 3>&- 4>&-; [ -z "$q_d" ] || { : >"$q_d/t$1"; : >"$q_d/u$1"; }; printf '${marker}%s:%s\\n' "$1" "$2"; printf '${marker}%s\\n' "$1" >&2; }`,
     '',
   ].join('\n');
 }

@@ -242,18 +242,38 @@ test('json: each line is byte for byte the event with ts first, through the repl
   const events: RunEvent[] = [
     ...syntheticStream(),
     { kind: 'task:host', task: 't\u009b2J', host: 'h', status: 'ok', changes: [], diffs: [], msg: 'del \u007f, nel \u0085', result: { out: Buffer.from('caf\u00e9\u009b') }, durationMs: 1 },
+    // Plain data is written without the replacer (json.ts isPlainData): it must come out the
+    // same, and everything the replacer changes must still go through it, however deep.
+    ...[
+      { plain: { a: [1, 'x', null, true, undefined, { b: [[]] }], n: NaN, inf: -Infinity, u: undefined, f: () => 1 } },
+      { nullProto: Object.assign(Object.create(null) as object, { k: 'v' }) },
+      { deep: { list: [{ ok: 1 }, { diff: { label: 'k', before: 'old key', after: 'new key', secret: true } }] } },
+      { deep: [[[{ token: new Secret('hunter2') }]]] },
+      { deep: { bytes: [Uint8Array.from([104, 105])] } },
+      { deep: { when: new Date('2026-01-02T00:00:00Z') } },
+      { deep: { big: 12n } },
+      { deep: { err: new Error('boom') } },
+      { getter: Object.defineProperty({}, 'lazy', { get: () => 'rendered', enumerable: true }) },
+      { large: Array.from({ length: 20_000 }, (_, i) => ({ i })) },
+      { largeWithSecret: [...Array.from({ length: 20_000 }, (_, i) => i), new Secret('late')] },
+      { array: Object.assign([1, 2], { toJSON: () => 'replaced' }) },
+    ].map((result): RunEvent => ({ kind: 'task:host', task: 't', host: 'h', status: 'ok', changes: [], diffs: [], result, durationMs: 1 })),
   ];
   for (const event of events) {
     const expected = JSON.stringify({ ts: at.toISOString(), ...event }, replaceForJson).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     t.is(serializeEvent(event, at), expected, event.kind);
   }
-  t.false(/[\u007f-\u009f]/.test(serializeEvent(events.at(-1)!, at)));
+  t.false(/[\u007f-\u009f]/.test(serializeEvent(events[events.length - 13]!, at)));
+  const written = events.slice(-12).map((e) => serializeEvent(e, at)).join('\n');
+  for (const secret of ['old key', 'new key', 'hunter2', 'late']) t.false(written.includes(secret), secret);
 });
 
 test('json: an event that cannot be serialised becomes an error line, not a crash', async (t) => {
   const buf = createBuffer();
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
+  // Wide as well as deep: the plain-data walk must stop on its own, not follow every path.
+  cyclic.again = cyclic;
   const reporter = createJsonReporter(buf.stream);
   reporter.emit({ kind: 'task:host', task: 't', host: 'h', status: 'ok', changes: [], diffs: [], result: cyclic, durationMs: 1 });
   await reporter.close?.();

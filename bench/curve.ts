@@ -18,7 +18,9 @@
  * connect workload (bench/workloads/connect.quorum.yaml: reach the host, open the root shell,
  * one command, no facts) is what merely reaching a host costs, and a longer files workload
  * (facts + LONG_FILE_TASKS file tasks, written into --work-dir) against the 20-task one gives
- * what each further task costs a host, first run and re-run.
+ * what each further task costs a host, first run and re-run. The longer workload's runs also
+ * record the controller's CPU between task starts (bench/task-cpu.cjs): a second reading of
+ * the same cost, from inside one run.
  *
  * Writes bench/curve-results.json after every size, then bench/curve-report.ts renders the
  * section of bench/results.md and bench/curve.svg from it.
@@ -36,6 +38,7 @@ const BUNDLE = join(PROJECT, 'dist/bundle/quorum.cjs');
 const WORKLOAD = join(PROJECT, 'bench/workloads/files.quorum.yaml');
 const RESET = join(PROJECT, 'bench/workloads/curve-reset.quorum.yaml');
 const CONNECT = join(PROJECT, 'bench/workloads/connect.quorum.yaml');
+const TASK_CPU_PRELOAD = join(PROJECT, 'bench/task-cpu.cjs');
 export const RESULTS_JSON = join(PROJECT, 'bench/curve-results.json');
 /** facts + 20 file tasks: the work per host that "per task" divides by. */
 export const TASKS_PER_HOST = 21;
@@ -60,6 +63,11 @@ export interface CurveSample {
   /** The machine's busy CPU (every core, every process) during the run, seconds. */
   machineBusyS: number;
   threads?: ThreadProfile;
+  /**
+   * Longer workload only: the controller's CPU between consecutive task starts, seconds, each
+   * the cost of one task over all hosts (bench/task-cpu.cjs); the first is facts.
+   */
+  taskCpuS?: number[];
 }
 
 /** Everything measured at one size. */
@@ -115,11 +123,13 @@ function parseArgs(argv: string[]): Options {
 const log = (line: string) => process.stderr.write(`bench:curve: ${line}\n`);
 
 /** Run argv under GNU time; the controller's figures and the recap from its `-o json` stream. */
-async function timedRun(argv: string[], logFile: string, sampleThreadsToo: boolean): Promise<{ sample: Omit<CurveSample, 'kind' | 'round'>; end: { exitCode: number; recap: Record<string, { changed: number; failed: number; unreachable: number }> } }> {
+async function timedRun(argv: string[], logFile: string, sampleThreadsToo: boolean, perTask = false): Promise<{ sample: Omit<CurveSample, 'kind' | 'round'>; end: { exitCode: number; recap: Record<string, { changed: number; failed: number; unreachable: number }> } }> {
   const timeFile = `${logFile}.time`;
+  const taskFile = `${logFile}.tasks.json`;
   const machineBefore = machineBusySeconds();
   const started = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', '%U %S %M %e', '-o', timeFile, BUNDLE, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = perTask ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require=${TASK_CPU_PRELOAD}`.trim(), QUORUM_BENCH_TASK_CPU: taskFile } : process.env;
+  const child = spawn('/usr/bin/time', ['-f', '%U %S %M %e', '-o', timeFile, BUNDLE, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -137,10 +147,17 @@ async function timedRun(argv: string[], logFile: string, sampleThreadsToo: boole
   const [user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
   const end = stdout.trim().split('\n').map((l) => { try { return JSON.parse(l); } catch { return {}; } }).find((e) => e.kind === 'run:end');
   if (!end) throw new Error(`bench:curve: no run:end from quorum (exit ${code}); see ${logFile}`);
+  const taskCpuS = perTask ? taskCpuOf(taskFile) : undefined;
   return {
-    sample: { userS: user!, sysS: sys!, cpuS: user! + sys!, peakRssMb: rssKb! / 1024, wallS, machineBusyS, ...(threads ? { threads } : {}) },
+    sample: { userS: user!, sysS: sys!, cpuS: user! + sys!, peakRssMb: rssKb! / 1024, wallS, machineBusyS, ...(threads ? { threads } : {}), ...(taskCpuS ? { taskCpuS } : {}) },
     end,
   };
+}
+
+/** Seconds of controller CPU per task, from bench/task-cpu.cjs's marks. */
+function taskCpuOf(file: string): number[] {
+  const { marks } = JSON.parse(readFileSync(file, 'utf8')) as { marks: number[] };
+  return marks.slice(1).map((m, i) => (m - marks[i]!) / 1e6);
 }
 
 /** The quorum process: GNU time's child (the executable's #!/bin/sh header execs node, same pid). */
@@ -237,10 +254,10 @@ async function main(): Promise<void> {
         checkRecap('connect', connect.end, hosts);
         size.samples.push({ kind: 'connect', round, ...connect.sample });
         checkRecap('reset', (await timedRun(['run', RESET, ...common], logFile(`reset-long-${round}`), false)).end, hosts);
-        const firstLong = await timedRun(['run', longWorkload, ...common], logFile(`first-long-${round}`), false);
+        const firstLong = await timedRun(['run', longWorkload, ...common], logFile(`first-long-${round}`), false, true);
         checkRecap('first-long', firstLong.end, hosts);
         size.samples.push({ kind: 'first-long', round, ...firstLong.sample });
-        const rerunLong = await timedRun(['run', longWorkload, ...common], logFile(`rerun-long-${round}`), false);
+        const rerunLong = await timedRun(['run', longWorkload, ...common], logFile(`rerun-long-${round}`), false, true);
         checkRecap('re-run-long', rerunLong.end, hosts);
         size.samples.push({ kind: 're-run-long', round, ...rerunLong.sample });
         log(`${hosts} hosts round ${round}: connect ${connect.sample.cpuS.toFixed(2)} s CPU; ${LONG_FILE_TASKS} tasks first ${firstLong.sample.cpuS.toFixed(2)} s CPU, re-run ${rerunLong.sample.cpuS.toFixed(2)} s CPU`);

@@ -32,6 +32,26 @@ test('gives back the connection and per-task costs the runs were made of', (t) =
   t.is(parts.connect.slope.toFixed(6), '0.003500');
   t.is(parts.perTask.first.slope.toFixed(6), '0.000400');
   t.is(parts.perTask['re-run'].slope.toFixed(6), '0.000080');
+  t.is(parts.perTaskInRun, undefined, 'no reading inside the runs was recorded');
+});
+
+test('the reading inside the run: the median CPU between file task starts, against hosts', (t) => {
+  const cost = { start: 0.2, connect: 0.0035, fixed: { first: 0.002, 're-run': 0.0015 }, each: { first: 0.0004, 're-run': 0.00008 } };
+  const sizes = [3, 30, 100, 300].map((hosts) => {
+    const size = sizeOf(hosts, cost);
+    for (const sample of size.samples) {
+      const kind = sample.kind === 'first-long' ? 'first' : sample.kind === 're-run-long' ? 're-run' : undefined;
+      if (!kind) continue;
+      // facts, 4 directories, 55 file tasks (two of them disturbed), and the last with the run's end.
+      const files = Array.from({ length: 55 }, (_, i) => 0.001 + hosts * cost.each[kind] * (i === 7 ? 9 : i === 30 ? 0.1 : 1));
+      Object.assign(sample, { taskCpuS: [0.5 * hosts, 0.3, 0.3, 0.3, 0.3, ...files, 7] });
+    }
+    return size;
+  });
+  const inRun = decompose(results(sizes))?.perTaskInRun;
+  if (!inRun) return t.fail('no reading inside the runs');
+  t.is(inRun.first.slope.toFixed(6), '0.000400');
+  t.is(inRun['re-run'].slope.toFixed(6), '0.000080');
 });
 
 test('no decomposition from fewer than two sizes with all three extra runs', (t) => {

@@ -4,7 +4,7 @@
  * where the `-o json` stream writes its task:start and run:end lines, written at exit as JSON
  * to the file named by QUORUM_BENCH_TASK_CPU. The CPU between two task starts is what that task
  * cost over all hosts, on top of nothing else the run does once (start-up, connecting, facts):
- * its median over a run's file tasks varies far less between runs than a whole run's CPU.
+ * its median over a run's file tasks varies less between runs than the difference of two whole runs.
  */
 'use strict';
 const { writeFileSync } = require('node:fs');

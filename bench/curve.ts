@@ -128,7 +128,7 @@ async function timedRun(argv: string[], logFile: string, sampleThreadsToo: boole
   const taskFile = `${logFile}.tasks.json`;
   const machineBefore = machineBusySeconds();
   const started = performance.now();
-  const env = perTask ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require=${TASK_CPU_PRELOAD}`.trim(), QUORUM_BENCH_TASK_CPU: taskFile } : process.env;
+  const env = perTask ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require=${JSON.stringify(TASK_CPU_PRELOAD)}`.trim(), QUORUM_BENCH_TASK_CPU: taskFile } : process.env;
   const child = spawn('/usr/bin/time', ['-f', '%U %S %M %e', '-o', timeFile, BUNDLE, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';

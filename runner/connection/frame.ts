@@ -72,7 +72,7 @@ export function sessionSetup(marker: string): string {
     `q_beg() { if [ -n "$q_d" ]; then exec 3>"$q_d/o$1" 4>"$q_d/e$1"; else exec 3>&1 4>&2; fi; }`,
     // Opening tN and uN returns once each relay has copied everything of oN and eN into the
     // shell's stdout and stderr; both trailers then leave from this shell back to back, so sshd
-    // reads them together and sends one segment instead of one per relay.
+    // can read them together and send one segment (a relay each always made two).
     `q_end() { exec 3>&- 4>&-; [ -z "$q_d" ] || { : >"$q_d/t$1"; : >"$q_d/u$1"; }; printf '${marker}%s:%s\\n' "$1" "$2"; printf '${marker}%s\\n' "$1" >&2; }`,
     '',
   ].join('\n');

@@ -77,7 +77,7 @@ export function replaceForJson(this: unknown, key: string, value: unknown): unkn
 const PLAIN_VALUES_MAX = 10_000;
 
 /**
- * True when {@link replaceForJson} would return every value of `event` unchanged: only strings,
+ * True when {@link replaceForJson} would return every value of `value` unchanged: only strings,
  * numbers, booleans, null and undefined, in plain arrays and in objects whose prototype is
  * Object's or null, without toJSON, and no object flagged `secret`. Anything else (a Secret,
  * bytes, an Error, a bigint, a class instance, a secret diff) takes the replacer path.

@@ -5,8 +5,8 @@
  * verdict; then one member stopped: degraded, quorum kept, named. Also kubeadm-phase on a lab
  * host, where kubeadm really is missing.
  */
-import { createFactCache } from '../../runner/facts/cache.js';
 import { labStateFile } from '../helpers/lab.js';
+import { labModuleContext } from '../helpers/lab-module-context.js';
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
-import type { ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
+import type { ModuleDefinition, Plan } from '../../runner/types.js';
 import { applyPlan, type ApplyOutcome } from '../../runner/plan/apply.js';
 import { validateAgainst } from '../../runner/validators/validate.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
@@ -50,7 +50,7 @@ async function runModule<P>(conn: Connection, module: ModuleDefinition<P>, param
   const problems = validateAgainst(module.schema, params, parseYamlText('lab-test', '{}'), '');
   if (problems.length > 0) throw new Error(`invalid params: ${problems.map((p) => p.message).join('; ')}`);
   const check = opts.check ?? false;
-  const ctx: ModuleContext = { host: conn.host, inventoryHost: conn.host, conn, become: true, facts: createFactCache(conn, { sudo: true }), vars: opts.vars ?? {}, checkMode: check, playbookDir: opts.playbookDir ?? '.', render: (s) => s };
+  const ctx = labModuleContext(conn, conn.host, { checkMode: check, playbookDir: opts.playbookDir ?? '.', vars: opts.vars ?? {} });
   const plan = module.plan(params, await module.gather(ctx, params), { host: conn.host, inventoryHost: conn.host, checkMode: check });
   if (check || plan.failed !== undefined || plan.changes.length === 0) return { plan };
   return { plan, outcome: await applyPlan(ctx, plan) };

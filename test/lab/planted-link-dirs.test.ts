@@ -30,7 +30,7 @@ const DROPIN_DIR = `/etc/systemd/system/${UNIT}.service.d`;
 const playbookDir = mkdtempSync(join(tmpdir(), 'quorum-planted-dirs-'));
 let conn: Connection;
 
-const sshContext = (): ModuleContext => labModuleContext(conn, host.name, playbookDir);
+const sshContext = (): ModuleContext => labModuleContext(conn, host.name, { playbookDir });
 
 async function victimState(): Promise<string> {
   return rootSh(host, `ls -A ${VICTIM}; stat -c '%a %U' ${VICTIM}`);

@@ -3,13 +3,13 @@
  * idempotence, check mode touching nothing, restart on a changed drop-in, stop, enable, a
  * missing unit and a failing start whose journal lines reach the failure message.
  */
-import { createFactCache } from '../../runner/facts/cache.js';
 import { labStateFile } from '../helpers/lab.js';
+import { labModuleContext } from '../helpers/lab-module-context.js';
 import test from 'ava';
 import { readFileSync, existsSync } from 'node:fs';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
-import type { ModuleContext, ModuleDefinition, Plan } from '../../runner/types.js';
+import type { ModuleDefinition, Plan } from '../../runner/types.js';
 import { applyPlan, type ApplyOutcome } from '../../runner/plan/apply.js';
 import { validateAgainst } from '../../runner/validators/validate.js';
 import { parseYamlText } from '../../runner/load/yaml.js';
@@ -40,7 +40,7 @@ async function connectLab(name: string): Promise<Connection> {
 async function runModule<P>(conn: Connection, module: ModuleDefinition<P>, params: P, check = false): Promise<{ plan: Plan; outcome?: ApplyOutcome }> {
   const problems = validateAgainst(module.schema, params, parseYamlText('lab-test', '{}'), '');
   if (problems.length > 0) throw new Error(`invalid params: ${problems.map((p) => p.message).join('; ')}`);
-  const ctx: ModuleContext = { host: conn.host, inventoryHost: conn.host, conn, become: true, facts: createFactCache(conn, { sudo: true }), vars: {}, checkMode: check, playbookDir: '.', render: (s) => s };
+  const ctx = labModuleContext(conn, conn.host, { checkMode: check, playbookDir: '.' });
   const plan = module.plan(params, await module.gather(ctx, params), { host: conn.host, inventoryHost: conn.host, checkMode: check });
   if (check || plan.failed !== undefined) return { plan };
   return { plan, outcome: await applyPlan(ctx, plan) };

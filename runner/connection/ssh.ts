@@ -6,7 +6,7 @@
  * results.md). Commands on one shell are serialized by a queue. A dropped connection makes
  * pending and later calls throw UnreachableError.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2';
 import type { Connection, ConnectionSpec, ExecOptions, ExecResult, PutOptions } from './types.js';
@@ -14,7 +14,8 @@ import { buildScript, quote } from './quote.js';
 import { ShellClosedError, ShellSession, type PasswordStart, type ShellPipes } from './shell-session.js';
 import { CommandError, StaleStateError, UnreachableError } from '../errors.js';
 import { stoppedStale, withPreconditions } from './preconditions.js';
-import { ignoreHostKeysAnnouncement, installFastHostSignatureCheck, watchKeyExchange } from './ssh2-patches.js';
+import { ignoreHostKeysAnnouncement, installFastHostSignatureCheck, poolPacketPadding, watchKeyExchange } from './ssh2-patches.js';
+import { randomHex } from '../util/random-pool.js';
 
 /** Files above this size go over SFTP instead of a base64 here-document through the shell. */
 export const SFTP_THRESHOLD = 64 * 1024;
@@ -125,7 +126,7 @@ export class SshConnection implements Connection {
     let command = root ? 'sudo -n sh' : 'sh';
     let start: PasswordStart | undefined;
     if (password) {
-      const tag = randomBytes(8).toString('hex');
+      const tag = randomHex(8);
       start = { prompt: `[quorum-sudo-${tag}]`, ready: `[quorum-ready-${tag}]`, password: Buffer.from(password) };
       command = `sudo -S -p ${quote(start.prompt)} sh -c ${quote(`printf %s ${quote(start.ready)} >&2; exec sh`)}`;
     }
@@ -184,7 +185,8 @@ export class SshConnection implements Connection {
 
   async put(dest: string, content: Uint8Array, options: PutOptions = {}): Promise<void> {
     const dir = posix.dirname(dest);
-    const tmp = posix.join(dir, `.${posix.basename(dest)}.quorum-${randomBytes(6).toString('hex')}`);
+    // Unpredictable: the shell's `>` writes tmp as root, where a planted link would lead elsewhere.
+    const tmp = posix.join(dir, `.${posix.basename(dest)}.quorum-${randomHex(6)}`);
     const sudo = Boolean(options.sudo);
     const pre = options.preconditions ? { preconditions: options.preconditions } : {};
     let r: ExecResult;
@@ -195,7 +197,7 @@ export class SshConnection implements Connection {
       r = await this.exec(buildPutScript('-', tmp, dest, options, sha256Of(content)), { sudo, stdin: content, ...pre });
     } else {
       // SFTP runs as the login user: as root, upload beside nothing we own, then copy in as root.
-      const upload = sudo ? `/tmp/.quorum-upload-${randomBytes(6).toString('hex')}` : tmp;
+      const upload = sudo ? `/tmp/.quorum-upload-${randomHex(6)}` : tmp;
       await this.#sftpWrite(upload, content);
       r = await this.exec(buildPutScript(sudo ? upload : undefined, tmp, dest, options, sha256Of(content)), { sudo, ...pre });
       // The preconditions stopped the script before it could remove the upload.
@@ -349,6 +351,7 @@ export function connectRawClient(spec: ConnectionSpec, config: ConnectConfig, ho
     };
     const onReady = () => {
       client.removeListener('error', onError);
+      poolPacketPadding(client);
       resolve(client);
     };
     client.once('ready', onReady);

@@ -1,7 +1,7 @@
 /**
  * The places where quorum changes what ssh2 (node_modules/ssh2, 1.17) does at run time, kept
- * in this one file so they can be audited together. Both only save CPU on every connection;
- * neither changes a trust decision. test/unit/ssh2-patches.test.ts fails when an ssh2 upgrade
+ * in this one file so they can be audited together. Each only saves CPU on every connection;
+ * none changes a trust decision. test/unit/ssh2-patches.test.ts fails when an ssh2 upgrade
  * moves what they rely on.
  *
  * Why at run time and not by rewriting ssh2's text at bundle time: a build-time patch would run
@@ -30,10 +30,20 @@
  *    mpint encoding of it (ssh2's convertToMpint, copied below and checked against ssh2's own
  *    computeSecret by the unit test). ssh2's exchange class is not exported: its prototype is
  *    reached through the first exchange object ssh2 assigns to a connection's protocol.
+ *
+ * 4. The random padding of every packet sent (RFC 4253 6: 4 to 19 bytes) comes from
+ *    util/random-pool.ts, each byte used once, instead of one `randomFillSync` call per packet
+ *    (~2 µs in isolation, several times that within a busy run, for a few bytes). OpenSSH's own
+ *    client pads from arc4random, which buffers its random stream the same way. Only cipher
+ *    classes whose packet layout is fixed by
+ *    the class (AES-GCM, ChaCha20-Poly1305: their allocPacket reads nothing of the instance)
+ *    are patched, and only after the patched layout was checked against ssh2's own for every
+ *    payload length modulo the block: same length field, same padding length, same buffer size.
  */
 import { createPublicKey, diffieHellman, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import ssh2, { type Client } from 'ssh2';
 import { defaultHashOf } from './private-keys.js';
+import { fillRandom } from '../util/random-pool.js';
 
 type Verify = (this: ssh2.ParsedKey, data: Buffer, signature: Buffer, algo?: string) => boolean | Error;
 
@@ -233,5 +243,76 @@ export function watchKeyExchange(client: Client): boolean {
       current = kex;
     },
   });
+  return true;
+}
+
+/** An outgoing packet's layout: padding to a multiple of `block` from byte `aad`, `tag` bytes after. */
+export interface PacketLayout {
+  block: number;
+  aad: number;
+  tag: number;
+}
+
+type AllocPacket = (this: unknown, payloadLen: number) => Buffer;
+
+/** ssh2's own allocPacket of each cipher class patched, kept for the unit test that compares them. */
+export const ssh2AllocPacket = new Map<object, AllocPacket>();
+
+/** allocPacket for one layout: ssh2's arithmetic, with the padding from the pool. */
+export function pooledAllocPacket({ block, aad, tag }: PacketLayout): AllocPacket {
+  return function allocPacketPooledPadding(payloadLen: number): Buffer {
+    let packetLen = 4 + 1 + payloadLen;
+    let padLen = block - ((packetLen - aad) & (block - 1));
+    if (padLen < 4) padLen += block;
+    packetLen += padLen;
+    const packet = Buffer.allocUnsafe(packetLen + tag);
+    packet.writeUInt32BE(packetLen - 4, 0);
+    packet[4] = padLen;
+    fillRandom(packet, 5 + payloadLen, padLen);
+    return packet;
+  };
+}
+
+/**
+ * The fixed layout ssh2's allocPacket gives on `cipher`, read from what it returns for every
+ * payload length over two of the largest blocks; undefined when the method reads the instance
+ * (its layout may differ between connections) or no single layout explains every answer.
+ */
+export function packetLayoutOf(cipher: object, allocPacket: AllocPacket): PacketLayout | undefined {
+  if (/\bthis\b/.test(Function.prototype.toString.call(allocPacket))) return undefined;
+  const seen = Array.from({ length: 32 }, (_, payloadLen) => {
+    const packet = allocPacket.call(cipher, payloadLen);
+    return { payloadLen, padLen: packet[4]!, packetLen: packet.readUInt32BE(0) + 4, size: packet.length };
+  });
+  const tag = seen[0]!.size - seen[0]!.packetLen;
+  for (const block of [8, 16]) {
+    for (const aad of [0, 4]) {
+      const fits = seen.every(({ payloadLen, padLen, packetLen, size }) => {
+        let pad = block - ((5 + payloadLen - aad) & (block - 1));
+        if (pad < 4) pad += block;
+        return padLen === pad && packetLen === 5 + payloadLen + pad && size === packetLen + tag;
+      });
+      if (fits) return { block, aad, tag };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Install patch 4 for the cipher ssh2 negotiated on one client (call once it is ready: the key
+ * exchange has replaced the handshake's null cipher). Returns whether its class pads from the
+ * pool now.
+ */
+export function poolPacketPadding(client: Client): boolean {
+  const cipher = (client as unknown as { _protocol?: { _cipher?: object } })._protocol?._cipher;
+  if (!cipher) return false;
+  const proto = Object.getPrototypeOf(cipher) as { allocPacket?: unknown } | null;
+  if (!proto || typeof proto.allocPacket !== 'function') return false;
+  if (ssh2AllocPacket.has(proto)) return true;
+  const ssh2Alloc = proto.allocPacket as AllocPacket;
+  const layout = packetLayoutOf(cipher, ssh2Alloc);
+  if (!layout) return false;
+  ssh2AllocPacket.set(proto, ssh2Alloc);
+  proto.allocPacket = pooledAllocPacket(layout);
   return true;
 }

@@ -3,7 +3,9 @@
  * hooks (these tests fail when an ssh2 upgrade moves it) and must give exactly ssh2's own
  * answers: the host signature check (good, tampered, other data, each key type and RSA hash),
  * the X25519 public key and shared secret (compared with ssh2's own methods on the same keys),
- * and the hostkeys-00 announcement ignored while other global requests still reach ssh2.
+ * the hostkeys-00 announcement ignored while other global requests still reach ssh2, and the
+ * pooled packet padding (the same layout as ssh2's for every payload length, fresh bytes each
+ * time, a working connection, and the classes whose layout depends on the instance left alone).
  */
 import test from 'ava';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -11,7 +13,10 @@ import ssh2, { type ParsedKey } from 'ssh2';
 import {
   ignoreHostKeysAnnouncement,
   installFastHostSignatureCheck,
+  packetLayoutOf,
+  poolPacketPadding,
   publicKeyFromSshBlob,
+  ssh2AllocPacket,
   ssh2Curve25519,
   ssh2KeyPrototype,
   ssh2KeyVerify,
@@ -72,13 +77,26 @@ test('malformed or unknown blobs are left to ssh2 (no key built)', (t) => {
   t.is(publicKeyFromSshBlob(undefined), undefined);
 });
 
-/** ssh2's Server on 127.0.0.1, password login, curve25519-sha256 only. */
-async function server(): Promise<{ port: number; close(): Promise<void> }> {
+/**
+ * ssh2's Server on 127.0.0.1, password login, curve25519-sha256 only, the given ciphers; an
+ * `exec` request is answered, once its stdin ends, with the command and that stdin, then exit 0.
+ */
+async function server(cipher?: string[]): Promise<{ port: number; close(): Promise<void> }> {
   const hostKey = sshKeyPair('ed25519');
   const clients = new Set<ssh2.Connection>();
-  const srv = new ssh2.Server({ hostKeys: [hostKey.private], algorithms: { kex: ['curve25519-sha256'] } }, (client) => {
+  const algorithms = { kex: ['curve25519-sha256'], ...(cipher ? { cipher } : {}) } as ssh2.Algorithms;
+  const srv = new ssh2.Server({ hostKeys: [hostKey.private], algorithms }, (client) => {
     clients.add(client);
     client.on('authentication', (ctx) => (ctx.method === 'password' && ctx.password === 'pw' ? ctx.accept() : ctx.reject(['password'])));
+    client.on('session', (accept) => accept().on('exec', (acceptExec, _reject, info) => {
+      const channel = acceptExec();
+      const input: Buffer[] = [];
+      channel.on('data', (d: Buffer) => input.push(d)).on('end', () => {
+        channel.write(`${info.command}: ${Buffer.concat(input).toString('utf8')}`);
+        channel.exit(0);
+        channel.end();
+      });
+    }));
     client.on('error', () => {});
   });
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
@@ -148,4 +166,103 @@ test.serial('the hostkeys-00 announcement is dropped; other global requests stil
   } finally {
     await srv.close();
   }
+});
+
+/** The output of one exec with `stdin` on a ready client. */
+function execOnce(client: ssh2.Client, command: string, stdin = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (err, channel) => {
+      if (err) return reject(err);
+      const chunks: Buffer[] = [];
+      channel.on('data', (d: Buffer) => chunks.push(d)).on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      channel.end(stdin);
+    });
+  });
+}
+
+/** A client of `srv` through connectRawClient (which installs the padding pool when ready). */
+function connectWith(port: number, cipher: string[]): Promise<ssh2.Client> {
+  return connectRawClient(spec(port), { host: '127.0.0.1', port, username: 'u', password: 'pw', algorithms: { kex: ['curve25519-sha256'], cipher } as ssh2.Algorithms }, () => undefined);
+}
+
+/** The prototype of the cipher a client negotiated. */
+function cipherClassOf(client: ssh2.Client): { allocPacket: (payloadLen: number) => Buffer } {
+  return Object.getPrototypeOf((client as unknown as { _protocol: { _cipher: object } })._protocol._cipher);
+}
+
+for (const cipher of ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com']) {
+  test.serial(`${cipher}: packets pad from the pool with ssh2's own layout, and the connection carries short and long data`, async (t) => {
+    const srv = await server([cipher]);
+    try {
+      const client = await connectWith(srv.port, [cipher]);
+      const proto = cipherClassOf(client);
+      const ssh2Alloc = ssh2AllocPacket.get(proto);
+      t.truthy(ssh2Alloc, 'the negotiated cipher class was patched');
+      t.not(proto.allocPacket, ssh2Alloc);
+      t.true(poolPacketPadding(client), 'patching again is a no-op that says so');
+      for (let payloadLen = 0; payloadLen < 600; payloadLen++) {
+        const ours = proto.allocPacket(payloadLen);
+        const theirs = ssh2Alloc!.call(proto, payloadLen);
+        const padLen = ours[4]!;
+        if (ours.length !== theirs.length || padLen !== theirs[4] || ours.readUInt32BE(0) !== theirs.readUInt32BE(0)) {
+          return t.fail(`payload ${payloadLen}: layout ${ours.length}/${padLen}/${ours.readUInt32BE(0)} against ssh2's ${theirs.length}/${theirs[4]}/${theirs.readUInt32BE(0)}`);
+        }
+        if (padLen < 4) return t.fail(`payload ${payloadLen}: padding of ${padLen} bytes`);
+      }
+      // Fresh bytes each time: 200 paddings of a small packet, no two the same.
+      const paddings = new Set<string>();
+      for (let i = 0; i < 200; i++) {
+        const packet = proto.allocPacket(10);
+        paddings.add(packet.subarray(15, 15 + packet[4]!).toString('hex'));
+      }
+      t.is(paddings.size, 200);
+      // Short packets, and a stdin of many full-size packets (and window adjustments) each way.
+      for (const stdin of ['', 'x', 'y'.repeat(5000), 'z'.repeat(300_000)]) t.is(await execOnce(client, 'echo', stdin), `echo: ${stdin}`);
+      client.end();
+    } finally {
+      await srv.close();
+    }
+  });
+}
+
+test.serial('a cipher whose packet layout depends on the instance (aes128-ctr) keeps ssh2\'s own padding', async (t) => {
+  const srv = await server(['aes128-ctr']);
+  try {
+    const client = await connectWith(srv.port, ['aes128-ctr']);
+    const proto = cipherClassOf(client);
+    t.false(poolPacketPadding(client));
+    t.false(ssh2AllocPacket.has(proto));
+    t.is(await execOnce(client, 'ctr', 'in'), 'ctr: in');
+    client.end();
+  } finally {
+    await srv.close();
+  }
+});
+
+test('packetLayoutOf reads a fixed layout and refuses what it cannot explain', (t) => {
+  const fixed = (block: number, aad: number, tag: number) => (payloadLen: number) => {
+    let pad = block - ((5 + payloadLen - aad) & (block - 1));
+    if (pad < 4) pad += block;
+    const packet = Buffer.alloc(5 + payloadLen + pad + tag);
+    packet.writeUInt32BE(1 + payloadLen + pad, 0);
+    packet[4] = pad;
+    return packet;
+  };
+  t.deepEqual(packetLayoutOf({}, fixed(16, 4, 16)), { block: 16, aad: 4, tag: 16 });
+  t.deepEqual(packetLayoutOf({}, fixed(8, 0, 0)), { block: 8, aad: 0, tag: 0 });
+  // Padding that is sometimes one block longer (allowed by the RFC, not by the pooled copy).
+  const irregular = (payloadLen: number) => {
+    const packet = fixed(8, 4, 16)(payloadLen);
+    if (payloadLen !== 7) return packet;
+    const longer = Buffer.alloc(packet.length + 8);
+    longer.writeUInt32BE(packet.readUInt32BE(0) + 8, 0);
+    longer[4] = packet[4]! + 8;
+    return longer;
+  };
+  t.deepEqual(packetLayoutOf({}, fixed(8, 4, 16)), { block: 8, aad: 4, tag: 16 });
+  t.is(packetLayoutOf({}, irregular), undefined);
+  const readsInstance = function (this: unknown, payloadLen: number) {
+    return fixed((this as { block: number }).block, 4, 16)(payloadLen);
+  };
+  t.is(packetLayoutOf({ block: 16 }, readsInstance), undefined, 'an allocPacket that reads `this` is never patched');
 });

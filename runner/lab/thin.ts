@@ -14,6 +14,13 @@
  * The user `ubuntu` with passwordless sudo comes from the image, as on full hosts. The mounts
  * live only in that mount namespace: they vanish with its last process, so stopping a host is
  * killing the processes of its network namespace (network.ts killProcessesInHostNetwork).
+ *
+ * The host's sshd, and so every process of its sessions, runs under SCHED_BATCH: woken by the
+ * controller's command, it waits for the controller to block or use up its time slice instead
+ * of preempting it inside the write that woke it. A remote host never preempts the controller;
+ * a co-located one at the default policy does so at every command, and the controller's CPU
+ * then counts the cost of being switched out and back (measured: bench/results.md, session 11).
+ * The hosts' own work is unchanged and still competes for the same cores.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -68,7 +75,8 @@ export function thinHostScript(): string {
     'AcceptEnv LANG LC_*',
     'Subsystem sftp /usr/lib/openssh/sftp-server',
     'EOF',
-    `exec chroot "$r" /usr/sbin/sshd -D -e -f ${THIN_SSHD_CONFIG}`,
+    // SCHED_BATCH (inherited by every session's processes): see the file's comment.
+    `exec chrt --batch 0 chroot "$r" /usr/sbin/sshd -D -e -f ${THIN_SSHD_CONFIG}`,
   ].join('\n');
 }
 

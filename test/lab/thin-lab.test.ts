@@ -49,6 +49,16 @@ test.serial('each thin host: its own name, the lab user with sudo, no systemd, p
   t.false(existsSync(join(ROOTFS_DIR, marker)), 'the shared image was not written');
 });
 
+test.serial('a thin host\'s session runs under SCHED_BATCH (it never preempts the controller it shares the cores with)', async (t) => {
+  for (const host of labHosts('all')) {
+    // Field 41 of /proc/PID/stat is the policy (3: SCHED_BATCH, 0: SCHED_OTHER); fields count from
+    // after the command name's closing parenthesis as field 3.
+    const r = await sshExec(host, 'sed "s/.*) //" /proc/$$/stat | cut -d" " -f39; sudo -n sh -c \'sed "s/.*) //" /proc/$$/stat | cut -d" " -f39\'');
+    t.is(r.code, 0, r.stderr);
+    t.deepEqual(r.stdout.trim().split('\n'), ['3', '3'], `${host.name}: the login shell and a root shell`);
+  }
+});
+
 test.serial('a thin host costs well under 10 MB idle (PSS of its processes)', async (t) => {
   for (const h of labState().hosts) {
     const pids = (await runCommand(['ip', 'netns', 'pids', netnsName(h.name)])).stdout.split(/\s+/).filter(Boolean);

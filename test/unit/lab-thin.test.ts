@@ -29,11 +29,11 @@ test('a thin lab holds 1000 hosts in its own /22 of 10.214.0.0/14, bridge first,
   t.is(THIN_NETWORK.hostAddress(299), `10.${214 + (LAB_ID >> 6)}.${(LAB_ID & 63) * 4 + 1}.${(10 + 299) & 255}`);
 });
 
-test('the thin host start script is valid sh, writes outside the image only, and ends by becoming sshd', (t) => {
+test('the thin host start script is valid sh, writes outside the image only, and ends by becoming sshd under SCHED_BATCH', (t) => {
   const script = thinHostScript();
   t.notThrows(() => execFileSync('sh', ['-n', '-c', script]));
   t.regex(script, /mount -t overlay overlay -o "lowerdir=\$image,upperdir=\$base\/upper/);
-  t.regex(script, /\nexec chroot "\$r" \/usr\/sbin\/sshd -D -e -f \/etc\/ssh\/sshd_config\.quorum-thin$/);
+  t.regex(script, /\nexec chrt --batch 0 chroot "\$r" \/usr\/sbin\/sshd -D -e -f \/etc\/ssh\/sshd_config\.quorum-thin$/);
   // Every write goes below the private tmpfs ($base) or the overlay ($r), never to $image.
   t.notRegex(script, /> *"\$image|mkdir[^\n]*\$image/);
 });

@@ -35,10 +35,11 @@
  *    util/random-pool.ts, each byte used once, instead of one `randomFillSync` call per packet
  *    (~2 µs in isolation, several times that within a busy run, for a few bytes). OpenSSH's own
  *    client pads from arc4random, which buffers its random stream the same way. Only cipher
- *    classes whose packet layout is fixed by
- *    the class (AES-GCM, ChaCha20-Poly1305: their allocPacket reads nothing of the instance)
- *    are patched, and only after the patched layout was checked against ssh2's own for every
- *    payload length modulo the block: same length field, same padding length, same buffer size.
+ *    classes whose packet layout the class fixes (AES-GCM, ChaCha20-Poly1305: their allocPacket
+ *    reads nothing of the instance) are patched, and only after the patched layout was checked
+ *    against ssh2's own for every payload length modulo the block: same length field, same
+ *    padding length, same buffer size. The class is reached through the cipher ssh2 assigns to
+ *    a connection's protocol once the key exchange is done.
  */
 import { createPublicKey, diffieHellman, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import ssh2, { type Client } from 'ssh2';

@@ -15,7 +15,7 @@ import { ShellClosedError, ShellSession, type PasswordStart, type ShellPipes } f
 import { CommandError, StaleStateError, UnreachableError } from '../errors.js';
 import { stoppedStale, withPreconditions } from './preconditions.js';
 import { ignoreHostKeysAnnouncement, installFastHostSignatureCheck, poolPacketPadding, watchKeyExchange } from './ssh2-patches.js';
-import { randomHex } from '../util/random-pool.js';
+import { randomHex } from './random-pool.js';
 
 /** Files above this size go over SFTP instead of a base64 here-document through the shell. */
 export const SFTP_THRESHOLD = 64 * 1024;

@@ -32,7 +32,7 @@
  *    reached through the first exchange object ssh2 assigns to a connection's protocol.
  *
  * 4. The random padding of every packet sent (RFC 4253 6: 4 to 19 bytes) comes from
- *    util/random-pool.ts, each byte used once, instead of one `randomFillSync` call per packet
+ *    random-pool.ts, each byte used once, instead of one `randomFillSync` call per packet
  *    (~2 µs in isolation, several times that within a busy run, for a few bytes). OpenSSH's own
  *    client pads from arc4random, which buffers its random stream the same way. Only cipher
  *    classes whose packet layout the class fixes (AES-GCM, ChaCha20-Poly1305: their allocPacket
@@ -44,7 +44,7 @@
 import { createPublicKey, diffieHellman, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import ssh2, { type Client } from 'ssh2';
 import { defaultHashOf } from './private-keys.js';
-import { fillRandom } from '../util/random-pool.js';
+import { fillRandom } from './random-pool.js';
 
 type Verify = (this: ssh2.ParsedKey, data: Buffer, signature: Buffer, algo?: string) => boolean | Error;
 

@@ -1,9 +1,9 @@
 /**
- * runner/util/random-pool.ts: draws are the requested size, never repeat (each pool byte is
+ * runner/connection/random-pool.ts: draws are the requested size, never repeat (each pool byte is
  * handed out once, across refills), land exactly where asked, and large draws bypass the pool.
  */
 import test from 'ava';
-import { fillRandom, randomHex } from '../../runner/util/random-pool.js';
+import { fillRandom, randomHex } from '../../runner/connection/random-pool.js';
 
 test('randomHex gives the asked number of bytes, fresh each time across several pool refills', (t) => {
   const seen = new Set<string>();

@@ -7,6 +7,7 @@
  */
 import { labStateFile } from '../helpers/lab.js';
 import { labModuleContext } from '../helpers/lab-module-context.js';
+import { planModule } from '../helpers/module-run.js';
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -17,8 +18,6 @@ import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
 import type { ModuleDefinition, Plan } from '../../runner/types.js';
 import { applyPlan, type ApplyOutcome } from '../../runner/plan/apply.js';
-import { validateAgainst } from '../../runner/validators/validate.js';
-import { parseYamlText } from '../../runner/load/yaml.js';
 import { systemd } from '../../modules/systemd.js';
 import { etcdHealth } from '../../modules/etcd-health.js';
 import { kubeadmPhase } from '../../modules/kubeadm-phase.js';
@@ -47,11 +46,9 @@ async function connectLab(name: string): Promise<Connection> {
 
 /** Validate, gather, plan and (unless check or read-only) apply, as the executor does. */
 async function runModule<P>(conn: Connection, module: ModuleDefinition<P>, params: P, opts: { check?: boolean; vars?: Record<string, unknown>; playbookDir?: string } = {}): Promise<{ plan: Plan; outcome?: ApplyOutcome }> {
-  const problems = validateAgainst(module.schema, params, parseYamlText('lab-test', '{}'), '');
-  if (problems.length > 0) throw new Error(`invalid params: ${problems.map((p) => p.message).join('; ')}`);
   const check = opts.check ?? false;
   const ctx = labModuleContext(conn, conn.host, { checkMode: check, playbookDir: opts.playbookDir ?? '.', vars: opts.vars ?? {} });
-  const plan = module.plan(params, await module.gather(ctx, params), { host: conn.host, inventoryHost: conn.host, checkMode: check });
+  const plan = await planModule(module as ModuleDefinition, params, ctx);
   if (check || plan.failed !== undefined || plan.changes.length === 0) return { plan };
   return { plan, outcome: await applyPlan(ctx, plan) };
 }

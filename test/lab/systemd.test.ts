@@ -5,14 +5,13 @@
  */
 import { labStateFile } from '../helpers/lab.js';
 import { labModuleContext } from '../helpers/lab-module-context.js';
+import { planModule } from '../helpers/module-run.js';
 import test from 'ava';
 import { readFileSync, existsSync } from 'node:fs';
 import { openConnection } from '../../runner/connection/connect.js';
 import type { Connection } from '../../runner/connection/types.js';
 import type { ModuleDefinition, Plan } from '../../runner/types.js';
 import { applyPlan, type ApplyOutcome } from '../../runner/plan/apply.js';
-import { validateAgainst } from '../../runner/validators/validate.js';
-import { parseYamlText } from '../../runner/load/yaml.js';
 import { systemd } from '../../modules/systemd.js';
 
 const HOST = 'infra3';
@@ -38,10 +37,8 @@ async function connectLab(name: string): Promise<Connection> {
 
 /** Validate, gather, plan and (unless check) apply, as the executor does for one task. */
 async function runModule<P>(conn: Connection, module: ModuleDefinition<P>, params: P, check = false): Promise<{ plan: Plan; outcome?: ApplyOutcome }> {
-  const problems = validateAgainst(module.schema, params, parseYamlText('lab-test', '{}'), '');
-  if (problems.length > 0) throw new Error(`invalid params: ${problems.map((p) => p.message).join('; ')}`);
   const ctx = labModuleContext(conn, conn.host, { checkMode: check, playbookDir: '.' });
-  const plan = module.plan(params, await module.gather(ctx, params), { host: conn.host, inventoryHost: conn.host, checkMode: check });
+  const plan = await planModule(module as ModuleDefinition, params, ctx);
   if (check || plan.failed !== undefined) return { plan };
   return { plan, outcome: await applyPlan(ctx, plan) };
 }
